@@ -1,0 +1,8 @@
+export { CoreError, type CoreErrorCode } from './lib/errors.js'
+export { hash, toHex, fromHex, isHex, HASH_BYTES } from './lib/hash.js'
+export { Resource } from './lib/resource.js'
+export { RwLock } from './lib/lock.js'
+export { Monitor, type ProgressSnapshot } from './lib/progress.js'
+export { PackStore, writeFileDurable, type PackStoreOptions, type StoreStats, type VerifyResult, type CompactResult } from './lib/pack-store.js'
+export { CHUNK_SIZE, putFile, putBytes, type StoredFile } from './lib/chunker.js'
+export { Limiter } from './lib/limit.js'

@@ -1,0 +1,68 @@
+/**
+ * Splits file content into fixed-size chunks and stores them.
+ *
+ * Why fixed-size (1 MiB): measured on this machine, a gear-hash content-defined
+ * chunker in JS runs at ~700 MiB/s while BLAKE3 runs at ~4.4 GiB/s, so CDC would
+ * be the bottleneck of every import; source trees are mostly files below one
+ * chunk, where both schemes produce the same single object; and fixed offsets
+ * let the mount map a read offset to a chunk with one division.
+ */
+import fs from 'node:fs/promises'
+import type { PackStore } from './pack-store.js'
+import { hash as blake3, toHex } from './hash.js'
+
+export const CHUNK_SIZE = 1024 * 1024
+
+export interface StoredFile { size: number, chunks: Buffer[] }
+
+/** Stores `data` as chunks. */
+export async function putBytes (store: PackStore, data: Buffer): Promise<StoredFile> {
+  const chunks: Buffer[] = []
+  for (let off = 0; off < data.byteLength; off += CHUNK_SIZE) {
+    const piece = data.subarray(off, Math.min(off + CHUNK_SIZE, data.byteLength))
+    const h = blake3(piece)
+    await store.putHashed(toHex(h), h, piece)
+    chunks.push(h)
+  }
+  return { size: data.byteLength, chunks }
+}
+
+/**
+ * Reads a file and stores its chunks. Reads until EOF, so a file that grows or
+ * shrinks while being read is stored as it was read.
+ */
+export async function putFile (store: PackStore, file: string, sizeHint: number): Promise<StoredFile> {
+  const handle = await fs.open(file, 'r')
+  try {
+    if (sizeHint < CHUNK_SIZE) {
+      const buf = Buffer.allocUnsafe(sizeHint + 1)
+      const { bytesRead } = await handle.read(buf, 0, buf.byteLength, 0)
+      if (bytesRead <= sizeHint) return putBytes(store, Buffer.from(buf.subarray(0, bytesRead)))
+    }
+    return await putStream(store, handle)
+  } finally {
+    await handle.close()
+  }
+}
+
+async function putStream (store: PackStore, handle: fs.FileHandle): Promise<StoredFile> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for (;;) {
+    const buf = Buffer.allocUnsafe(CHUNK_SIZE)
+    let filled = 0
+    while (filled < CHUNK_SIZE) {
+      const { bytesRead } = await handle.read(buf, filled, CHUNK_SIZE - filled, size + filled)
+      if (bytesRead === 0) break
+      filled += bytesRead
+    }
+    if (filled === 0) break
+    const piece = filled === CHUNK_SIZE ? buf : Buffer.from(buf.subarray(0, filled))
+    const h = blake3(piece)
+    await store.putHashed(toHex(h), h, piece)
+    chunks.push(h)
+    size += filled
+    if (filled < CHUNK_SIZE) break
+  }
+  return { size, chunks }
+}

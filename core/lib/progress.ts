@@ -1,0 +1,77 @@
+import { EventEmitter } from 'node:events'
+
+/** One immutable progress record, as sent to renderers (Ink, plain, NDJSON). */
+export interface ProgressSnapshot {
+  readonly op: string
+  readonly phase: string
+  readonly files: number
+  readonly totalFiles: number | null
+  readonly bytes: number
+  readonly totalBytes: number | null
+  readonly elapsedMs: number
+  readonly bytesPerSecond: number
+  readonly etaMs: number | null
+  readonly done: boolean
+}
+
+/**
+ * Accumulates counters for a long job and emits throttled immutable snapshots
+ * ('update' events). UIs subscribe; the job only calls add()/setPhase()/finish().
+ */
+export class Monitor extends EventEmitter {
+  readonly op: string
+  phase = 'starting'
+  files = 0
+  bytes = 0
+  totalFiles: number | null = null
+  totalBytes: number | null = null
+  private readonly started = Date.now()
+  private lastEmit = 0
+  private readonly intervalMs: number
+
+  constructor (op: string, opts: { intervalMs?: number } = {}) {
+    super()
+    this.op = op
+    this.intervalMs = opts.intervalMs ?? 100
+  }
+
+  setPhase (phase: string) {
+    this.phase = phase
+    this.emitNow()
+  }
+
+  add (files: number, bytes: number) {
+    this.files += files
+    this.bytes += bytes
+    if (Date.now() - this.lastEmit >= this.intervalMs) this.emitNow()
+  }
+
+  finish () {
+    this.phase = 'done'
+    this.emit('update', this.snapshot(true))
+  }
+
+  snapshot (done = false): ProgressSnapshot {
+    const elapsedMs = Date.now() - this.started
+    const bytesPerSecond = elapsedMs > 0 ? Math.round(this.bytes * 1000 / elapsedMs) : 0
+    const left = this.totalBytes !== null ? this.totalBytes - this.bytes : null
+    const etaMs = left !== null && bytesPerSecond > 0 ? Math.round(left * 1000 / bytesPerSecond) : null
+    return Object.freeze({
+      op: this.op,
+      phase: this.phase,
+      files: this.files,
+      totalFiles: this.totalFiles,
+      bytes: this.bytes,
+      totalBytes: this.totalBytes,
+      elapsedMs,
+      bytesPerSecond,
+      etaMs,
+      done
+    })
+  }
+
+  private emitNow () {
+    this.lastEmit = Date.now()
+    this.emit('update', this.snapshot())
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * Errors raised by workspace operations. Message format is `CODE: detail`.
+ */
+export type ManifestErrorCode =
+  | 'WORKSPACE_NOT_FOUND'
+  | 'WORKSPACE_EXISTS'
+  | 'BAD_NAME'
+  | 'BAD_LABEL'
+  | 'BAD_REF'
+  | 'SNAPSHOT_EXISTS'
+  | 'SOURCE_NOT_FOUND'
+  | 'SOURCE_NOT_DIRECTORY'
+  | 'TARGET_NOT_EMPTY'
+  | 'UNSAFE_PATH'
+  | 'BAD_TREE'
+  | 'MISSING_OBJECTS'
+  | 'READ_ONLY'
+
+export class ManifestError extends Error {
+  readonly code: ManifestErrorCode
+
+  constructor (code: ManifestErrorCode, detail: string, opts?: { cause?: unknown }) {
+    super(`${code}: ${detail}`, opts)
+    this.name = 'ManifestError'
+    this.code = code
+  }
+
+  static WORKSPACE_NOT_FOUND (name: string) { return new ManifestError('WORKSPACE_NOT_FOUND', `no workspace named "${name}" (see: wxs list)`) }
+  static WORKSPACE_EXISTS (name: string) { return new ManifestError('WORKSPACE_EXISTS', `a workspace named "${name}" already exists`) }
+  static BAD_NAME (name: string, why: string) { return new ManifestError('BAD_NAME', `invalid workspace name ${JSON.stringify(name)}: ${why}`) }
+  static BAD_LABEL (label: string, why: string) { return new ManifestError('BAD_LABEL', `invalid snapshot label ${JSON.stringify(label)}: ${why}`) }
+  static BAD_REF (ws: string, ref: string) { return new ManifestError('BAD_REF', `"${ref}" is neither a commit number nor a snapshot of "${ws}" (see: wxs log ${ws})`) }
+  static SNAPSHOT_EXISTS (label: string) { return new ManifestError('SNAPSHOT_EXISTS', `a snapshot labelled "${label}" already exists`) }
+  static SOURCE_NOT_FOUND (dir: string) { return new ManifestError('SOURCE_NOT_FOUND', `source directory ${dir} does not exist`) }
+  static SOURCE_NOT_DIRECTORY (dir: string) { return new ManifestError('SOURCE_NOT_DIRECTORY', `source ${dir} is not a directory`) }
+  static TARGET_NOT_EMPTY (dir: string) { return new ManifestError('TARGET_NOT_EMPTY', `export target ${dir} exists and is not empty`) }
+  static UNSAFE_PATH (path: string) { return new ManifestError('UNSAFE_PATH', `refusing unsafe path ${JSON.stringify(path)}`) }
+  static BAD_TREE (hash: string, cause?: unknown) { return new ManifestError('BAD_TREE', `tree ${hash} cannot be decoded`, { cause }) }
+  static MISSING_OBJECTS (detail: string) { return new ManifestError('MISSING_OBJECTS', detail) }
+}

@@ -1,0 +1,110 @@
+/**
+ * Materializes a tree into a real directory: contents, permission bits,
+ * symlinks and mtimes. The target must be absent or empty; every name is
+ * checked to be a single safe component and files are created with O_EXCL, so
+ * nothing is written outside the target, even through a symlink in the tree.
+ */
+import fs from 'node:fs/promises'
+import { constants as C } from 'node:fs'
+import path from 'node:path'
+import { CoreError, Limiter, toHex, type Monitor, type PackStore } from '../../core/index.js'
+import { DIR, FILE, type Entry } from '../messages.js'
+import { ManifestError } from './errors.js'
+import { isSafeComponent } from './names.js'
+import type { TreeStore } from './trees.js'
+import type { ImportProblem } from './importer.js'
+
+export interface ExportResult { files: number, dirs: number, symlinks: number, bytes: number, problems: ImportProblem[] }
+
+export async function exportTree (trees: TreeStore, root: Buffer, target: string, opts: { monitor?: Monitor } = {}): Promise<ExportResult> {
+  const dir = path.resolve(target)
+  await prepareTarget(dir)
+  const exporter = new Exporter(trees, dir, opts.monitor)
+  await exporter.directory(root, '')
+  return exporter.result
+}
+
+async function prepareTarget (dir: string) {
+  const names = await fs.readdir(dir).catch(err => {
+    if (err.code === 'ENOENT') return null
+    if (err.code === 'ENOTDIR') throw ManifestError.TARGET_NOT_EMPTY(dir)
+    throw CoreError.IO('reading', dir, err)
+  })
+  if (names === null) await fs.mkdir(dir, { recursive: true }).catch(err => { throw CoreError.IO('creating', dir, err) })
+  else if (names.length > 0) throw ManifestError.TARGET_NOT_EMPTY(dir)
+}
+
+class Exporter {
+  readonly result: ExportResult = { files: 0, dirs: 0, symlinks: 0, bytes: 0, problems: [] }
+  private readonly trees: TreeStore
+  private readonly store: PackStore
+  private readonly base: string
+  private readonly limit = new Limiter(32)
+  private readonly monitor: Monitor | undefined
+
+  constructor (trees: TreeStore, base: string, monitor?: Monitor) {
+    this.trees = trees
+    this.store = trees.store
+    this.base = base
+    this.monitor = monitor
+  }
+
+  async directory (treeHash: Buffer, rel: string): Promise<void> {
+    const t = await this.trees.get(treeHash)
+    await Promise.all(t.entries.map(e => this.entry(e, rel === '' ? e.name : rel + '/' + e.name)))
+  }
+
+  private async entry (e: Entry, rel: string) {
+    if (!isSafeComponent(e.name)) throw ManifestError.UNSAFE_PATH(rel)
+    const abs = path.join(this.base, rel)
+    try {
+      if (e.type === DIR) await this.dir(e, rel, abs)
+      else if (e.type === FILE) await this.limit.run(() => this.file(e, abs))
+      else await this.limit.run(() => this.link(e, abs))
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'ENOSPC' || code === 'EDQUOT') throw CoreError.IO('writing', abs, err)
+      if (err instanceof CoreError && err.code === 'NO_SPACE') throw err
+      this.result.problems.push({ path: rel, code: code ?? 'EIO', message: (err as Error).message })
+    }
+  }
+
+  private async dir (e: Entry, rel: string, abs: string) {
+    await fs.mkdir(abs, { mode: 0o700 })
+    this.result.dirs++
+    await this.directory(e.tree!, rel)
+    await fs.chmod(abs, e.mode)
+    await fs.utimes(abs, ...times(e))
+  }
+
+  private async file (e: Entry, abs: string) {
+    const handle = await fs.open(abs, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600)
+    try {
+      let at = 0
+      for (const h of e.chunks) {
+        const data = await this.store.get(toHex(h))
+        await handle.write(data, 0, data.byteLength, at)
+        at += data.byteLength
+      }
+      await handle.chmod(e.mode)
+      await handle.utimes(...times(e))
+    } finally {
+      await handle.close()
+    }
+    this.result.files++
+    this.result.bytes += e.size
+    this.monitor?.add(1, e.size)
+  }
+
+  private async link (e: Entry, abs: string) {
+    await fs.symlink(e.target!, abs)
+    await fs.lutimes(abs, ...times(e))
+    this.result.symlinks++
+  }
+}
+
+/** utimes() takes seconds as a number; keep sub-second precision as far as a double allows. */
+function times (e: Entry): [number, number] {
+  const t = e.mtimeSec + e.mtimeNsec / 1e9
+  return [t, t]
+}

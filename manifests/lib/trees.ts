@@ -1,0 +1,78 @@
+/**
+ * Trees as CAS objects: encode/store, and load/decode/validate with an LRU of
+ * decoded trees (lookups must not hit storage on hot paths).
+ */
+import c from 'compact-encoding'
+import { hash as blake3, toHex, CHUNK_SIZE, type PackStore } from '../../core/index.js'
+import { tree as treeEncoding, DIR, FILE, SYMLINK, MAX_TARGET_BYTES, type Entry, type Tree } from '../messages.js'
+import { ManifestError } from './errors.js'
+import { isSafeComponent } from './names.js'
+
+export const EMPTY_TREE: Tree = { entries: [] }
+
+export function encodeTree (t: Tree): Buffer {
+  return c.encode(treeEncoding, t) as Buffer
+}
+
+export function compareNames (a: Entry, b: Entry) {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+}
+
+/** Checks a decoded tree is well formed: sorted unique safe names, sane fields. */
+export function validateTree (t: Tree): boolean {
+  for (let i = 0; i < t.entries.length; i++) {
+    const e = t.entries[i]
+    if (!isSafeComponent(e.name)) return false
+    if (i > 0 && compareNames(t.entries[i - 1], e) >= 0) return false
+    if (e.type === DIR && e.tree === null) return false
+    if (e.type === SYMLINK && (e.target === null || Buffer.byteLength(e.target) > MAX_TARGET_BYTES || e.target.includes('\0'))) return false
+    if (e.type === FILE && e.chunks.length !== Math.ceil(e.size / CHUNK_SIZE)) return false
+  }
+  return true
+}
+
+export class TreeStore {
+  readonly store: PackStore
+  private readonly cache = new Map<string, Tree>()
+  private readonly maxCached: number
+
+  constructor (store: PackStore, opts: { maxCached?: number } = {}) {
+    this.store = store
+    this.maxCached = opts.maxCached ?? 50_000
+  }
+
+  async put (t: Tree): Promise<Buffer> {
+    const bytes = encodeTree(t)
+    const h = blake3(bytes)
+    const hex = toHex(h)
+    await this.store.putHashed(hex, h, bytes)
+    this.remember(hex, t)
+    return h
+  }
+
+  /** Loads a tree; verifies its hash and structure. Throws CoreError if missing/corrupt, ManifestError.BAD_TREE if malformed. */
+  async get (h: Uint8Array | string): Promise<Tree> {
+    const hex = typeof h === 'string' ? h : toHex(h)
+    const hit = this.cache.get(hex)
+    if (hit !== undefined) {
+      this.cache.delete(hex)
+      this.cache.set(hex, hit)
+      return hit
+    }
+    const bytes = await this.store.get(hex)
+    let t: Tree
+    try {
+      t = c.decode(treeEncoding, bytes)
+    } catch (err) {
+      throw ManifestError.BAD_TREE(hex, err)
+    }
+    if (!validateTree(t)) throw ManifestError.BAD_TREE(hex)
+    this.remember(hex, t)
+    return t
+  }
+
+  private remember (hex: string, t: Tree) {
+    this.cache.set(hex, t)
+    if (this.cache.size > this.maxCached) this.cache.delete(this.cache.keys().next().value!)
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * One workspace = one Hypercore with a Hyperbee on it:
+ *   meta                 -> WorkspaceMeta
+ *   commits/<seq>        -> Commit (seq zero-padded so keys sort numerically)
+ *   snapshots/<label>    -> Snapshot
+ * The log is only appended to: a restore is a new commit pointing at an old root.
+ */
+import c from 'compact-encoding'
+import Hyperbee from 'hyperbee'
+import type Hypercore from 'hypercore'
+import { Resource, toHex } from '../../core/index.js'
+import { commit as commitEncoding, snapshot as snapshotEncoding, workspaceMeta, type Commit, type Snapshot, type WorkspaceMeta } from '../messages.js'
+import { ManifestError } from './errors.js'
+
+const COMMIT_PREFIX = 'commits/'
+const SNAPSHOT_PREFIX = 'snapshots/'
+const seqKey = (seq: number) => COMMIT_PREFIX + String(seq).padStart(12, '0')
+
+export interface CommitRecord extends Commit { seq: number }
+
+export class Workspace extends Resource {
+  readonly core: Hypercore
+  readonly bee: Hyperbee<Buffer>
+  meta: WorkspaceMeta | null = null
+  head: CommitRecord | null = null
+  snapshotCount = 0
+
+  constructor (core: Hypercore) {
+    super()
+    this.core = core
+    this.bee = new Hyperbee<Buffer>(core, { keyEncoding: 'utf-8', valueEncoding: 'binary' })
+  }
+
+  protected async _open () {
+    await this.bee.ready()
+    const meta = await this.bee.get('meta')
+    if (meta) this.meta = c.decode(workspaceMeta, meta.value)
+    for await (const node of this.bee.createReadStream({ gte: COMMIT_PREFIX, lt: COMMIT_PREFIX + '~', reverse: true, limit: 1 })) {
+      this.head = { seq: Number(node.key.slice(COMMIT_PREFIX.length)), ...c.decode(commitEncoding, node.value) }
+    }
+    for await (const _ of this.bee.createReadStream({ gte: SNAPSHOT_PREFIX, lt: SNAPSHOT_PREFIX + '~' })) this.snapshotCount++
+  }
+
+  protected async _close () {
+    await this.bee.close()
+  }
+
+  get key () { return this.core.key }
+  get name () { return this.meta?.name ?? '' }
+
+  /** Writes the metadata and the first commit in one atomic append. */
+  async init (meta: WorkspaceMeta, first: Omit<Commit, 'parent'>): Promise<CommitRecord> {
+    const batch = this.bee.batch()
+    await batch.put('meta', c.encode(workspaceMeta, meta) as Buffer)
+    const record: CommitRecord = { ...first, parent: -1, seq: 0 }
+    await batch.put(seqKey(0), c.encode(commitEncoding, record) as Buffer)
+    await batch.flush()
+    this.meta = meta
+    this.head = record
+    return record
+  }
+
+  /** Appends a commit whose parent is the current head. */
+  async append (next: Omit<Commit, 'parent'>): Promise<CommitRecord> {
+    const seq = this.head === null ? 0 : this.head.seq + 1
+    const record: CommitRecord = { ...next, parent: this.head?.seq ?? -1, seq }
+    await this.bee.put(seqKey(seq), c.encode(commitEncoding, record) as Buffer)
+    this.head = record
+    return record
+  }
+
+  async getCommit (seq: number): Promise<CommitRecord | null> {
+    const node = await this.bee.get(seqKey(seq))
+    return node ? { seq, ...c.decode(commitEncoding, node.value) } : null
+  }
+
+  async commits (opts: { reverse?: boolean, limit?: number } = {}): Promise<CommitRecord[]> {
+    const out: CommitRecord[] = []
+    const range = { gte: COMMIT_PREFIX, lt: COMMIT_PREFIX + '~', reverse: opts.reverse ?? true, limit: opts.limit ?? -1 }
+    for await (const node of this.bee.createReadStream(range)) {
+      out.push({ seq: Number(node.key.slice(COMMIT_PREFIX.length)), ...c.decode(commitEncoding, node.value) })
+    }
+    return out
+  }
+
+  async getSnapshot (label: string): Promise<Snapshot | null> {
+    const node = await this.bee.get(SNAPSHOT_PREFIX + label)
+    return node ? c.decode(snapshotEncoding, node.value) : null
+  }
+
+  async snapshots (): Promise<Snapshot[]> {
+    const out: Snapshot[] = []
+    for await (const node of this.bee.createReadStream({ gte: SNAPSHOT_PREFIX, lt: SNAPSHOT_PREFIX + '~' })) {
+      out.push(c.decode(snapshotEncoding, node.value))
+    }
+    return out.sort((a, b) => a.commit - b.commit || a.time - b.time)
+  }
+
+  /** Labels the head commit. Labels are unique and never moved. */
+  async snapshot (label: string): Promise<Snapshot> {
+    if (this.head === null) throw ManifestError.BAD_REF(this.name, 'head')
+    if (await this.getSnapshot(label)) throw ManifestError.SNAPSHOT_EXISTS(label)
+    const snap: Snapshot = { label, commit: this.head.seq, time: Date.now() }
+    await this.bee.put(SNAPSHOT_PREFIX + label, c.encode(snapshotEncoding, snap) as Buffer)
+    this.snapshotCount++
+    return snap
+  }
+
+  /**
+   * Resolves a reference to a commit: `head`, `head~N`, a commit number, a
+   * snapshot label, or a prefix (>= 6 hex chars) of a commit's root hash.
+   */
+  async resolve (ref: string | undefined | null): Promise<CommitRecord> {
+    if (this.head === null) throw ManifestError.BAD_REF(this.name, String(ref))
+    const r = ref ?? 'head'
+    const back = /^head(?:~(\d+))?$/i.exec(r)
+    const found = back
+      ? await this.getCommit(this.head.seq - Number(back[1] ?? 0))
+      : /^\d+$/.test(r)
+        ? await this.getCommit(Number(r))
+        : await this.resolveLabelOrRoot(r)
+    if (found === null) throw ManifestError.BAD_REF(this.name, r)
+    return found
+  }
+
+  private async resolveLabelOrRoot (r: string): Promise<CommitRecord | null> {
+    const snap = await this.getSnapshot(r)
+    if (snap) return this.getCommit(snap.commit)
+    if (!/^[0-9a-f]{6,64}$/.test(r)) return null
+    for (const rec of await this.commits()) if (toHex(rec.root).startsWith(r)) return rec
+    return null
+  }
+}

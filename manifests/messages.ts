@@ -1,0 +1,213 @@
+/**
+ * Every encoding manifests/ writes: trees (CAS objects) and the Hyperbee values
+ * of a workspace log and of the local registry. Each value starts with a
+ * version; optional fields hang off a `flags` bitfield so they can be added
+ * without a new version.
+ *
+ * File content is referenced as a list of chunk hashes; every chunk but the
+ * last is exactly CHUNK_SIZE (core/lib/chunker.ts) bytes, so a byte offset maps
+ * to a chunk by division.
+ */
+import c from 'compact-encoding'
+
+export const TREE_VERSION = 1
+export const VALUE_VERSION = 1
+
+export const FILE = 1
+export const DIR = 2
+export const SYMLINK = 3
+export type EntryType = typeof FILE | typeof DIR | typeof SYMLINK
+
+export interface Entry {
+  name: string
+  type: EntryType
+  /** Permission bits (mode & 0o7777). */
+  mode: number
+  /** Bytes of content for files, bytes of target for symlinks, 0 for dirs. */
+  size: number
+  mtimeSec: number
+  mtimeNsec: number
+  /** Files: chunk hashes in order. */
+  chunks: Buffer[]
+  /** Dirs: hash of the child tree. */
+  tree: Buffer | null
+  /** Symlinks: the link target, verbatim. */
+  target: string | null
+}
+
+export interface Tree { entries: Entry[] }
+
+export const MAX_NAME_BYTES = 255
+export const MAX_TARGET_BYTES = 4096
+export const MAX_TREE_ENTRIES = 1_000_000
+
+const entryEncoding = {
+  preencode (state: c.State, e: Entry) {
+    c.string.preencode(state, e.name)
+    state.end += 1 // type
+    c.uint.preencode(state, e.mode)
+    c.uint.preencode(state, e.size)
+    c.int.preencode(state, e.mtimeSec)
+    c.uint.preencode(state, e.mtimeNsec)
+    if (e.type === FILE) c.array(c.fixed32).preencode(state, e.chunks)
+    else if (e.type === DIR) c.fixed32.preencode(state, e.tree!)
+    else c.string.preencode(state, e.target!)
+  },
+  encode (state: c.State, e: Entry) {
+    c.string.encode(state, e.name)
+    c.uint8.encode(state, e.type)
+    c.uint.encode(state, e.mode)
+    c.uint.encode(state, e.size)
+    c.int.encode(state, e.mtimeSec)
+    c.uint.encode(state, e.mtimeNsec)
+    if (e.type === FILE) c.array(c.fixed32).encode(state, e.chunks)
+    else if (e.type === DIR) c.fixed32.encode(state, e.tree!)
+    else c.string.encode(state, e.target!)
+  },
+  decode (state: c.State): Entry {
+    const name = c.string.decode(state)
+    const type = c.uint8.decode(state)
+    const mode = c.uint.decode(state)
+    const size = c.uint.decode(state)
+    const mtimeSec = c.int.decode(state)
+    const mtimeNsec = c.uint.decode(state)
+    const e: Entry = { name, type: type as EntryType, mode, size, mtimeSec, mtimeNsec, chunks: [], tree: null, target: null }
+    if (type === FILE) e.chunks = c.array(c.fixed32).decode(state) as Buffer[]
+    else if (type === DIR) e.tree = c.fixed32.decode(state) as Buffer
+    else if (type === SYMLINK) e.target = c.string.decode(state)
+    else throw new Error(`unknown entry type ${type}`)
+    return e
+  }
+}
+
+const entries = c.array(entryEncoding)
+
+/** A directory listing. Entries are sorted by name (UTF-16 code unit order) and unique. */
+export const tree = {
+  preencode (state: c.State, t: Tree) {
+    c.uint.preencode(state, TREE_VERSION)
+    c.uint.preencode(state, 0)
+    entries.preencode(state, t.entries)
+  },
+  encode (state: c.State, t: Tree) {
+    c.uint.encode(state, TREE_VERSION)
+    c.uint.encode(state, 0)
+    entries.encode(state, t.entries)
+  },
+  decode (state: c.State): Tree {
+    const version = c.uint.decode(state)
+    if (version !== TREE_VERSION) throw new Error(`unsupported tree version ${version}`)
+    c.uint.decode(state) // flags, none defined yet
+    return { entries: entries.decode(state) }
+  }
+}
+
+export interface CommitStats { files: number, dirs: number, symlinks: number, bytes: number }
+
+export interface Commit {
+  root: Buffer
+  /** Sequence number of the parent commit, or -1 for the first commit. */
+  parent: number
+  /** Milliseconds since the epoch. */
+  time: number
+  message: string
+  stats: CommitStats
+}
+
+const commitStats = {
+  preencode (state: c.State, s: CommitStats) {
+    c.uint.preencode(state, s.files); c.uint.preencode(state, s.dirs); c.uint.preencode(state, s.symlinks); c.uint.preencode(state, s.bytes)
+  },
+  encode (state: c.State, s: CommitStats) {
+    c.uint.encode(state, s.files); c.uint.encode(state, s.dirs); c.uint.encode(state, s.symlinks); c.uint.encode(state, s.bytes)
+  },
+  decode (state: c.State): CommitStats {
+    return { files: c.uint.decode(state), dirs: c.uint.decode(state), symlinks: c.uint.decode(state), bytes: c.uint.decode(state) }
+  }
+}
+
+export const commit = versioned<Commit>({
+  preencode (state, m) {
+    c.fixed32.preencode(state, m.root); c.int.preencode(state, m.parent); c.uint.preencode(state, m.time)
+    c.string.preencode(state, m.message); commitStats.preencode(state, m.stats)
+  },
+  encode (state, m) {
+    c.fixed32.encode(state, m.root); c.int.encode(state, m.parent); c.uint.encode(state, m.time)
+    c.string.encode(state, m.message); commitStats.encode(state, m.stats)
+  },
+  decode (state) {
+    return {
+      root: c.fixed32.decode(state) as Buffer,
+      parent: c.int.decode(state),
+      time: c.uint.decode(state),
+      message: c.string.decode(state),
+      stats: commitStats.decode(state)
+    }
+  }
+})
+
+export interface Snapshot { label: string, commit: number, time: number }
+
+export const snapshot = versioned<Snapshot>({
+  preencode (state, m) { c.string.preencode(state, m.label); c.uint.preencode(state, m.commit); c.uint.preencode(state, m.time) },
+  encode (state, m) { c.string.encode(state, m.label); c.uint.encode(state, m.commit); c.uint.encode(state, m.time) },
+  decode (state) { return { label: c.string.decode(state), commit: c.uint.decode(state), time: c.uint.decode(state) } }
+})
+
+export interface Origin { key: Buffer, name: string, commit: number }
+
+export interface WorkspaceMeta { name: string, created: number, origin: Origin | null }
+
+const ORIGIN_FLAG = 1
+
+export const workspaceMeta = versioned<WorkspaceMeta>({
+  preencode (state, m) {
+    c.uint.preencode(state, m.origin ? ORIGIN_FLAG : 0)
+    c.string.preencode(state, m.name); c.uint.preencode(state, m.created)
+    if (m.origin) { c.fixed32.preencode(state, m.origin.key); c.string.preencode(state, m.origin.name); c.uint.preencode(state, m.origin.commit) }
+  },
+  encode (state, m) {
+    c.uint.encode(state, m.origin ? ORIGIN_FLAG : 0)
+    c.string.encode(state, m.name); c.uint.encode(state, m.created)
+    if (m.origin) { c.fixed32.encode(state, m.origin.key); c.string.encode(state, m.origin.name); c.uint.encode(state, m.origin.commit) }
+  },
+  decode (state) {
+    const flags = c.uint.decode(state)
+    const name = c.string.decode(state)
+    const created = c.uint.decode(state)
+    const origin = flags & ORIGIN_FLAG
+      ? { key: c.fixed32.decode(state) as Buffer, name: c.string.decode(state), commit: c.uint.decode(state) }
+      : null
+    return { name, created, origin }
+  }
+})
+
+/** Local registry value: which Corestore core holds the workspace named `name`. */
+export interface RegistryEntry { name: string, coreName: string, key: Buffer, created: number }
+
+export const registryEntry = versioned<RegistryEntry>({
+  preencode (state, m) { c.string.preencode(state, m.name); c.string.preencode(state, m.coreName); c.fixed32.preencode(state, m.key); c.uint.preencode(state, m.created) },
+  encode (state, m) { c.string.encode(state, m.name); c.string.encode(state, m.coreName); c.fixed32.encode(state, m.key); c.uint.encode(state, m.created) },
+  decode (state) {
+    return { name: c.string.decode(state), coreName: c.string.decode(state), key: c.fixed32.decode(state) as Buffer, created: c.uint.decode(state) }
+  }
+})
+
+interface Body<T> {
+  preencode (state: c.State, m: T): void
+  encode (state: c.State, m: T): void
+  decode (state: c.State): T
+}
+
+/** Prefixes a value encoding with VALUE_VERSION and rejects other versions. */
+function versioned<T> (body: Body<T>): Body<T> {
+  return {
+    preencode (state, m) { c.uint.preencode(state, VALUE_VERSION); body.preencode(state, m) },
+    encode (state, m) { c.uint.encode(state, VALUE_VERSION); body.encode(state, m) },
+    decode (state) {
+      const version = c.uint.decode(state)
+      if (version !== VALUE_VERSION) throw new Error(`unsupported value version ${version}`)
+      return body.decode(state)
+    }
+  }
+}
