@@ -19,6 +19,7 @@ export interface ExportResult { files: number, dirs: number, symlinks: number, b
 export async function exportTree (trees: TreeStore, root: Buffer, target: string, opts: { monitor?: Monitor } = {}): Promise<ExportResult> {
   const dir = path.resolve(target)
   await prepareTarget(dir)
+  opts.monitor?.setPhase('writing')
   const exporter = new Exporter(trees, dir, opts.monitor)
   await exporter.directory(root, '')
   return exporter.result

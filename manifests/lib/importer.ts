@@ -47,6 +47,7 @@ export async function importDirectory (trees: TreeStore, dir: string, opts: Impo
     throw CoreError.IO('reading', root, err)
   })
   if (!st.isDirectory()) throw ManifestError.SOURCE_NOT_DIRECTORY(root)
+  opts.monitor?.setPhase('importing')
   const importer = new Importer(trees, root, opts)
   const previous = opts.previousRoot ? await trees.get(opts.previousRoot).catch(() => null) : null
   const rootHash = await importer.directory('', previous, [])

@@ -1,0 +1,102 @@
+/**
+ * The thin client: connect to the daemon's socket (starting the daemon when
+ * nobody answers), send one request, stream progress, return the result.
+ * Imports nothing heavy so `wxs list` stays fast.
+ */
+import fs from 'node:fs'
+import net from 'node:net'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { ProgressSnapshot } from '../../core/index.js'
+import { encodeLine, PROTOCOL_VERSION, type Reply } from '../messages.js'
+import { CliError } from './errors.js'
+import { statePaths, type Paths } from './paths.js'
+
+const START_TIMEOUT_MS = 15_000
+
+export interface CallOptions { onProgress?: (p: ProgressSnapshot) => void, autostart?: boolean }
+
+export class RemoteError extends Error {
+  readonly code: string
+  constructor (code: string, message: string) {
+    super(message)
+    this.code = code
+  }
+}
+
+export async function call (method: string, params: Record<string, unknown>, opts: CallOptions = {}): Promise<unknown> {
+  const paths = statePaths()
+  const socket = await connect(paths, opts.autostart !== false)
+  return exchange(socket, paths, method, params, opts.onProgress)
+}
+
+/** Connects, starting the daemon on demand. Returns null only when autostart is off and none runs. */
+export async function connect (paths: Paths, autostart: boolean): Promise<net.Socket> {
+  const first = await tryConnect(paths.socket)
+  if (first) return first
+  if (!autostart) throw new CliError('NOT_RUNNING', `no daemon is running for ${paths.home}`)
+  startDaemon(paths)
+  const deadline = Date.now() + START_TIMEOUT_MS
+  for (let wait = 10; Date.now() < deadline; wait = Math.min(wait * 2, 200)) {
+    await new Promise(resolve => setTimeout(resolve, wait))
+    const socket = await tryConnect(paths.socket)
+    if (socket) return socket
+  }
+  throw CliError.DAEMON_UNAVAILABLE(`the daemon did not start within ${START_TIMEOUT_MS / 1000}s; see ${paths.log}`)
+}
+
+function tryConnect (file: string): Promise<net.Socket | null> {
+  return new Promise(resolve => {
+    const socket = net.connect(file)
+    socket.once('connect', () => { socket.removeAllListeners('error'); resolve(socket) })
+    socket.once('error', () => resolve(null))
+  })
+}
+
+/** Spawns `wxs daemon run` detached, logging to $WXS_HOME/daemon.log. */
+export function startDaemon (paths: Paths) {
+  fs.mkdirSync(paths.home, { recursive: true, mode: 0o700 })
+  const out = fs.openSync(paths.log, 'a', 0o600)
+  const bin = fileURLToPath(new URL('../wxs.js', import.meta.url).href.replace('/dist/cli/', '/cli/'))
+  const child = spawn(process.execPath, [...process.execArgv, bin, 'daemon', 'run'], {
+    detached: true,
+    stdio: ['ignore', out, out],
+    env: { ...process.env, WXS_HOME: paths.home }
+  })
+  child.unref()
+  fs.closeSync(out)
+}
+
+function exchange (socket: net.Socket, paths: Paths, method: string, params: Record<string, unknown>, onProgress?: (p: ProgressSnapshot) => void): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    let buffered = ''
+    let settled = false
+    const settle = (fn: () => void) => { if (!settled) { settled = true; fn() } }
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk: string) => {
+      buffered += chunk
+      let nl: number
+      while ((nl = buffered.indexOf('\n')) !== -1) {
+        const line = buffered.slice(0, nl)
+        buffered = buffered.slice(nl + 1)
+        const msg = parseReply(line)
+        if (msg === null) { settle(() => reject(CliError.PROTOCOL(`unreadable reply from daemon: ${line.slice(0, 80)}`))); continue }
+        if (msg.type === 'progress') onProgress?.(msg.progress)
+        else if (msg.type === 'result') settle(() => resolve(msg.result))
+        else settle(() => reject(new RemoteError(msg.error.code, msg.error.message)))
+      }
+    })
+    socket.on('error', () => {})
+    socket.on('close', () => settle(() => reject(CliError.DAEMON_DIED(paths.log))))
+    socket.write(encodeLine({ v: PROTOCOL_VERSION, method, params }))
+  })
+}
+
+function parseReply (line: string): Reply | null {
+  try {
+    const msg = JSON.parse(line)
+    return msg && typeof msg.type === 'string' ? msg : null
+  } catch {
+    return null
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * The command table: usage, help, options, and how each command maps to one
+ * daemon call and prints its result. Parsing is node:util parseArgs (strict).
+ */
+import path from 'node:path'
+import { CliError } from './errors.js'
+import * as show from './render.js'
+
+export type OptionSpec = Record<string, { type: 'string' | 'boolean', short?: string, description: string, value?: string }>
+
+export interface Invocation { args: string[], opts: Record<string, string | boolean | undefined>, json: boolean }
+
+export interface Command {
+  name: string
+  usage: string
+  summary: string
+  details?: string
+  options: OptionSpec
+  args: [min: number, max: number]
+  /** Builds the daemon request from the parsed invocation. */
+  request (inv: Invocation): { method: string, params: Record<string, unknown>, progress?: string }
+  /** Prints a human-readable result; returns 'partial' when some paths had problems. */
+  print (result: any, inv: Invocation): void | 'partial' | 'failed'
+}
+
+const abs = (p: string) => path.resolve(p)
+
+export const commands: Command[] = [
+  {
+    name: 'create',
+    usage: 'wxs create <name> [--from <dir>] [-m <message>]',
+    summary: 'create a workspace, empty or from a directory',
+    details: 'With --from, the directory is imported (".wxsignore" files use gitignore syntax; .git is included).',
+    options: { from: { type: 'string', value: 'dir', description: 'import this directory as the first commit' }, message: { type: 'string', short: 'm', value: 'text', description: 'commit message' } },
+    args: [1, 1],
+    request: ({ args, opts }) => ({ method: 'create', params: { name: args[0], from: opts.from ? abs(opts.from as string) : undefined, message: opts.message }, progress: opts.from ? 'import' : undefined }),
+    print: r => show.imported('created', r)
+  },
+  {
+    name: 'import',
+    usage: 'wxs import <name> <dir> [-m <message>]',
+    summary: 'record a directory as a new commit of a workspace',
+    details: 'Files whose size, mode and mtime are unchanged since the last commit are not re-read.',
+    options: { message: { type: 'string', short: 'm', value: 'text', description: 'commit message' } },
+    args: [2, 2],
+    request: ({ args, opts }) => ({ method: 'import', params: { name: args[0], dir: abs(args[1]), message: opts.message }, progress: 'import' }),
+    print: r => show.imported('imported into', r)
+  },
+  {
+    name: 'fork',
+    usage: 'wxs fork <source> <name> [--at <ref>]',
+    summary: 'make a new workspace from another one (O(1), nothing copied)',
+    options: { at: { type: 'string', value: 'ref', description: 'fork at this commit or snapshot instead of the head' } },
+    args: [2, 2],
+    request: ({ args, opts }) => ({ method: 'fork', params: { source: args[0], name: args[1], at: opts.at } }),
+    print: r => show.line(`forked ${r.workspace.origin.name}@${r.workspace.origin.commit} as ${r.workspace.name} (${show.ms(r.ms)})`)
+  },
+  {
+    name: 'list',
+    usage: 'wxs list',
+    summary: 'list workspaces',
+    options: {},
+    args: [0, 0],
+    request: () => ({ method: 'list', params: {} }),
+    print: r => show.list(r)
+  },
+  {
+    name: 'info',
+    usage: 'wxs info <name>',
+    summary: 'show one workspace',
+    options: {},
+    args: [1, 1],
+    request: ({ args }) => ({ method: 'info', params: { name: args[0] } }),
+    print: r => show.info(r)
+  },
+  {
+    name: 'snapshot',
+    usage: 'wxs snapshot <name> [label]',
+    summary: 'label the current commit (default label: snap-<time>)',
+    options: {},
+    args: [1, 2],
+    request: ({ args }) => ({ method: 'snapshot', params: { name: args[0], label: args[1] } }),
+    print: r => show.line(`snapshot ${r.snapshot.label} = commit ${r.snapshot.commit} (${r.commit.root.slice(0, 12)})`)
+  },
+  {
+    name: 'log',
+    usage: 'wxs log <name> [-n <count>]',
+    summary: 'show the commit history, newest first',
+    options: { number: { type: 'string', short: 'n', value: 'count', description: 'show at most this many commits' } },
+    args: [1, 1],
+    request: ({ args, opts }) => ({ method: 'log', params: { name: args[0], limit: opts.number === undefined ? undefined : count(opts.number as string, 'log') } }),
+    print: r => show.log(r)
+  },
+  {
+    name: 'diff',
+    usage: 'wxs diff <name> [from] [to]',
+    summary: 'show paths added, removed and modified between two commits or snapshots',
+    details: 'Defaults: from = the parent of `to`, to = head. Refs: a commit number, head, head~N, a snapshot label.',
+    options: {},
+    args: [1, 3],
+    request: ({ args }) => ({ method: 'diff', params: { name: args[0], from: args[1], to: args[2] } }),
+    print: r => show.diff(r)
+  },
+  {
+    name: 'restore',
+    usage: 'wxs restore <name> <snapshot|commit>',
+    summary: 'make an old state current again, as a new commit (history is kept)',
+    options: {},
+    args: [2, 2],
+    request: ({ args }) => ({ method: 'restore', params: { name: args[0], ref: args[1] } }),
+    print: r => show.line(`restored as commit ${r.seq} (${r.root.slice(0, 12)}): ${r.message}`)
+  },
+  {
+    name: 'export',
+    usage: 'wxs export <name> <dir> [--at <ref>]',
+    summary: 'write a commit out as a real directory (modes, symlinks, mtimes kept)',
+    details: 'The target must not exist or be empty. Nothing is ever written outside it.',
+    options: { at: { type: 'string', value: 'ref', description: 'export this commit or snapshot instead of the head' } },
+    args: [2, 2],
+    request: ({ args, opts }) => ({ method: 'export', params: { name: args[0], dir: abs(args[1]), at: opts.at }, progress: 'export' }),
+    print: r => show.exported(r)
+  },
+  {
+    name: 'rm',
+    usage: 'wxs rm <name>',
+    summary: 'delete a workspace (its unshared objects go at the next gc)',
+    options: {},
+    args: [1, 1],
+    request: ({ args }) => ({ method: 'rm', params: { name: args[0] } }),
+    print: r => show.line(`removed ${r.name}`)
+  },
+  {
+    name: 'gc',
+    usage: 'wxs gc',
+    summary: 'delete objects no workspace refers to and reclaim their disk',
+    options: {},
+    args: [0, 0],
+    request: () => ({ method: 'gc', params: {}, progress: 'gc' }),
+    print: r => show.gc(r)
+  },
+  {
+    name: 'fsck',
+    usage: 'wxs fsck',
+    summary: 'verify every object and report missing or corrupt ones by workspace and path',
+    options: {},
+    args: [0, 0],
+    request: () => ({ method: 'fsck', params: {}, progress: 'fsck' }),
+    print: r => show.fsck(r)
+  },
+  {
+    name: 'stats',
+    usage: 'wxs stats',
+    summary: 'logical bytes, bytes on disk, objects, dedupe ratio',
+    options: {},
+    args: [0, 0],
+    request: () => ({ method: 'stats', params: {} }),
+    print: r => show.stats(r)
+  }
+]
+
+function count (v: string, command: string) {
+  if (!/^\d+$/.test(v)) throw CliError.USAGE(`-n expects a number, got ${JSON.stringify(v)}`, command)
+  return Number(v)
+}

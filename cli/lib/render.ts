@@ -1,0 +1,99 @@
+/** Human-readable result printing (stdout). --json bypasses all of this. */
+import { formatBytes, formatCount } from '../../tui/lib/format.js' // not tui/index.js: keeps Ink out of fast commands
+
+const out = (s: string): void => { process.stdout.write(s + '\n') }
+const err = (s: string) => process.stderr.write(s + '\n')
+
+export const line = (s: string): void => { out(s) }
+export const ms = (n: number) => `${n.toFixed(1)} ms`
+const when = (t: number) => new Date(t).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z')
+const short = (hex: string) => hex.slice(0, 12)
+
+export function table (rows: string[][]) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map(r => r[i].length)))
+  for (const r of rows) out(r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd())
+}
+
+export function imported (verb: string, r: any): 'partial' | void {
+  const s = r.commit.stats
+  const what = r.changed ? `commit ${r.commit.seq} (${short(r.commit.root)})` : `no changes since commit ${r.commit.seq}`
+  out(`${verb} ${r.workspace.name}: ${what}, ${formatCount(s.files)} files, ${formatBytes(s.bytes)}`)
+  if (r.reused > 0) out(`  ${formatCount(r.hashed)} files read, ${formatCount(r.reused)} unchanged`)
+  return problems(r.problems)
+}
+
+function problems (list: Array<{ path: string, code: string, message: string }>): 'partial' | void {
+  if (!list || list.length === 0) return
+  for (const p of list.slice(0, 50)) err(`warning: ${p.path}: ${p.code}: ${p.message}`)
+  if (list.length > 50) err(`warning: … and ${list.length - 50} more`)
+  err(`${list.length} path(s) could not be read and were left out`)
+  return 'partial'
+}
+
+export function list (rows: any[]) {
+  if (rows.length === 0) { out('no workspaces (create one: wxs create <name> --from <dir>)'); return }
+  table([
+    ['NAME', 'FILES', 'SIZE', 'COMMITS', 'SNAPSHOTS', 'HEAD', 'ORIGIN'],
+    ...rows.map(w => [w.name, formatCount(w.head.stats.files), formatBytes(w.head.stats.bytes), String(w.commits), String(w.snapshots), short(w.head.root), w.origin ? `${w.origin.name}@${w.origin.commit}` : '-'])
+  ])
+}
+
+export function info (w: any) {
+  out(w.name)
+  out(`  Key:       ${w.key}`)
+  out(`  Created:   ${when(w.created)}`)
+  if (w.origin) out(`  Origin:    fork of ${w.origin.name}@${w.origin.commit} (${short(w.origin.key)})`)
+  out(`  Head:      commit ${w.head.seq} (${short(w.head.root)}) ${when(w.head.time)} ${w.head.message}`)
+  out(`  Files:     ${formatCount(w.head.stats.files)} (${formatBytes(w.head.stats.bytes)}), ${formatCount(w.head.stats.dirs)} dirs, ${formatCount(w.head.stats.symlinks)} symlinks`)
+  out(`  History:   ${w.commits} commit(s), ${w.snapshots} snapshot(s)`)
+}
+
+export function log (commits: any[]) {
+  for (const c of commits) {
+    const labels = c.snapshots.length ? `  [${c.snapshots.join(', ')}]` : ''
+    out(`commit ${c.seq}  ${short(c.root)}  ${when(c.time)}  ${formatCount(c.stats.files)} files ${formatBytes(c.stats.bytes)}${labels}`)
+    out(`    ${c.message}`)
+  }
+}
+
+export function diff (r: any) {
+  const mark = { added: 'A', removed: 'D', modified: 'M' } as Record<string, string>
+  for (const c of r.changes) {
+    const size = c.change === 'modified' ? `${formatBytes(c.oldSize)} -> ${formatBytes(c.newSize)}` : c.type === 'dir' ? 'dir' : formatBytes(c.newSize ?? c.oldSize ?? 0)
+    out(`${mark[c.change]} ${c.path}${c.type === 'dir' ? '/' : ''}  (${size})`)
+  }
+  err(`${r.changes.length} change(s) from commit ${r.from} to commit ${r.to}`)
+}
+
+export function exported (r: any): 'partial' | void {
+  out(`exported commit ${r.commit}: ${formatCount(r.files)} files, ${formatCount(r.dirs)} dirs, ${formatCount(r.symlinks)} symlinks, ${formatBytes(r.bytes)}`)
+  return problems(r.problems)
+}
+
+export function gc (r: any) {
+  out(`removed ${formatCount(r.removedObjects)} objects (${formatBytes(r.removedBytes)}), reclaimed ${formatBytes(Math.max(0, r.reclaimedBytes))} on disk; ${formatCount(r.liveObjects)} objects live`)
+}
+
+export function fsck (r: any): 'failed' | void {
+  out(`checked ${formatCount(r.objects)} objects: ${r.corrupt.length} corrupt, ${r.problems.length} broken reference(s)`)
+  for (const p of r.problems) out(`${p.problem} ${p.workspace}@${p.commit}:${p.path} (object ${short(p.object)})`)
+  for (const h of r.corrupt) if (!r.problems.some((p: any) => p.object === h)) out(`corrupt unreferenced object ${h}`)
+  return r.ok ? undefined : 'failed'
+}
+
+export function stats (r: any) {
+  out(`workspaces:    ${r.workspaces}`)
+  out(`logical bytes: ${formatBytes(r.logicalBytes)}`)
+  out(`stored bytes:  ${formatBytes(r.storedBytes)}`)
+  out(`on disk:       ${formatBytes(r.diskBytes)}`)
+  out(`objects:       ${formatCount(r.objects)} in ${r.packs} pack(s)`)
+  out(`dedupe ratio:  ${r.dedupeRatio.toFixed(2)}x`)
+}
+
+export function daemonStatus (r: any) {
+  if (!r.running) { out(`not running (${r.home})`); return }
+  out(`running, pid ${r.pid}`)
+  out(`  socket:  ${r.socket}`)
+  out(`  uptime:  ${Math.round(r.uptimeMs / 1000)} s`)
+  out(`  mounts:  ${r.mounts.length === 0 ? 'none' : r.mounts.join(', ')}`)
+}
