@@ -97,7 +97,7 @@ async function daemon (argv: string[], json: boolean): Promise<number> {
       if (err instanceof CliError && err.code === 'NOT_RUNNING') return { stopping: false, running: false }
       throw err
     })
-    if (result.stopping) await waitGone(paths.socket)
+    if (result.stopping) await waitGone(paths.socket, result.pid)
     if (json) show.line(JSON.stringify(result, null, 2))
     else show.line(result.stopping ? `stopped daemon ${result.pid}` : 'no daemon was running')
     return EXIT_OK
@@ -105,9 +105,11 @@ async function daemon (argv: string[], json: boolean): Promise<number> {
   throw CliError.USAGE(`unknown daemon command "${sub}"`, 'daemon')
 }
 
-async function waitGone (socket: string) {
+/** Waits (up to 10 s) until the daemon removed its socket and its process is gone. */
+async function waitGone (socket: string, pid: number) {
   const { existsSync } = await import('node:fs')
-  for (let i = 0; i < 200 && existsSync(socket); i++) await new Promise(resolve => setTimeout(resolve, 25))
+  const alive = () => { try { process.kill(pid, 0); return true } catch { return false } }
+  for (let i = 0; i < 400 && (existsSync(socket) || alive()); i++) await new Promise(resolve => setTimeout(resolve, 25))
 }
 
 function fail (err: unknown, json: boolean): number {

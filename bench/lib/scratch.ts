@@ -28,3 +28,14 @@ export class Scratch {
     await fs.rm(this.root, { recursive: true, force: true })
   }
 }
+
+/** Bytes allocated on disk (st_blocks * 512) by everything under `dir`. */
+export async function diskUsage (dir: string): Promise<number> {
+  let total = 0
+  for (const d of await fs.readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, d.name)
+    if (d.isDirectory()) total += await diskUsage(p)
+    else total += (await fs.lstat(p)).blocks * 512
+  }
+  return total
+}

@@ -32,3 +32,29 @@ export async function repeat (opts: RepeatOptions, fn: (i: number) => Promise<nu
   for (let i = 0; i < opts.reps; i++) samples.push(await fn(i))
   return samples
 }
+
+/**
+ * Runs several cases side by side: each round runs every case once, in a
+ * shuffled order, so drift on a noisy machine hits all of them alike.
+ * Warm-up rounds are run and discarded. Each case returns its own measurement.
+ */
+export async function sideBySide (opts: RepeatOptions, cases: Record<string, () => Promise<number>>): Promise<Record<string, number[]>> {
+  const names = Object.keys(cases)
+  const samples: Record<string, number[]> = Object.fromEntries(names.map(n => [n, []]))
+  for (let round = -opts.warmup; round < opts.reps; round++) {
+    for (const name of shuffle(names)) {
+      const value = await cases[name]()
+      if (round >= 0) samples[name].push(value)
+    }
+  }
+  return samples
+}
+
+function shuffle<T> (items: T[]): T[] {
+  const out = [...items]
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    ;[out[i], out[j]] = [out[j], out[i]]
+  }
+  return out
+}

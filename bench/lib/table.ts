@@ -35,7 +35,7 @@ const HEADERS = ['scenario', 'value', 'unit', 'target', 'result', 'note']
 
 function cells (r: Row): string[] {
   const target = r.target ? `${r.target.op} ${formatNumber(r.target.value)}` : ''
-  return [r.scenario, r.verdict === 'skipped' ? '' : formatNumber(r.value), r.unit, target, r.verdict, r.note ?? '']
+  return [r.scenario, formatNumber(r.value), r.unit, target, r.verdict, r.note ?? '']
 }
 
 /** Renders rows as left-aligned padded columns (numbers right-aligned). */
@@ -45,4 +45,9 @@ export function renderTable (rows: Row[]): string {
   const render = (l: string[]) => l.map((cell, col) => col === 1 ? cell.padStart(widths[col]) : cell.padEnd(widths[col])).join('  ').trimEnd()
   const rule = widths.map(w => '-'.repeat(w)).join('  ')
   return [render(lines[0]), rule, ...lines.slice(1).map(render)].join('\n')
+}
+
+/** A scenario that could not produce its value. */
+export function failed (scenario: string, note: string): Row {
+  return { scenario, value: null, unit: '', target: null, verdict: 'fail', note }
 }

@@ -104,8 +104,11 @@ class Exporter {
   }
 }
 
-/** utimes() takes seconds as a number; keep sub-second precision as far as a double allows. */
+/**
+ * utimes() takes seconds as a double, which cannot carry nanoseconds at today's
+ * epoch: aim at the middle of the stored microsecond so it survives rounding.
+ */
 function times (e: Entry): [number, number] {
-  const t = e.mtimeSec + e.mtimeNsec / 1e9
+  const t = e.mtimeSec + (Math.floor(e.mtimeNsec / 1000) * 1000 + 500) / 1e9
   return [t, t]
 }

@@ -1,0 +1,26 @@
+/**
+ * Benchmark entry: `npm run bench -- <name> [options]` (see /work/shared/BENCH.md).
+ * Each bench module exports main(args) and resolves to the process exit code.
+ */
+interface BenchModule { main (args: string[]): Promise<number> }
+
+const BENCHES: Record<string, { about: string, load: () => Promise<BenchModule> }> = {
+  ws: { about: 'workspaces: import, fork, dedupe, snapshot/diff/restore, CLI latency', load: () => import('./ws.js') }
+}
+
+const PLANNED = { fs: 'filesystem (the mount vs tmpfs, ext4, bare FUSE)', net: 'network (peers on a local testnet)' }
+
+function usage (): string {
+  const lines = ['usage: npm run bench -- <name> [--quick]', '', 'benchmarks:']
+  for (const [name, b] of Object.entries(BENCHES)) lines.push(`  ${name.padEnd(4)} ${b.about}`)
+  for (const [name, about] of Object.entries(PLANNED)) lines.push(`  ${name.padEnd(4)} ${about} (not written yet)`)
+  return lines.join('\n')
+}
+
+const [name, ...args] = process.argv.slice(2)
+const bench = name !== undefined && Object.hasOwn(BENCHES, name) ? BENCHES[name] : undefined
+if (bench === undefined) {
+  process.stderr.write(usage() + '\n')
+  process.exit(2)
+}
+process.exitCode = await bench.load().then(m => m.main(args))

@@ -1,0 +1,84 @@
+/**
+ * `bench ws` scenario 7: latency of `wxs list --json` with the daemon up,
+ * timed as whole child processes (the CLI is its own process in real use),
+ * side by side with a bare `node -e ""` start. Skipped until cli/wxs.js exists.
+ */
+import fs from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import type { Scratch } from './lib/scratch.js'
+import { run, type RunResult } from './lib/proc.js'
+import { median, sideBySide } from './lib/stats.js'
+import { atMost, failed, row, skipped, type Row } from './lib/table.js'
+
+export interface CliOptions { root: string, scratch: Scratch, tree: string, reps: number, log: (line: string) => void }
+
+const SCENARIO = 'wxs list --json, daemon up'
+
+export async function cliScenario (opts: CliOptions): Promise<Row[]> {
+  const entry = path.join(opts.root, 'cli', 'wxs.js')
+  if (!existsSync(entry)) return [skipped(SCENARIO, 'skipped: cli not built yet')]
+  const home = opts.scratch.path('cli-home')
+  const wxs = (args: string[]) => run(process.execPath, [entry, ...args], { cwd: opts.root, env: { ...process.env, WXS_HOME: home } })
+  try {
+    return await measure(opts, wxs)
+  } finally {
+    await stopDaemon(home, wxs, opts.log)
+  }
+}
+
+async function measure (opts: CliOptions, wxs: (args: string[]) => RunResult): Promise<Row[]> {
+  const created = wxs(['create', 'bench', '--from', opts.tree, '--json'])
+  if (created.status !== 0) return [failed(SCENARIO, `wxs create exited ${created.status}: ${firstLine(created.stderr)}`)]
+  const first = wxs(['list', '--json']) // starts the daemon
+  if (first.status !== 0 || !first.stdout.includes('bench')) return [failed(SCENARIO, `first wxs list exited ${first.status}: ${firstLine(first.stderr || first.stdout)}`)]
+  opts.log(`  daemon started by the first list (${first.ms.toFixed(0)} ms)`)
+  const problems: string[] = []
+  const samples = await sideBySide({ warmup: 1, reps: opts.reps }, {
+    list: async () => {
+      const res = wxs(['list', '--json'])
+      if (res.status !== 0) problems.push(`exit ${res.status}: ${firstLine(res.stderr)}`)
+      return res.ms
+    },
+    node: async () => run(process.execPath, ['-e', '']).ms
+  })
+  if (problems.length > 0) return [failed(SCENARIO, `${problems.length} runs failed, e.g. ${problems[0]}`)]
+  return [
+    row(SCENARIO, median(samples.list), 'ms', atMost(150), `median of ${opts.reps} child processes`),
+    row('node -e "" (process start baseline)', median(samples.node), 'ms', null, 'side by side')
+  ]
+}
+
+/** `wxs daemon stop`; if that fails or the daemon outlives it, SIGTERM the pid it recorded. */
+async function stopDaemon (home: string, wxs: (args: string[]) => RunResult, log: (line: string) => void) {
+  const pid = await readPid(home)
+  const res = wxs(['daemon', 'stop'])
+  if (pid === null) return
+  if (res.status === 0 && await exited(pid, 3000)) return
+  log(`  wxs daemon stop exited ${res.status}; sending SIGTERM to daemon pid ${pid}`)
+  try { process.kill(pid, 'SIGTERM') } catch {}
+  if (!await exited(pid, 3000)) try { process.kill(pid, 'SIGKILL') } catch {}
+}
+
+async function readPid (home: string): Promise<number | null> {
+  const text = await fs.readFile(path.join(home, 'daemon.pid'), 'utf8').catch(() => '')
+  const pid = Number.parseInt(text.trim(), 10)
+  return Number.isInteger(pid) && pid > 0 ? pid : null
+}
+
+async function exited (pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (!alive(pid)) return true
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  return !alive(pid)
+}
+
+function alive (pid: number) {
+  try { process.kill(pid, 0); return true } catch { return false }
+}
+
+function firstLine (text: string) {
+  return text.trim().split('\n')[0]?.slice(0, 120) ?? ''
+}

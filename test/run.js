@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// Runs every test file (test/**/*.test.ts) in its own Node process with tsx,
+// streams its TAP output, and ends with one line: "N passed, N failed".
+// Usage: node test/run.js [filter-substring ...]
+import { spawn } from 'node:child_process'
+import { readdirSync, statSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = path.dirname(fileURLToPath(import.meta.url))
+const FILE_TIMEOUT_MS = Number(process.env.WXS_TEST_FILE_TIMEOUT_MS || 15 * 60 * 1000)
+const filters = process.argv.slice(2)
+
+function find (dir) {
+  return readdirSync(dir).sort().flatMap(name => {
+    const p = path.join(dir, name)
+    if (statSync(p).isDirectory()) return find(p)
+    return name.endsWith('.test.ts') ? [p] : []
+  })
+}
+
+function runFile (file) {
+  return new Promise(resolve => {
+    const child = spawn(process.execPath, ['--import', 'tsx', file], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env })
+    let passed = 0
+    let failed = 0
+    let plan = null
+    let buffered = ''
+    const timer = setTimeout(() => { process.stdout.write(`# ${file}: timed out after ${FILE_TIMEOUT_MS} ms\n`); child.kill('SIGKILL') }, FILE_TIMEOUT_MS)
+    child.stdout.on('data', chunk => {
+      process.stdout.write(chunk)
+      buffered += chunk
+      let nl
+      while ((nl = buffered.indexOf('\n')) !== -1) {
+        const line = buffered.slice(0, nl)
+        buffered = buffered.slice(nl + 1)
+        if (/^ok \d+/.test(line)) passed++
+        else if (/^not ok \d+/.test(line)) failed++
+        else if (/^1\.\.(\d+)/.test(line)) plan = Number(line.slice(3))
+      }
+    })
+    child.stderr.on('data', chunk => process.stderr.write(chunk))
+    child.on('close', code => {
+      clearTimeout(timer)
+      // A crash or a missing plan counts as a failure of the file, never as silence.
+      if (code !== 0 && failed === 0) failed = 1
+      if (plan !== null && passed + failed < plan) failed += plan - passed - failed
+      resolve({ file, passed, failed, code })
+    })
+  })
+}
+
+const files = find(root).filter(f => filters.length === 0 || filters.some(s => f.includes(s)))
+let passed = 0
+let failed = 0
+const failures = []
+for (const file of files) {
+  process.stdout.write(`\n# file ${path.relative(process.cwd(), file)}\n`)
+  const r = await runFile(file)
+  passed += r.passed
+  failed += r.failed
+  if (r.failed > 0) failures.push(`${path.relative(process.cwd(), file)} (exit ${r.code})`)
+}
+if (files.length === 0) { failed = 1; failures.push('no test files found') }
+for (const f of failures) process.stdout.write(`# failed: ${f}\n`)
+process.stdout.write(`${passed} passed, ${failed} failed\n`)
+process.exitCode = failed > 0 ? 1 : 0
