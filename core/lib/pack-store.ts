@@ -63,6 +63,8 @@ export class PackStore extends Resource {
   private writing: Promise<void> = Promise.resolve()
   private rotating: Promise<void> | null = null
   private failure: Error | null = null
+  /** Objects found damaged while recovering an unindexed segment: not visible, reported by verify(). */
+  private readonly corruptOnOpen = new Set<string>()
 
   constructor (dir: string, opts: PackStoreOptions = {}) {
     super()
@@ -165,7 +167,7 @@ export class PackStore extends Resource {
   /** Re-hashes every object; reports the ones whose bytes do not match their name. */
   async verify (onObject?: (bytes: number) => void): Promise<VerifyResult> {
     await this.flush()
-    const corrupt: string[] = []
+    const corrupt: string[] = [...this.corruptOnOpen].filter(hex => !this.index.has(hex))
     let checked = 0
     for (const [hex, loc] of this.sortedEntries()) {
       const data = await this.pread(loc.pack, loc.offset, loc.length).catch(() => null)
@@ -209,6 +211,7 @@ export class PackStore extends Resource {
 
   private locate (hex: string): Location {
     const loc = this.index.get(hex)
+    if (loc === undefined && this.corruptOnOpen.has(hex)) throw CoreError.OBJECT_CORRUPT(hex, 'damaged on disk, found while recovering its segment')
     if (loc === undefined) throw CoreError.OBJECT_NOT_FOUND(hex)
     return loc
   }
@@ -376,7 +379,11 @@ export class PackStore extends Resource {
     }
   }
 
-  /** Scans a segment without a (valid) index, keeping the longest prefix of verified records. */
+  /**
+   * Scans a segment without a (valid) index. Records whose bytes do not match
+   * their hash are skipped (and remembered as corrupt for fsck); a record that
+   * runs past the end of the file is a torn write and is cut off.
+   */
   private async recover (id: number): Promise<Segment> {
     const file = path.join(this.dir, packName(id) + '.pack')
     const handle = await fs.open(file, 'r+')
@@ -393,10 +400,13 @@ export class PackStore extends Resource {
       const start = at + RECORD_HEADER_BYTES
       if (start + head.length > size) break
       const data = await this.pread(id, start, head.length)
-      if (!blake3(data).equals(head.hash)) break
-      const loc = { pack: id, offset: start, length: head.length }
       const hex = toHex(head.hash)
-      if (!this.index.has(hex)) { this.index.set(hex, loc); segment.entries.push([hex, loc]) }
+      if (!blake3(data).equals(head.hash)) this.corruptOnOpen.add(hex)
+      else if (!this.index.has(hex)) {
+        const loc = { pack: id, offset: start, length: head.length }
+        this.index.set(hex, loc)
+        segment.entries.push([hex, loc])
+      }
       at = start + head.length
     }
     if (at < size) await handle.truncate(at)

@@ -1,0 +1,61 @@
+import test from 'brittle'
+import c from 'compact-encoding'
+import { messages } from '../../manifests/index.js'
+import * as v from '../fixtures/values.js'
+
+interface Codec<T> { preencode (s: c.State, m: T): void, encode (s: c.State, m: T): void, decode (s: c.State): T }
+
+const cases: Array<[string, Codec<any>, unknown]> = [
+  ['tree', messages.tree, v.treeValue],
+  ['tree-empty', messages.tree, v.emptyTreeValue],
+  ['commit', messages.commit, v.commitValue],
+  ['commit-first', messages.commit, v.firstCommitValue],
+  ['snapshot', messages.snapshot, v.snapshotValue],
+  ['workspace-meta', messages.workspaceMeta, v.workspaceMetaValue],
+  ['workspace-meta-origin', messages.workspaceMeta, v.forkMetaValue],
+  ['registry-entry', messages.registryEntry, v.registryEntryValue]
+]
+
+for (const [name, codec, value] of cases) {
+  test(`${name}: fixture decodes to the known value and re-encodes byte for byte`, async t => {
+    const bytes = await v.readFixture(name)
+    t.alike(c.decode(codec, bytes), value, 'decoded fixture')
+    t.ok(Buffer.from(c.encode(codec, value)).equals(bytes), 're-encoded bytes equal the fixture')
+  })
+
+  test(`${name}: an unknown version throws`, async t => {
+    const bytes = Buffer.from(await v.readFixture(name))
+    t.is(bytes[0], 1, 'the version comes first')
+    bytes[0] = 2
+    t.exception(() => c.decode(codec, bytes), /unsupported (tree|value) version 2/)
+  })
+}
+
+test('tree: an unknown entry type throws', async t => {
+  const one = { entries: [{ ...v.treeValue.entries[3], name: 'a' }] }
+  const bytes = Buffer.from(c.encode(messages.tree, one))
+  // version, flags, entry count, name length, 'a', then the type byte
+  t.is(bytes[5], messages.FILE)
+  bytes[5] = 9
+  t.exception(() => c.decode(messages.tree, bytes), /unknown entry type 9/)
+})
+
+test('tree: entry kinds keep exactly their own payload', async t => {
+  const decoded = c.decode(messages.tree, await v.readFixture('tree'))
+  const byName = new Map(decoded.entries.map(e => [e.name, e]))
+  t.is(byName.get('README.md')!.chunks.length, 2, 'a file lists its chunks')
+  t.is(byName.get('src')!.tree!.byteLength, 32, 'a dir names its tree')
+  t.is(byName.get('link')!.target, '../README.md~', 'a symlink keeps its target verbatim')
+  t.is(byName.get('ünï')!.target, '/abs/path')
+  t.is(byName.get('empty')!.mtimeSec, -1, 'mtimes before 1970 survive')
+  t.is(byName.get('README.md')!.mtimeNsec, 123_456_789, 'nanoseconds survive')
+})
+
+test('workspace meta: origin present only with its flag', async t => {
+  const plain = await v.readFixture('workspace-meta')
+  const fork = await v.readFixture('workspace-meta-origin')
+  t.is(plain[1], 0, 'no flags without an origin')
+  t.is(fork[1], 1, 'origin flag set')
+  t.is(c.decode(messages.workspaceMeta, plain).origin, null)
+  t.is(c.decode(messages.workspaceMeta, fork).origin!.commit, 7)
+})
