@@ -15,7 +15,7 @@ export async function progressRenderer (title: string, opts: { json: boolean, qu
     return startInkProgress(title, { stdout: process.stderr })
   }
   const { formatProgressLine } = await import('../../tui/index.js')
-  let last = 0
+  let last = Date.now() // first line after a second: quick jobs print only their summary
   return {
     update (p) {
       if (!p.done && Date.now() - last < 1000) return
