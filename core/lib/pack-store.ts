@@ -380,44 +380,49 @@ export class PackStore extends Resource {
   }
 
   /**
-   * Scans a segment without a (valid) index. Records whose bytes do not match
-   * their hash are skipped (and remembered as corrupt for fsck); a record that
-   * runs past the end of the file is a torn write and is cut off.
+   * Scans a segment without a (valid) index. A damaged record followed by good
+   * ones is skipped (and remembered as corrupt for fsck); damaged or partial
+   * records with nothing good after them are a torn tail and are cut off.
    */
   private async recover (id: number): Promise<Segment> {
     const file = path.join(this.dir, packName(id) + '.pack')
     const handle = await fs.open(file, 'r+')
     this.handles.set(id, handle)
-    const { size } = await handle.stat()
+    let { size } = await handle.stat()
     const segment: Segment = { id, handle, size: PACK_HEADER_BYTES, entries: [] }
-    if (size < PACK_HEADER_BYTES || !(await this.validHeader(id))) {
-      await handle.truncate(0)
-      await handle.write(c.encode(packHeader, { magic: PACK_MAGIC, version: PACK_VERSION }), 0, PACK_HEADER_BYTES, 0)
-    }
+    if (size < PACK_HEADER_BYTES) { await handle.truncate(0); size = PACK_HEADER_BYTES }
+    await this.repairHeader(id, handle)
     let at = PACK_HEADER_BYTES
+    let goodEnd = at
+    let damaged: string[] = []
     while (at + RECORD_HEADER_BYTES <= size) {
       const head = c.decode(recordHeader, await this.pread(id, at, RECORD_HEADER_BYTES))
       const start = at + RECORD_HEADER_BYTES
-      if (start + head.length > size) break
+      if (head.length === 0 || start + head.length > size) break
       const data = await this.pread(id, start, head.length)
       const hex = toHex(head.hash)
-      if (!blake3(data).equals(head.hash)) this.corruptOnOpen.add(hex)
-      else if (!this.index.has(hex)) {
-        const loc = { pack: id, offset: start, length: head.length }
-        this.index.set(hex, loc)
-        segment.entries.push([hex, loc])
-      }
       at = start + head.length
+      if (!blake3(data).equals(head.hash)) { damaged.push(hex); continue }
+      for (const bad of damaged) this.corruptOnOpen.add(bad)
+      damaged = []
+      goodEnd = at
+      if (this.index.has(hex)) continue
+      const loc = { pack: id, offset: start, length: head.length }
+      this.index.set(hex, loc)
+      segment.entries.push([hex, loc])
     }
-    if (at < size) await handle.truncate(at)
-    segment.size = at
+    if (goodEnd < size) await handle.truncate(goodEnd)
+    segment.size = goodEnd
     await handle.sync()
     return segment
   }
 
-  private async validHeader (id: number) {
-    const head = c.decode(packHeader, await this.pread(id, 0, PACK_HEADER_BYTES))
-    return head.magic === PACK_MAGIC && head.version === PACK_VERSION
+  /** Rewrites a damaged segment header in place; refuses segments from a newer wxs. */
+  private async repairHeader (id: number, handle: fs.FileHandle) {
+    const head = c.decode(packHeader, await this.pread(id, 0, PACK_HEADER_BYTES).catch(() => Buffer.alloc(PACK_HEADER_BYTES)))
+    if (head.magic === PACK_MAGIC && head.version === PACK_VERSION) return
+    if (head.magic === PACK_MAGIC && head.version > PACK_VERSION) throw CoreError.BAD_FORMAT(`${packName(id)}.pack has format version ${head.version}; this wxs reads ${PACK_VERSION}`)
+    await handle.write(c.encode(packHeader, { magic: PACK_MAGIC, version: PACK_VERSION }), 0, PACK_HEADER_BYTES, 0)
   }
 
   private async dropSegment (id: number) {

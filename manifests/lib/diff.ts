@@ -26,7 +26,10 @@ async function diffInto (trees: TreeStore, from: Buffer, to: Buffer, path: strin
     const p = path === '' ? name : path + '/' + name
     const x = before.get(name)
     const y = after.get(name)
-    if (x && y && x.type === DIR && y.type === DIR) await diffInto(trees, x.tree!, y.tree!, p, out)
+    if (x && y && x.type === DIR && y.type === DIR) {
+      if (x.mode !== y.mode) out.push(change(p, 'modified', y, null, null))
+      await diffInto(trees, x.tree!, y.tree!, p, out)
+    }
     else if (x && y && x.type === y.type) { if (!sameContent(x, y)) out.push(change(p, 'modified', y, x.size, y.size)) }
     else {
       if (x) await listAll(trees, x, p, 'removed', out)

@@ -165,10 +165,14 @@ function join (rel: string, name: string) {
   return rel === '' ? name : rel + '/' + name
 }
 
+/** As git: the deepest .wxsignore with a rule matching the path decides (so `!x` below can re-include). */
 function isIgnored (frames: IgnoreFrame[], rel: string, isDir: boolean) {
-  for (const { base, rules } of frames) {
+  for (let i = frames.length - 1; i >= 0; i--) {
+    const { base, rules } = frames[i]
     const sub = base === '' ? rel : rel.slice(base.length + 1)
-    if (rules.ignores(isDir ? sub + '/' : sub)) return true
+    const verdict = rules.test(isDir ? sub + '/' : sub)
+    if (verdict.ignored) return true
+    if (verdict.unignored) return false
   }
   return false
 }

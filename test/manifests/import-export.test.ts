@@ -195,3 +195,24 @@ test('export --at an old commit gives the old content', async t => {
   t.is((await e.export('old', atHead)).commit, 1)
   t.is(await compareTrees(src, atHead), '', 'head exports as the current tree')
 })
+
+test('a missing or non-directory source is refused and creates nothing', async t => {
+  const { dir, e } = await setup(t)
+  t.is(await errorCode(e.create('w', { from: path.join(dir, 'missing') })), 'SOURCE_NOT_FOUND')
+  await fs.writeFile(path.join(dir, 'file'), 'x')
+  t.is(await errorCode(e.create('w', { from: path.join(dir, 'file') })), 'SOURCE_NOT_DIRECTORY')
+  t.alike(e.names(), [], 'no workspace was created')
+  await writeTree(path.join(dir, 'src'), { 'a.txt': 'a' })
+  t.is(await errorCode(e.create('w', { from: path.join(dir, 'src') })), null, 'the name is still free')
+})
+
+test('an unsupported file type is reported as a problem and skipped; the import goes on', async t => {
+  const { dir, e } = await setup(t)
+  const src = path.join(dir, 'src')
+  await writeTree(src, { 'a.txt': 'a', sub: { 'b.txt': 'b' } })
+  const fifo = await run('mkfifo', [path.join(src, 'sub', 'pipe')])
+  t.is(fifo.code, 0, 'made a FIFO')
+  const created = await e.create('w', { from: src })
+  t.alike(created.problems.map(p => [p.path, p.code]), [['sub/pipe', 'UNSUPPORTED_TYPE']])
+  t.alike(await headPaths(e, 'w'), ['a.txt', 'sub', 'sub/b.txt'])
+})
