@@ -44,7 +44,7 @@ async function measure (opts: CliOptions, wxs: (args: string[]) => RunResult): P
   })
   if (problems.length > 0) return [failed(SCENARIO, `${problems.length} runs failed, e.g. ${problems[0]}`)]
   return [
-    row(SCENARIO, median(samples.list), 'ms', atMost(150), `median of ${opts.reps} child processes`),
+    row(SCENARIO, median(samples.list), 'ms', atMost(150), `median of ${opts.reps} child processes; ${build(opts.root)}`),
     row('node -e "" (process start baseline)', median(samples.node), 'ms', null, 'side by side')
   ]
 }
@@ -77,6 +77,11 @@ async function exited (pid: number, timeoutMs: number): Promise<boolean> {
 
 function alive (pid: number) {
   try { process.kill(pid, 0); return true } catch { return false }
+}
+
+/** cli/wxs.js runs dist/ when built, else the sources through tsx (much slower to start). */
+function build (root: string) {
+  return existsSync(path.join(root, 'dist', 'cli', 'main.js')) ? 'dist build' : 'TS sources via tsx'
 }
 
 function firstLine (text: string) {

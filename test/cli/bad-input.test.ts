@@ -1,8 +1,10 @@
 // Bad input through the real command: clear errors, right exit codes, nothing lost.
-import test from 'brittle'
+import test, { configure } from 'brittle'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { stateDir, tmpDir, wxs, writeTree, run, randomBuffer } from '../helpers/index.js'
+
+configure({ timeout: 300_000 }) // real daemons, real disks: slow machines get time, hangs still end
 
 test('unknown workspace, bad names, unknown commands and options', async t => {
   const home = await stateDir(t)

@@ -1,11 +1,13 @@
 // kill -9 of the daemon in the middle of a large import: the store stays
 // consistent, acknowledged workspaces are intact, and everything keeps working.
-import test from 'brittle'
+import test, { configure } from 'brittle'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import crypto from 'node:crypto'
 import { spawn } from 'node:child_process'
 import { stateDir, tmpDir, wxs, writeTree, compareTrees, daemonPid, isRunning, waitFor, WXS_BIN, ROOT } from '../helpers/index.js'
+
+configure({ timeout: 300_000 }) // real daemons, real disks: slow machines get time, hangs still end
 
 async function bigTree (dir: string) {
   for (let d = 0; d < 40; d++) {

@@ -1,8 +1,10 @@
 // A flipped byte on disk is found by `wxs fsck` and named by workspace and path.
-import test from 'brittle'
+import test, { configure } from 'brittle'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { stateDir, tmpDir, wxs, writeTree, stopDaemon } from '../helpers/index.js'
+
+configure({ timeout: 300_000 }) // real daemons, real disks: slow machines get time, hangs still end
 
 test('fsck reports a corrupt object by workspace and path, exit 1', async t => {
   const home = await stateDir(t)

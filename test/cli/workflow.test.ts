@@ -1,8 +1,10 @@
 // End to end through the real `wxs` command and daemon (child processes, temp WXS_HOME).
-import test from 'brittle'
+import test, { configure } from 'brittle'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { stateDir, tmpDir, wxs, writeTree, compareTrees, randomBuffer, daemonPid, isRunning } from '../helpers/index.js'
+
+configure({ timeout: 300_000 }) // real daemons, real disks: slow machines get time, hangs still end
 
 test('create, fork, snapshot, import, diff, log, restore, export round trip', async t => {
   const home = await stateDir(t)
