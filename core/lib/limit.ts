@@ -1,7 +1,8 @@
-/** Runs at most `max` async tasks at once; the rest wait in order. */
+/** Runs at most `max` async tasks at once; the rest wait in FIFO order (O(1) per task). */
 export class Limiter {
   private active = 0
-  private readonly waiting: Array<() => void> = []
+  private waiting: Array<() => void> = []
+  private head = 0
   readonly max: number
 
   constructor (max: number) {
@@ -14,9 +15,17 @@ export class Limiter {
     try {
       return await fn()
     } finally {
-      const next = this.waiting.shift()
-      if (next) next()
-      else this.active--
+      this.next()
+    }
+  }
+
+  private next () {
+    if (this.head < this.waiting.length) {
+      const wake = this.waiting[this.head++]
+      if (this.head > 1024 && this.head * 2 > this.waiting.length) { this.waiting = this.waiting.slice(this.head); this.head = 0 }
+      wake()
+    } else {
+      this.active--
     }
   }
 }

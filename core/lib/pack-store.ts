@@ -61,6 +61,8 @@ export class PackStore extends Resource {
   /** Objects not yet on disk (queued or being written), served from memory. */
   private readonly inMemory = new Map<string, Buffer>()
   private writing: Promise<void> = Promise.resolve()
+  private inflightBytes = 0
+  private sealing: Promise<void> = Promise.resolve()
   private rotating: Promise<void> | null = null
   private failure: Error | null = null
   /** Objects found damaged while recovering an unindexed segment: not visible, reported by verify(). */
@@ -121,7 +123,19 @@ export class PackStore extends Resource {
     if (this.index.has(hex)) return
     if (data.byteLength > MAX_OBJECT_BYTES) throw CoreError.TOO_LARGE(`object of ${data.byteLength} bytes`)
     this.append(hex, h, data)
-    if (this.queuedBytes >= this.writeBufferBytes) await this.writeQueued()
+    if (this.queuedBytes >= this.writeBufferBytes) await this.pushWrites()
+  }
+
+  /**
+   * Hands a full write buffer to the writer without waiting for it (reading and
+   * hashing overlap with writing); waits only when too much is in flight or the
+   * segment must rotate.
+   */
+  private async pushWrites () {
+    this.scheduleWrite()
+    if (this.active!.size >= this.maxPackBytes) await this.rotate()
+    else if (this.inflightBytes > this.writeBufferBytes * 4) await this.writing
+    if (this.failure) throw this.failure
   }
 
   /** Reads an object and checks it against its name; throws OBJECT_NOT_FOUND or OBJECT_CORRUPT. */
@@ -156,6 +170,7 @@ export class PackStore extends Resource {
     await this.writeQueued()
     if (this.rotating) await this.rotating
     await this.writing
+    await this.sealing
     if (this.failure) throw this.failure
     await this.active!.handle.sync().catch(err => { throw CoreError.IO('syncing', packName(this.active!.id), err) })
   }
@@ -186,6 +201,7 @@ export class PackStore extends Resource {
   async compact (live: Set<string>, onObject?: (bytes: number) => void): Promise<CompactResult> {
     await this.flush()
     if (this.active!.entries.length > 0) await this.rotate()
+    await this.sealing
     const before = await this.computeStats()
     const victims = this.victimPacks(live)
     let removedObjects = 0
@@ -246,11 +262,13 @@ export class PackStore extends Resource {
     const hashes = this.queuedHashes
     const segment = this.active!
     const position = segment.size
-    segment.size += this.queuedBytes
+    const bytes = this.queuedBytes
+    segment.size += bytes
+    this.inflightBytes += bytes
     this.queue = []
     this.queuedHashes = []
     this.queuedBytes = 0
-    this.writing = this.writing.then(() => this.writeOut(segment, buffers, position, hashes))
+    this.writing = this.writing.then(() => this.writeOut(segment, buffers, position, hashes)).finally(() => { this.inflightBytes -= bytes })
   }
 
   private async writeOut (segment: Segment, buffers: Buffer[], position: number, hashes: string[]) {
@@ -294,14 +312,16 @@ export class PackStore extends Resource {
     return this.rotating
   }
 
+  /** Switches to a new segment; the full one is sealed in the background (flush() waits for it). */
   private async runRotate () {
     const full = this.active!
     const next = await this.createSegment(full.id + 1)
     this.scheduleWrite() // records queued meanwhile were laid out for `full`
     this.active = next
-    await this.writing
-    if (this.failure) throw this.failure
-    await this.seal(full)
+    const written = this.writing
+    this.sealing = this.sealing.then(() => written).then(() => this.failure ? undefined : this.seal(full)).catch(err => {
+      this.failure = CoreError.IO('sealing', packName(full.id), err)
+    })
   }
 
   private async pread (pack: number, offset: number, length: number): Promise<Buffer> {
@@ -333,7 +353,7 @@ export class PackStore extends Resource {
     if (toHex(h) !== hex) return // corrupt: leave it to fsck; it disappears with its segment
     this.index.delete(hex)
     this.append(hex, h, data)
-    if (this.queuedBytes >= this.writeBufferBytes) await this.writeQueued()
+    if (this.queuedBytes >= this.writeBufferBytes) await this.pushWrites()
   }
 
   private async createSegment (id: number): Promise<Segment> {
