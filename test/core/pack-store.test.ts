@@ -4,7 +4,7 @@ import path from 'node:path'
 import c from 'compact-encoding'
 import { PackStore, hash, toHex, type PackStoreOptions } from '../../core/index.js'
 import { recordHeader, PACK_HEADER_BYTES, RECORD_HEADER_BYTES } from '../../core/messages.js'
-import { tmpDir, randomBuffer } from '../helpers/index.js'
+import { tmpDir, randomBuffer, errorCode } from '../helpers/index.js'
 import type { Assert } from 'brittle'
 
 const KiB = 1024
@@ -21,10 +21,6 @@ async function openStore (t: Assert, opts: PackStoreOptions = {}, dir?: string) 
 async function reopen (t: Assert, store: PackStore, opts: PackStoreOptions = {}) {
   await store.close()
   return openStore(t, opts, store.dir)
-}
-
-async function errorCode (p: Promise<unknown>): Promise<string | null> {
-  try { await p; return null } catch (err) { return (err as { code?: string }).code ?? String(err) }
 }
 
 async function files (dir: string, ext: string) {

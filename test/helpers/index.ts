@@ -8,6 +8,7 @@ import path from 'node:path'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Assert } from 'brittle'
+import { Engine } from '../../manifests/index.js'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const WXS_BIN = path.join(ROOT, 'cli', 'wxs.js')
@@ -119,4 +120,19 @@ export function randomBuffer (size: number, seed: number): Buffer {
   let x = seed >>> 0 || 1
   for (let i = 0; i < size; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; buf[i] = x & 0xff }
   return buf
+}
+
+/** An in-process engine on a fresh temp state dir, closed at teardown. */
+export async function setupEngine (t: Assert) {
+  const dir = await tmpDir(t)
+  const home = path.join(dir, 'home')
+  const e = new Engine({ home })
+  await e.ready()
+  t.teardown(() => e.close())
+  return { dir, home, e }
+}
+
+/** Resolves to the error code a promise rejects with, or null if it resolves. */
+export async function errorCode (p: Promise<unknown>): Promise<string | null> {
+  try { await p; return null } catch (err) { return (err as { code?: string }).code ?? String(err) }
 }

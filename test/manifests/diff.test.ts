@@ -3,17 +3,8 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { Engine, TreeStore, walkTree, diffTrees, type Change } from '../../manifests/index.js'
 import { toHex } from '../../core/index.js'
-import { tmpDir, writeTree, type TreeSpec } from '../helpers/index.js'
+import { tmpDir, writeTree, type TreeSpec, setupEngine as setup } from '../helpers/index.js'
 import type { Assert } from 'brittle'
-
-async function setup (t: Assert) {
-  const dir = await tmpDir(t)
-  const home = path.join(dir, 'home')
-  const e = new Engine({ home })
-  await e.ready()
-  t.teardown(() => e.close())
-  return { dir, home, e }
-}
 
 const project = (changes: Change[]) =>
   changes.map(c => ({ path: c.path, change: c.change, type: c.type }))

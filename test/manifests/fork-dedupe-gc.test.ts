@@ -4,23 +4,10 @@ import path from 'node:path'
 import c from 'compact-encoding'
 import { Engine, messages } from '../../manifests/index.js'
 import { hash, toHex } from '../../core/index.js'
-import { tmpDir, writeTree, compareTrees, randomBuffer, run } from '../helpers/index.js'
+import { tmpDir, writeTree, compareTrees, randomBuffer, run, setupEngine as setup, errorCode } from '../helpers/index.js'
 import type { Assert } from 'brittle'
 
 const MiB = 1024 * 1024
-
-async function setup (t: Assert) {
-  const dir = await tmpDir(t)
-  const home = path.join(dir, 'home')
-  const e = new Engine({ home })
-  await e.ready()
-  t.teardown(() => e.close())
-  return { dir, home, e }
-}
-
-async function errorCode (p: Promise<unknown>): Promise<string | null> {
-  try { await p; return null } catch (err) { return (err as { code?: string }).code ?? String(err) }
-}
 
 async function copyTree (from: string, to: string) {
   const r = await run('cp', ['-a', from, to])

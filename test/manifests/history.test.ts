@@ -3,21 +3,8 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { Engine } from '../../manifests/index.js'
 import { toHex } from '../../core/index.js'
-import { tmpDir, writeTree, compareTrees, run } from '../helpers/index.js'
+import { tmpDir, writeTree, compareTrees, run, setupEngine as setup, errorCode } from '../helpers/index.js'
 import type { Assert } from 'brittle'
-
-async function setup (t: Assert) {
-  const dir = await tmpDir(t)
-  const home = path.join(dir, 'home')
-  const e = new Engine({ home })
-  await e.ready()
-  t.teardown(() => e.close())
-  return { dir, home, e }
-}
-
-async function errorCode (p: Promise<unknown>): Promise<string | null> {
-  try { await p; return null } catch (err) { return (err as { code?: string }).code ?? String(err) }
-}
 
 /** A workspace with three commits: 0 = original (snapshot v1), 1 = edited, 2 = edited again. */
 async function withHistory (t: Assert) {

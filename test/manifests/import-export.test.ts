@@ -2,7 +2,7 @@ import test from 'brittle'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { Engine, walkTree } from '../../manifests/index.js'
-import { tmpDir, writeTree, compareTrees, randomBuffer, run, type TreeSpec } from '../helpers/index.js'
+import { tmpDir, writeTree, compareTrees, randomBuffer, run, type TreeSpec, errorCode } from '../helpers/index.js'
 import type { Assert } from 'brittle'
 
 async function setup (t: Assert) {
@@ -11,10 +11,6 @@ async function setup (t: Assert) {
   await e.ready()
   t.teardown(() => e.close())
   return { dir, e }
-}
-
-async function errorCode (p: Promise<unknown>): Promise<string | null> {
-  try { await p; return null } catch (err) { return (err as { code?: string }).code ?? String(err) }
 }
 
 /** Every path (files, dirs, symlinks) in the head tree of a workspace, sorted. */
