@@ -11,7 +11,7 @@ const BENCHES: Record<string, { about: string, load: () => Promise<BenchModule> 
 const PLANNED = { fs: 'filesystem (the mount vs tmpfs, ext4, bare FUSE)', net: 'network (peers on a local testnet)' }
 
 function usage (): string {
-  const lines = ['usage: npm run bench -- <name> [--quick]', '', 'benchmarks:']
+  const lines = ['usage: npm run bench -- <name> [--quick] [--only <scenario substring>]', '', 'benchmarks:']
   for (const [name, b] of Object.entries(BENCHES)) lines.push(`  ${name.padEnd(4)} ${b.about}`)
   for (const [name, about] of Object.entries(PLANNED)) lines.push(`  ${name.padEnd(4)} ${about} (not written yet)`)
   return lines.join('\n')

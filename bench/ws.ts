@@ -332,7 +332,9 @@ export async function main (args: string[]): Promise<number> {
   const started = performance.now()
   try {
     const ctx = { realDir: '' }
+    const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null
     for (const [name, fn] of SCENARIOS) {
+      if (only !== null && name !== 'generate trees' && !name.includes(only)) continue
       log(`[ws] ${name}`)
       await fn(b, ctx)
     }

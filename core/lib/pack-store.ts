@@ -37,7 +37,7 @@ export interface PackStoreOptions {
 
 interface Location { pack: number, offset: number, length: number }
 
-interface Segment { id: number, handle: fs.FileHandle, size: number, entries: Array<[string, Location]> }
+interface Segment { id: number, handle: fs.FileHandle, size: number, entries: Array<[string, Location]>, dirSynced: boolean }
 
 export interface StoreStats { objects: number, storedBytes: number, diskBytes: number, packs: number }
 
@@ -57,6 +57,7 @@ export class PackStore extends Resource {
   private active: Segment | null = null
   private queue: Buffer[] = []
   private queuedHashes: string[] = []
+  private releases: Array<() => void> = []
   private queuedBytes = 0
   /** Objects not yet on disk (queued or being written), served from memory. */
   private readonly inMemory = new Map<string, Buffer>()
@@ -117,12 +118,17 @@ export class PackStore extends Resource {
     return h
   }
 
-  /** Stores data whose hash the caller computed. The caller guarantees h = blake3(data). */
-  async putHashed (hex: string, h: Buffer, data: Buffer): Promise<void> {
+  /**
+   * Stores data whose hash the caller computed. The caller guarantees h = blake3(data).
+   * With `release`, the store calls it once it no longer needs `data` (written or
+   * deduplicated), so the caller can reuse the buffer; until then it must not touch it.
+   */
+  async putHashed (hex: string, h: Buffer, data: Buffer, release?: () => void): Promise<void> {
     this.assertWritable()
-    if (this.index.has(hex)) return
+    if (this.index.has(hex)) { release?.(); return }
     if (data.byteLength > MAX_OBJECT_BYTES) throw CoreError.TOO_LARGE(`object of ${data.byteLength} bytes`)
     this.append(hex, h, data)
+    if (release) this.releases.push(release)
     if (this.queuedBytes >= this.writeBufferBytes) await this.pushWrites()
   }
 
@@ -148,7 +154,7 @@ export class PackStore extends Resource {
   /** Reads `length` bytes at `offset` inside an object, without verifying (for range reads). */
   async read (hex: string, offset: number, length: number): Promise<Buffer> {
     const queued = this.inMemory.get(hex)
-    if (queued !== undefined) return queued.subarray(offset, offset + length)
+    if (queued !== undefined) return Buffer.from(queued.subarray(offset, offset + length)) // the caller may reuse the original
     const loc = this.locate(hex)
     const n = Math.max(0, Math.min(length, loc.length - offset))
     return this.pread(loc.pack, loc.offset + offset, n)
@@ -156,7 +162,7 @@ export class PackStore extends Resource {
 
   async getUnverified (hex: string): Promise<Buffer> {
     const queued = this.inMemory.get(hex)
-    if (queued !== undefined) return queued
+    if (queued !== undefined) return Buffer.from(queued) // the caller may reuse the original
     const loc = this.locate(hex)
     return this.pread(loc.pack, loc.offset, loc.length)
   }
@@ -172,7 +178,9 @@ export class PackStore extends Resource {
     await this.writing
     await this.sealing
     if (this.failure) throw this.failure
-    await this.active!.handle.sync().catch(err => { throw CoreError.IO('syncing', packName(this.active!.id), err) })
+    const segment = this.active!
+    await segment.handle.sync().catch(err => { throw CoreError.IO('syncing', packName(segment.id), err) })
+    if (!segment.dirSynced) { await syncDir(this.dir); segment.dirSynced = true }
   }
 
   stats (): Promise<StoreStats> {
@@ -260,6 +268,7 @@ export class PackStore extends Resource {
     if (this.queue.length === 0) return
     const buffers = this.queue
     const hashes = this.queuedHashes
+    const releases = this.releases
     const segment = this.active!
     const position = segment.size
     const bytes = this.queuedBytes
@@ -267,8 +276,12 @@ export class PackStore extends Resource {
     this.inflightBytes += bytes
     this.queue = []
     this.queuedHashes = []
+    this.releases = []
     this.queuedBytes = 0
-    this.writing = this.writing.then(() => this.writeOut(segment, buffers, position, hashes)).finally(() => { this.inflightBytes -= bytes })
+    this.writing = this.writing.then(() => this.writeOut(segment, buffers, position, hashes)).finally(() => {
+      this.inflightBytes -= bytes
+      for (const release of releases) release()
+    })
   }
 
   private async writeOut (segment: Segment, buffers: Buffer[], position: number, hashes: string[]) {
@@ -359,12 +372,12 @@ export class PackStore extends Resource {
   private async createSegment (id: number): Promise<Segment> {
     const file = path.join(this.dir, packName(id) + '.pack')
     try {
+      // No fsync here: rotation must not stall writers. flush() syncs the file and,
+      // once, its directory entry; seal() makes a full segment durable.
       const handle = await fs.open(file, 'wx+')
       await handle.write(c.encode(packHeader, { magic: PACK_MAGIC, version: PACK_VERSION }), 0, PACK_HEADER_BYTES, 0)
-      await handle.sync()
-      await syncDir(this.dir)
       this.handles.set(id, handle)
-      return { id, handle, size: PACK_HEADER_BYTES, entries: [] }
+      return { id, handle, size: PACK_HEADER_BYTES, entries: [], dirSynced: false }
     } catch (err) {
       throw CoreError.IO('creating', file, err)
     }
@@ -409,7 +422,7 @@ export class PackStore extends Resource {
     const handle = await fs.open(file, 'r+')
     this.handles.set(id, handle)
     let { size } = await handle.stat()
-    const segment: Segment = { id, handle, size: PACK_HEADER_BYTES, entries: [] }
+    const segment: Segment = { id, handle, size: PACK_HEADER_BYTES, entries: [], dirSynced: true }
     if (size < PACK_HEADER_BYTES) { await handle.truncate(0); size = PACK_HEADER_BYTES }
     await this.repairHeader(id, handle)
     let at = PACK_HEADER_BYTES
