@@ -57,6 +57,7 @@ async function runCommand (command: Command, argv: string[], json: boolean): Pro
 }
 
 function parse (name: string, argv: string[], spec: OptionSpec, [min, max]: [number, number]) {
+  argv = optionalValues(argv, spec)
   let parsed
   try {
     parsed = parseArgs({ args: argv, options: { ...COMMON, ...spec } as any, allowPositionals: true, strict: true })
@@ -69,6 +70,12 @@ function parse (name: string, argv: string[], spec: OptionSpec, [min, max]: [num
     throw CliError.USAGE(args.length < min ? 'missing argument' : `unexpected argument "${args[max]}"`, name)
   }
   return { args, opts, json: !!opts.json }
+}
+
+/** `--mount` may stand alone (its dir is optional): give it an empty value then. */
+function optionalValues (argv: string[], spec: OptionSpec): string[] {
+  if (!('mount' in spec)) return argv
+  return argv.map((a, i) => a === '--mount' && (i === argv.length - 1 || argv[i + 1].startsWith('-') || argv.slice(0, i).filter(x => !x.startsWith('-')).length === 0) ? '--mount=' : a)
 }
 
 async function daemon (argv: string[], json: boolean): Promise<number> {

@@ -28,13 +28,17 @@ const abs = (p: string) => path.resolve(p)
 export const commands: Command[] = [
   {
     name: 'create',
-    usage: 'wxs create <name> [--from <dir>] [-m <message>]',
+    usage: 'wxs create <name> [--from <dir>] [-m <message>] [--mount [dir]]',
     summary: 'create a workspace, empty or from a directory',
-    details: 'With --from, the directory is imported (".wxsignore" files use gitignore syntax; .git is included).',
-    options: { from: { type: 'string', value: 'dir', description: 'import this directory as the first commit' }, message: { type: 'string', short: 'm', value: 'text', description: 'commit message' } },
+    details: 'With --from, the directory is imported (".wxsignore" files use gitignore syntax; .git is included).\nWith --mount, the new workspace is mounted (default ~/wxs/<name>).',
+    options: {
+      from: { type: 'string', value: 'dir', description: 'import this directory as the first commit' },
+      message: { type: 'string', short: 'm', value: 'text', description: 'commit message' },
+      mount: { type: 'string', value: 'dir', description: 'mount it too (the dir is optional)' }
+    },
     args: [1, 1],
-    request: ({ args, opts }) => ({ method: 'create', params: { name: args[0], from: opts.from ? abs(opts.from as string) : undefined, message: opts.message }, progress: opts.from ? 'import' : undefined }),
-    print: r => show.imported('created', r)
+    request: ({ args, opts }) => ({ method: 'create', params: { name: args[0], from: opts.from ? abs(opts.from as string) : undefined, message: opts.message, mount: opts.mount === undefined ? undefined : opts.mount === '' ? '' : abs(opts.mount as string) }, progress: opts.from ? 'import' : undefined }),
+    print: r => { const out = show.imported('created', r); if (r.mount) show.line(`mounted at ${r.mount.dir}`); return out }
   },
   {
     name: 'import',
@@ -119,6 +123,34 @@ export const commands: Command[] = [
     args: [2, 2],
     request: ({ args, opts }) => ({ method: 'export', params: { name: args[0], dir: abs(args[1]), at: opts.at }, progress: 'export' }),
     print: r => show.exported(r)
+  },
+  {
+    name: 'mount',
+    usage: 'wxs mount <name> [dir]',
+    summary: 'mount a workspace as a real directory (default ~/wxs/<name>)',
+    details: 'Writes land in a local overlay and are committed once they settle, on fsync, on `wxs commit` and on unmount.',
+    options: {},
+    args: [1, 2],
+    request: ({ args }) => ({ method: 'mount', params: { name: args[0], dir: args[1] ? abs(args[1]) : undefined } }),
+    print: r => show.line(`mounted ${r.name} at ${r.dir}`)
+  },
+  {
+    name: 'unmount',
+    usage: 'wxs unmount <name|dir>',
+    summary: 'commit what changed and unmount',
+    options: {},
+    args: [1, 1],
+    request: ({ args }) => ({ method: 'unmount', params: { target: args[0].includes('/') ? abs(args[0]) : args[0] } }),
+    print: r => show.line(`unmounted ${r.name} from ${r.dir} (head: commit ${r.commit})`)
+  },
+  {
+    name: 'commit',
+    usage: 'wxs commit <name> [-m <message>]',
+    summary: 'record the current state of a mounted workspace as a commit now',
+    options: { message: { type: 'string', short: 'm', value: 'text', description: 'commit message' } },
+    args: [1, 1],
+    request: ({ args, opts }) => ({ method: 'commit', params: { name: args[0], message: opts.message } }),
+    print: r => show.line(r.committed ? `committed ${r.name}: commit ${r.head.seq} (${r.head.root.slice(0, 12)})` : `nothing to commit in ${r.name} (head: commit ${r.head.seq})`)
   },
   {
     name: 'rm',

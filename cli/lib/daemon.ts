@@ -9,6 +9,7 @@ import fs from 'node:fs/promises'
 import net from 'node:net'
 import { Monitor, type ProgressSnapshot } from '../../core/index.js'
 import { Engine } from '../../manifests/index.js'
+import { MountManager } from '../../mount/index.js'
 import { encodeLine, MAX_REQUEST_BYTES, PROTOCOL_VERSION, type Reply, type Request } from '../messages.js'
 import { statePaths, type Paths } from './paths.js'
 import { handlers, type HandlerContext } from './handlers.js'
@@ -21,14 +22,16 @@ export async function runDaemon (env = process.env, opts: { onStopped?: () => vo
   await fs.chmod(paths.home, 0o700)
   const engine = new Engine({ home: paths.home })
   await engine.ready()
+  const mounts = new MountManager({ engine, log })
+  await mounts.ready()
   const started = Date.now()
   let stopping: Promise<void> | null = null
   const server = net.createServer(socket => serve(socket, ctx))
   const stop = () => {
-    if (stopping === null) stopping = shutdown(server, engine, paths).finally(() => opts.onStopped?.())
+    if (stopping === null) stopping = shutdown(server, engine, mounts, paths).finally(() => opts.onStopped?.())
     return stopping
   }
-  const ctx: HandlerContext = { engine, paths, started, stop }
+  const ctx: HandlerContext = { engine, mounts, paths, started, stop }
   await listen(server, paths.socket)
   await fs.writeFile(paths.pid, String(process.pid) + '\n', { mode: 0o600 })
   log(`daemon ${process.pid} listening on ${paths.socket}`)
@@ -58,9 +61,10 @@ function isAlive (socket: string): Promise<boolean> {
   })
 }
 
-async function shutdown (server: net.Server, engine: Engine, paths: Paths) {
+async function shutdown (server: net.Server, engine: Engine, mounts: MountManager, paths: Paths) {
   log('daemon stopping')
   await new Promise<void>(resolve => server.close(() => resolve()))
+  await mounts.closeAll()
   await engine.close()
   await fs.rm(paths.socket, { force: true })
   await fs.rm(paths.pid, { force: true })

@@ -5,36 +5,68 @@
 import path from 'node:path'
 import type { Monitor } from '../../core/index.js'
 import type { Engine } from '../../manifests/index.js'
+import type { MountManager } from '../../mount/index.js'
 import { CliError } from './errors.js'
 import type { Paths } from './paths.js'
 
-export interface HandlerContext { engine: Engine, paths: Paths, started: number, stop: () => Promise<void> }
+export interface HandlerContext { engine: Engine, mounts: MountManager, paths: Paths, started: number, stop: () => Promise<void> }
 interface CallContext extends HandlerContext { monitorFor (op: string): Monitor }
 type Params = Record<string, unknown>
 type Handler = (params: Params, ctx: CallContext) => Promise<unknown>
 
 export const handlers: Record<string, Handler> = {
-  async create (p, { engine, monitorFor }) {
+  async create (p, ctx) {
     const from = optionalPath(p, 'from')
-    const monitor = from ? monitorFor('import') : undefined
-    return finish(monitor, await engine.create(str(p, 'name'), { from, message: optionalStr(p, 'message'), monitor }))
+    if (from) notFromMount(ctx, from)
+    const monitor = from ? ctx.monitorFor('import') : undefined
+    const result = finish(monitor, await ctx.engine.create(str(p, 'name'), { from, message: optionalStr(p, 'message'), monitor }))
+    if (p.mount === undefined || p.mount === null) return result
+    const mount = await ctx.mounts.mount(result.workspace.name, optionalPath(p, 'mount'))
+    return { ...result, workspace: withMount(ctx, result.workspace), mount }
   },
-  async import (p, { engine, monitorFor }) {
-    const monitor = monitorFor('import')
-    return finish(monitor, await engine.importDir(str(p, 'name'), requiredPath(p, 'dir'), { message: optionalStr(p, 'message'), monitor }))
+  async import (p, ctx) {
+    const name = str(p, 'name')
+    const dir = requiredPath(p, 'dir')
+    notFromMount(ctx, dir)
+    await ctx.mounts.commit(name, 'before import')
+    const monitor = ctx.monitorFor('import')
+    const result = finish(monitor, await ctx.engine.importDir(name, dir, { message: optionalStr(p, 'message'), monitor }))
+    if (result.changed) await ctx.mounts.reload(name)
+    return result
   },
-  fork: (p, { engine }) => engine.fork(str(p, 'source'), str(p, 'name'), { at: optionalStr(p, 'at') }),
-  list: (_p, { engine }) => engine.list(),
-  info: (p, { engine }) => engine.info(str(p, 'name')),
-  snapshot: (p, { engine }) => engine.snapshot(str(p, 'name'), optionalStr(p, 'label')),
+  async fork (p, ctx) {
+    await ctx.mounts.commit(str(p, 'source'), 'before fork')
+    return ctx.engine.fork(str(p, 'source'), str(p, 'name'), { at: optionalStr(p, 'at') })
+  },
+  list: async (_p, ctx) => (await ctx.engine.list()).map(w => withMount(ctx, w)),
+  info: async (p, ctx) => withMount(ctx, await ctx.engine.info(str(p, 'name'))),
+  async snapshot (p, ctx) {
+    await ctx.mounts.commit(str(p, 'name'), 'snapshot')
+    return ctx.engine.snapshot(str(p, 'name'), optionalStr(p, 'label'))
+  },
   log: (p, { engine }) => engine.log(str(p, 'name'), { limit: optionalInt(p, 'limit') }),
-  diff: (p, { engine }) => engine.diff(str(p, 'name'), optionalStr(p, 'from'), optionalStr(p, 'to')),
-  restore: (p, { engine }) => engine.restore(str(p, 'name'), str(p, 'ref')),
-  async export (p, { engine, monitorFor }) {
-    const monitor = monitorFor('export')
-    return finish(monitor, await engine.export(str(p, 'name'), requiredPath(p, 'dir'), { at: optionalStr(p, 'at'), monitor }))
+  async diff (p, ctx) {
+    await ctx.mounts.commit(str(p, 'name'), 'before diff')
+    return ctx.engine.diff(str(p, 'name'), optionalStr(p, 'from'), optionalStr(p, 'to'))
   },
-  rm: (p, { engine }) => engine.remove(str(p, 'name')),
+  async restore (p, ctx) {
+    const name = str(p, 'name')
+    await ctx.mounts.commit(name, 'before restore')
+    const result = await ctx.engine.restore(name, str(p, 'ref'))
+    await ctx.mounts.reload(name)
+    return result
+  },
+  async export (p, ctx) {
+    await ctx.mounts.commit(str(p, 'name'), 'before export')
+    const monitor = ctx.monitorFor('export')
+    return finish(monitor, await ctx.engine.export(str(p, 'name'), requiredPath(p, 'dir'), { at: optionalStr(p, 'at'), monitor }))
+  },
+  async rm (p, ctx) {
+    const name = str(p, 'name')
+    const mount = ctx.mounts.get(name)
+    if (mount) throw CliError.BUSY(`${name} is mounted at ${mount.dir}; unmount it first (wxs unmount ${name})`)
+    return ctx.engine.remove(name)
+  },
   async gc (_p, { engine, monitorFor }) {
     const monitor = monitorFor('gc')
     return finish(monitor, await engine.gc({ monitor }))
@@ -44,11 +76,32 @@ export const handlers: Record<string, Handler> = {
     return finish(monitor, await engine.fsck({ monitor }))
   },
   stats: (_p, { engine }) => engine.stats(),
-  async 'daemon.status' (_p, { paths, started }) {
-    return { running: true, pid: process.pid, socket: paths.socket, home: paths.home, startedAt: started, uptimeMs: Date.now() - started, mounts: [] }
+  mount: async (p, ctx) => ctx.mounts.mount(str(p, 'name'), optionalPath(p, 'dir')),
+  unmount: async (p, ctx) => ctx.mounts.unmount(str(p, 'target')),
+  async commit (p, ctx) {
+    const name = str(p, 'name')
+    if (!ctx.mounts.get(name)) throw CliError.BUSY(`${name} is not mounted: nothing to commit (use wxs import to record a directory)`)
+    const rec = await ctx.mounts.commit(name, optionalStr(p, 'message') ?? 'commit')
+    const ws = await ctx.engine.info(name)
+    return { name, committed: rec !== null, head: ws.head }
+  },
+  async 'daemon.status' (_p, { paths, started, mounts }) {
+    return { running: true, pid: process.pid, socket: paths.socket, home: paths.home, startedAt: started, uptimeMs: Date.now() - started, mounts: mounts.list() }
   },
   async 'daemon.stop' () {
     return { stopping: true, pid: process.pid }
+  }
+}
+
+function withMount<T extends { name: string }> (ctx: HandlerContext, w: T) {
+  const m = ctx.mounts.get(w.name)
+  return { ...w, mount: m ? { dir: m.dir, mountedAt: m.mountedAt } : null }
+}
+
+/** The importer reads with synchronous calls: a source inside our own mount would deadlock the daemon. */
+function notFromMount (ctx: HandlerContext, dir: string) {
+  for (const m of ctx.mounts.list()) {
+    if (dir === m.dir || dir.startsWith(m.dir + path.sep)) throw CliError.BUSY(`${dir} is inside the mounted workspace ${m.name}; use wxs fork ${m.name} <name> instead`)
   }
 }
 
@@ -84,5 +137,5 @@ function requiredPath (p: Params, key: string): string {
 }
 
 function optionalPath (p: Params, key: string): string | undefined {
-  return p[key] === undefined || p[key] === null ? undefined : requiredPath(p, key)
+  return p[key] === undefined || p[key] === null || p[key] === '' ? undefined : requiredPath(p, key)
 }

@@ -33,14 +33,15 @@ function problems (list: Array<{ path: string, code: string, message: string }>)
 export function list (rows: any[]) {
   if (rows.length === 0) { out('no workspaces (create one: wxs create <name> --from <dir>)'); return }
   table([
-    ['NAME', 'FILES', 'SIZE', 'COMMITS', 'SNAPSHOTS', 'HEAD', 'ORIGIN'],
-    ...rows.map(w => [w.name, formatCount(w.head.stats.files), formatBytes(w.head.stats.bytes), String(w.commits), String(w.snapshots), short(w.head.root), w.origin ? `${w.origin.name}@${w.origin.commit}` : '-'])
+    ['NAME', 'STATUS', 'FILES', 'SIZE', 'COMMITS', 'SNAPSHOTS', 'HEAD', 'ORIGIN', 'PATH'],
+    ...rows.map(w => [w.name, w.mount ? 'mounted' : '-', formatCount(w.head.stats.files), formatBytes(w.head.stats.bytes), String(w.commits), String(w.snapshots), short(w.head.root), w.origin ? `${w.origin.name}@${w.origin.commit}` : '-', w.mount?.dir ?? '-'])
   ])
 }
 
 export function info (w: any) {
   out(w.name)
   out(`  Key:       ${w.key}`)
+  out(`  Mount:     ${w.mount ? `${w.mount.dir} (mounted)` : 'not mounted'}`)
   out(`  Created:   ${when(w.created)}`)
   if (w.origin) out(`  Origin:    fork of ${w.origin.name}@${w.origin.commit} (${short(w.origin.key)})`)
   out(`  Head:      commit ${w.head.seq} (${short(w.head.root)}) ${when(w.head.time)} ${w.head.message}`)
@@ -95,5 +96,5 @@ export function daemonStatus (r: any) {
   out(`running, pid ${r.pid}`)
   out(`  socket:  ${r.socket}`)
   out(`  uptime:  ${Math.round(r.uptimeMs / 1000)} s`)
-  out(`  mounts:  ${r.mounts.length === 0 ? 'none' : r.mounts.join(', ')}`)
+  out(`  mounts:  ${r.mounts.length === 0 ? 'none' : r.mounts.map((m: any) => `${m.name} at ${m.dir}`).join(', ')}`)
 }

@@ -15,6 +15,15 @@ export type ManifestErrorCode =
   | 'BAD_TREE'
   | 'MISSING_OBJECTS'
   | 'READ_ONLY'
+  // live tree (mounted workspace) errors; mount/ maps them to errno
+  | 'NO_ENTRY'
+  | 'ENTRY_EXISTS'
+  | 'NOT_DIRECTORY'
+  | 'IS_DIRECTORY'
+  | 'DIRECTORY_NOT_EMPTY'
+  | 'INVALID_ARGUMENT'
+  | 'NOT_PERMITTED'
+  | 'NAME_TOO_LONG'
 
 export class ManifestError extends Error {
   readonly code: ManifestErrorCode
@@ -37,4 +46,12 @@ export class ManifestError extends Error {
   static UNSAFE_PATH (path: string) { return new ManifestError('UNSAFE_PATH', `refusing unsafe path ${JSON.stringify(path)}`) }
   static BAD_TREE (hash: string, cause?: unknown) { return new ManifestError('BAD_TREE', `tree ${hash} cannot be decoded`, { cause }) }
   static MISSING_OBJECTS (detail: string) { return new ManifestError('MISSING_OBJECTS', detail) }
+  static NO_ENTRY (path: string) { return new ManifestError('NO_ENTRY', `no such file or directory: ${path}`) }
+  static ENTRY_EXISTS (path: string) { return new ManifestError('ENTRY_EXISTS', `already exists: ${path}`) }
+  static NOT_DIRECTORY (path: string) { return new ManifestError('NOT_DIRECTORY', `not a directory: ${path}`) }
+  static IS_DIRECTORY (path: string) { return new ManifestError('IS_DIRECTORY', `is a directory: ${path}`) }
+  static DIRECTORY_NOT_EMPTY (path: string) { return new ManifestError('DIRECTORY_NOT_EMPTY', `directory not empty: ${path}`) }
+  static INVALID_ARGUMENT (detail: string) { return new ManifestError('INVALID_ARGUMENT', detail) }
+  static NOT_PERMITTED (detail: string) { return new ManifestError('NOT_PERMITTED', detail) }
+  static NAME_TOO_LONG (path: string) { return new ManifestError('NAME_TOO_LONG', `name too long: ${path}`) }
 }

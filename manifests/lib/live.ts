@@ -1,0 +1,429 @@
+/**
+ * The live state of a mounted workspace: the head commit's trees, decoded
+ * lazily into an in-memory inode table, plus a copy-on-write overlay.
+ *
+ * - Lookups, getattr and readdir are answered from memory (trees are loaded
+ *   one directory at a time, on first use).
+ * - A file written to gets a staging file (its current content copied on the
+ *   first write); reads of a dirty file come from the staging file, reads of a
+ *   clean one from its chunks in the CAS, by offset.
+ * - commit() stores dirty files (dedupe makes unchanged content free), builds
+ *   new trees for dirty directories only, flushes the CAS, then appends the
+ *   commit (blob first, pointer last). Nodes changed while a commit runs stay
+ *   dirty (generation counters).
+ * - Stats (files, dirs, symlinks, bytes) are kept as running counters so a
+ *   commit never walks the whole tree.
+ */
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { CHUNK_SIZE, putFile, toHex, type PackStore } from '../../core/index.js'
+import { DIR, FILE, SYMLINK, MAX_NAME_BYTES, type CommitStats, type Entry, type EntryType } from '../messages.js'
+import { ManifestError } from './errors.js'
+import type { TreeStore } from './trees.js'
+import type { CommitRecord, Workspace } from './workspace.js'
+
+export interface LiveNode {
+  ino: number
+  type: EntryType
+  mode: number
+  size: number
+  mtime: bigint
+  ctime: bigint
+  atime: bigint
+  parent: LiveNode | null
+  name: string
+  /** Clean file content. */
+  chunks: Buffer[]
+  /** Dirty file content lives here. */
+  staged: { file: string, handle: fs.FileHandle } | null
+  /** Directory: loaded children (null until first use) and the tree they came from. */
+  children: Map<string, LiveNode> | null
+  tree: Buffer | null
+  target: string | null
+  /** Changed (itself or below) since the last commit. */
+  dirty: boolean
+  gen: number
+  writers: number
+}
+
+export interface LiveStats extends CommitStats {}
+
+const nowNs = () => BigInt(Date.now()) * 1_000_000n + BigInt(process.hrtime()[1] % 1_000_000)
+
+export class LiveTree {
+  readonly root: LiveNode
+  readonly stats: LiveStats
+  private readonly trees: TreeStore
+  private readonly store: PackStore
+  private readonly ws: Workspace
+  private readonly stagingDir: string
+  private nextIno = 2
+  private stagingSeq = 0
+  private committing: Promise<CommitRecord | null> | null = null
+  private readonly inodes = new Map<number, LiveNode>()
+
+  constructor (opts: { trees: TreeStore, workspace: Workspace, stagingDir: string }) {
+    this.trees = opts.trees
+    this.store = opts.trees.store
+    this.ws = opts.workspace
+    this.stagingDir = opts.stagingDir
+    const head = this.ws.head!
+    const t = BigInt(head.time) * 1_000_000n
+    this.root = this.node({ type: DIR, mode: 0o755, size: 0, mtime: t, name: '', parent: null, tree: head.root })
+    this.root.ino = 1
+    this.inodes.set(1, this.root)
+    this.stats = { ...head.stats }
+  }
+
+  get workspace () { return this.ws }
+  get dirty () { return this.root.dirty }
+
+  async ready () {
+    await fs.rm(this.stagingDir, { recursive: true, force: true })
+    await fs.mkdir(this.stagingDir, { recursive: true, mode: 0o700 })
+  }
+
+  async close () {
+    for (const node of this.inodes.values()) await this.dropStaging(node)
+    await fs.rm(this.stagingDir, { recursive: true, force: true })
+  }
+
+  // -- lookups ---------------------------------------------------------------
+
+  /** Resolves an absolute, '/'-separated path. */
+  async lookup (p: string): Promise<LiveNode> {
+    let node = this.root
+    if (p === '/' || p === '') return node
+    for (const name of p.split('/')) {
+      if (name === '') continue
+      if (node.type !== DIR) throw ManifestError.NOT_DIRECTORY(p)
+      const child = (await this.childrenOf(node)).get(name)
+      if (!child) throw ManifestError.NO_ENTRY(p)
+      node = child
+    }
+    return node
+  }
+
+  async childrenOf (dir: LiveNode): Promise<Map<string, LiveNode>> {
+    if (dir.children !== null) return dir.children
+    const t = await this.trees.get(dir.tree!)
+    if (dir.children !== null) return dir.children // loaded concurrently
+    const children = new Map<string, LiveNode>()
+    for (const e of t.entries) children.set(e.name, this.fromEntry(e, dir))
+    dir.children = children
+    return children
+  }
+
+  async readdir (p: string): Promise<string[]> {
+    const dir = await this.lookup(p)
+    if (dir.type !== DIR) throw ManifestError.NOT_DIRECTORY(p)
+    return [...(await this.childrenOf(dir)).keys()]
+  }
+
+  async readlink (p: string): Promise<string> {
+    const node = await this.lookup(p)
+    if (node.type !== SYMLINK) throw ManifestError.INVALID_ARGUMENT(`not a symlink: ${p}`)
+    return node.target!
+  }
+
+  // -- namespace changes -------------------------------------------------------
+
+  async create (p: string, mode: number, opts: { exclusive?: boolean } = {}): Promise<LiveNode> {
+    const { dir, name } = await this.parentOf(p)
+    const existing = (await this.childrenOf(dir)).get(name)
+    if (existing) {
+      if (opts.exclusive) throw ManifestError.ENTRY_EXISTS(p)
+      if (existing.type === DIR) throw ManifestError.IS_DIRECTORY(p)
+      return existing
+    }
+    const node = this.node({ type: FILE, mode: mode & 0o7777, size: 0, mtime: nowNs(), name, parent: dir })
+    await this.stage(node, false)
+    this.attach(dir, node)
+    this.stats.files++
+    return node
+  }
+
+  async mkdir (p: string, mode: number): Promise<LiveNode> {
+    const { dir, name } = await this.parentOf(p)
+    if ((await this.childrenOf(dir)).has(name)) throw ManifestError.ENTRY_EXISTS(p)
+    const node = this.node({ type: DIR, mode: mode & 0o7777, size: 0, mtime: nowNs(), name, parent: dir })
+    node.children = new Map()
+    this.attach(dir, node)
+    this.stats.dirs++
+    return node
+  }
+
+  async symlink (target: string, p: string): Promise<LiveNode> {
+    const { dir, name } = await this.parentOf(p)
+    if ((await this.childrenOf(dir)).has(name)) throw ManifestError.ENTRY_EXISTS(p)
+    const node = this.node({ type: SYMLINK, mode: 0o777, size: Buffer.byteLength(target), mtime: nowNs(), name, parent: dir })
+    node.target = target
+    this.attach(dir, node)
+    this.stats.symlinks++
+    return node
+  }
+
+  async unlink (p: string) {
+    const node = await this.lookup(p)
+    if (node.type === DIR) throw ManifestError.IS_DIRECTORY(p)
+    this.detach(node)
+    this.forget(node)
+  }
+
+  async rmdir (p: string) {
+    const node = await this.lookup(p)
+    if (node.type !== DIR) throw ManifestError.NOT_DIRECTORY(p)
+    if (node === this.root) throw ManifestError.NOT_PERMITTED('cannot remove the workspace root')
+    if ((await this.childrenOf(node)).size > 0) throw ManifestError.DIRECTORY_NOT_EMPTY(p)
+    this.detach(node)
+    this.forget(node)
+  }
+
+  /** rename(2): replaces a file or an empty directory at the destination. */
+  async rename (from: string, to: string) {
+    const node = await this.lookup(from)
+    if (node === this.root) throw ManifestError.NOT_PERMITTED('cannot rename the workspace root')
+    const { dir, name } = await this.parentOf(to)
+    for (let up: LiveNode | null = dir; up; up = up.parent) if (up === node) throw ManifestError.INVALID_ARGUMENT(`cannot move ${from} into itself`)
+    const existing = (await this.childrenOf(dir)).get(name)
+    if (existing === node) return
+    if (existing) {
+      if (existing.type === DIR && node.type !== DIR) throw ManifestError.IS_DIRECTORY(to)
+      if (existing.type !== DIR && node.type === DIR) throw ManifestError.NOT_DIRECTORY(to)
+      if (existing.type === DIR && (await this.childrenOf(existing)).size > 0) throw ManifestError.DIRECTORY_NOT_EMPTY(to)
+      this.detach(existing)
+      this.forget(existing)
+    }
+    this.detach(node)
+    node.name = name
+    node.ctime = nowNs()
+    this.attach(dir, node)
+  }
+
+  // -- attributes --------------------------------------------------------------
+
+  chmod (node: LiveNode, mode: number) {
+    node.mode = mode & 0o7777
+    node.ctime = nowNs()
+    this.touch(node)
+  }
+
+  /** null leaves a time unchanged (UTIME_OMIT). */
+  utimens (node: LiveNode, atime: bigint | null, mtime: bigint | null) {
+    if (atime !== null) node.atime = atime
+    if (mtime !== null) node.mtime = mtime
+    node.ctime = nowNs()
+    this.touch(node)
+  }
+
+  // -- content -------------------------------------------------------------------
+
+  async read (node: LiveNode, buf: Buffer, length: number, offset: number): Promise<number> {
+    if (node.type === DIR) throw ManifestError.IS_DIRECTORY(this.pathOf(node))
+    const n = Math.max(0, Math.min(length, node.size - offset))
+    if (n === 0) return 0
+    if (node.staged) {
+      const { bytesRead } = await node.staged.handle.read(buf, 0, n, offset)
+      if (bytesRead < n) buf.fill(0, bytesRead, n)
+      return n
+    }
+    let done = 0
+    while (done < n) {
+      const at = offset + done
+      const index = Math.floor(at / CHUNK_SIZE)
+      const within = at - index * CHUNK_SIZE
+      const want = Math.min(n - done, CHUNK_SIZE - within)
+      const piece = await this.store.read(toHex(node.chunks[index]), within, want)
+      piece.copy(buf, done)
+      if (piece.byteLength < want) buf.fill(0, done + piece.byteLength, done + want)
+      done += want
+    }
+    return n
+  }
+
+  async write (node: LiveNode, buf: Buffer, length: number, offset: number): Promise<number> {
+    if (node.type !== FILE) throw ManifestError.IS_DIRECTORY(this.pathOf(node))
+    const staged = await this.stage(node, true)
+    let done = 0
+    while (done < length) {
+      const { bytesWritten } = await staged.handle.write(buf, done, length - done, offset + done)
+      done += bytesWritten
+    }
+    const end = offset + length
+    if (end > node.size) { this.stats.bytes += end - node.size; node.size = end }
+    node.mtime = node.ctime = nowNs()
+    this.touch(node)
+    return length
+  }
+
+  async truncate (node: LiveNode, size: number) {
+    if (node.type === DIR) throw ManifestError.IS_DIRECTORY(this.pathOf(node))
+    if (node.type !== FILE) throw ManifestError.INVALID_ARGUMENT('truncate of a symlink')
+    if (size === node.size && node.staged) return
+    const staged = await this.stage(node, size > 0)
+    await staged.handle.truncate(size)
+    this.stats.bytes += size - node.size
+    node.size = size
+    node.mtime = node.ctime = nowNs()
+    this.touch(node)
+  }
+
+  async fsync (node: LiveNode) {
+    if (node.staged) await node.staged.handle.sync()
+  }
+
+  // -- commit ----------------------------------------------------------------------
+
+  /** Records the live state as a commit; returns null when nothing changed. One at a time. */
+  commit (message: string): Promise<CommitRecord | null> {
+    const run = async (): Promise<CommitRecord | null> => {
+      if (!this.root.dirty) return null
+      const root = await this.snapshotDir(this.root)
+      await this.store.flush()
+      if (root.equals(this.ws.head!.root)) return null
+      return this.ws.append({ root, time: Date.now(), message, stats: { ...this.stats } })
+    }
+    const next = (this.committing ?? Promise.resolve(null)).catch(() => null).then(run)
+    this.committing = next.finally(() => { if (this.committing === next) this.committing = null }) as Promise<CommitRecord | null>
+    return next
+  }
+
+  private async snapshotDir (dir: LiveNode): Promise<Buffer> {
+    if (!dir.dirty && dir.tree) return dir.tree
+    const gen = dir.gen
+    const children = await this.childrenOf(dir)
+    const entries: Entry[] = []
+    for (const child of children.values()) entries.push(await this.toEntry(child))
+    entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+    const hash = await this.trees.put({ entries })
+    if (dir.gen === gen) { dir.tree = hash; dir.dirty = false }
+    return hash
+  }
+
+  private async toEntry (node: LiveNode): Promise<Entry> {
+    const base = { name: node.name, mode: node.mode, mtimeSec: Number(node.mtime / 1_000_000_000n), mtimeNsec: Number(node.mtime % 1_000_000_000n), chunks: [] as Buffer[], tree: null as Buffer | null, target: null as string | null }
+    if (node.type === DIR) return { ...base, type: DIR, size: 0, tree: await this.snapshotDir(node) }
+    if (node.type === SYMLINK) { node.dirty = false; return { ...base, type: SYMLINK, size: node.size, target: node.target } }
+    if (node.staged && node.dirty) {
+      const gen = node.gen
+      const stored = await putFile(this.store, node.staged.file, node.size)
+      const size = stored.size
+      if (node.gen === gen) {
+        node.chunks = stored.chunks
+        node.dirty = false
+        if (node.writers === 0 && size === node.size) await this.dropStaging(node)
+      }
+      return { ...base, type: FILE, size, chunks: stored.chunks }
+    }
+    node.dirty = false
+    return { ...base, type: FILE, size: node.size, chunks: node.chunks }
+  }
+
+  // -- internals ---------------------------------------------------------------------
+
+  node (init: { type: EntryType, mode: number, size: number, mtime: bigint, name: string, parent: LiveNode | null, tree?: Buffer | null }): LiveNode {
+    const node: LiveNode = {
+      ino: this.nextIno++,
+      type: init.type,
+      mode: init.mode,
+      size: init.size,
+      mtime: init.mtime,
+      ctime: init.mtime,
+      atime: init.mtime,
+      parent: init.parent,
+      name: init.name,
+      chunks: [],
+      staged: null,
+      children: null,
+      tree: init.tree ?? null,
+      target: null,
+      dirty: false,
+      gen: 0,
+      writers: 0
+    }
+    this.inodes.set(node.ino, node)
+    return node
+  }
+
+  private fromEntry (e: Entry, parent: LiveNode): LiveNode {
+    const mtime = BigInt(e.mtimeSec) * 1_000_000_000n + BigInt(e.mtimeNsec)
+    const node = this.node({ type: e.type, mode: e.mode, size: e.size, mtime, name: e.name, parent, tree: e.tree })
+    node.chunks = e.chunks
+    node.target = e.target
+    return node
+  }
+
+  private async parentOf (p: string): Promise<{ dir: LiveNode, name: string }> {
+    const i = p.lastIndexOf('/')
+    const name = p.slice(i + 1)
+    if (name === '' || name === '.' || name === '..') throw ManifestError.INVALID_ARGUMENT(`bad name in ${p}`)
+    if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw ManifestError.NAME_TOO_LONG(p)
+    const dir = await this.lookup(p.slice(0, i) || '/')
+    if (dir.type !== DIR) throw ManifestError.NOT_DIRECTORY(p)
+    return { dir, name }
+  }
+
+  /** Gives a file a staging file, copying its committed content when `copy` is set. */
+  private async stage (node: LiveNode, copy: boolean) {
+    if (node.staged) return node.staged
+    const file = path.join(this.stagingDir, `${node.ino}-${this.stagingSeq++}`)
+    const handle = await fs.open(file, 'w+', 0o600)
+    if (copy) {
+      let at = 0
+      for (const h of node.chunks) {
+        const data = await this.store.get(toHex(h))
+        await handle.write(data, 0, data.byteLength, at)
+        at += data.byteLength
+      }
+    }
+    if (node.staged) { await handle.close(); await fs.rm(file, { force: true }); return node.staged } // raced
+    node.staged = { file, handle }
+    if (!copy) node.chunks = []
+    return node.staged
+  }
+
+  private async dropStaging (node: LiveNode) {
+    const staged = node.staged
+    if (!staged) return
+    node.staged = null
+    await staged.handle.close().catch(() => {})
+    await fs.rm(staged.file, { force: true })
+  }
+
+  private attach (dir: LiveNode, node: LiveNode) {
+    node.parent = dir
+    dir.children!.set(node.name, node)
+    dir.mtime = dir.ctime = nowNs()
+    this.touch(node)
+  }
+
+  private detach (node: LiveNode) {
+    const dir = node.parent!
+    dir.children!.delete(node.name)
+    dir.mtime = dir.ctime = nowNs()
+    this.touch(dir)
+  }
+
+  /** Removes a node (and what is under it) from the stats and drops its staging file. */
+  private forget (node: LiveNode) {
+    if (node.type === FILE) { this.stats.files--; this.stats.bytes -= node.size }
+    else if (node.type === SYMLINK) this.stats.symlinks--
+    else this.stats.dirs--
+    this.inodes.delete(node.ino)
+    if (node.writers === 0) void this.dropStaging(node)
+  }
+
+  /** Marks a node and its ancestors dirty. */
+  touch (node: LiveNode) {
+    for (let n: LiveNode | null = node; n; n = n.parent) {
+      n.dirty = true
+      n.gen++
+    }
+  }
+
+  pathOf (node: LiveNode): string {
+    const parts: string[] = []
+    for (let n: LiveNode | null = node; n && n.parent; n = n.parent) parts.unshift(n.name)
+    return '/' + parts.join('/')
+  }
+}

@@ -1,0 +1,5 @@
+export { MountManager, type MountInfo } from './lib/manager.js'
+export { Mount } from './lib/mount.js'
+export { MountError, type MountErrorCode } from './lib/errors.js'
+export { loadFuse } from './lib/fuse.js'
+export { toErrno } from './lib/errno.js'

@@ -1,0 +1,151 @@
+/**
+ * FUSE handlers: each finds the node or handle, calls the live tree, maps
+ * errors through the errno table. Nothing else happens here.
+ */
+
+import fs from 'node:fs/promises'
+import { constants as C } from 'node:fs'
+import type { LiveNode, LiveTree } from '../../manifests/index.js'
+import { ERRNO, toErrno } from './errno.js'
+
+const DIR = 2
+const SYMLINK = 3
+const S_IFREG = 0o100000
+const S_IFDIR = 0o040000
+const S_IFLNK = 0o120000
+const WRITE_FLAGS = C.O_WRONLY | C.O_RDWR
+
+type Cb = (...args: any[]) => void
+
+interface Handle { node: LiveNode, write: boolean, append: boolean }
+
+export interface OpsContext {
+  live: LiveTree
+  /** Called after any change (auto-commit scheduling). */
+  changed (): void
+  /** Makes everything written so far durable (commit). */
+  sync (): Promise<void>
+  /** Where statfs numbers come from (the state dir's filesystem). */
+  statfsPath: string
+  log (line: string): void
+}
+
+export function makeOps (ctx: OpsContext) {
+  // ctx.live is read on every call: a restore swaps in a new live tree.
+  const L = () => ctx.live
+  const handles = new Map<number, Handle>()
+  let nextFd = 1
+  const uid = process.getuid?.() ?? 0
+  const gid = process.getgid?.() ?? 0
+  const fail = (cb: Cb, err: unknown) => cb(toErrno(err, ctx.log))
+
+  const stat = (n: LiveNode) => ({
+    mode: (n.type === DIR ? S_IFDIR : n.type === SYMLINK ? S_IFLNK : S_IFREG) | n.mode,
+    size: n.size,
+    ino: n.ino,
+    nlink: n.type === DIR ? 2 : 1,
+    uid,
+    gid,
+    blksize: 65536,
+    blocks: Math.ceil(n.size / 512),
+    mtime: n.mtime,
+    atime: n.atime,
+    ctime: n.ctime
+  })
+
+  const open = (node: LiveNode, flags: number) => {
+    const write = (flags & WRITE_FLAGS) !== 0
+    if (write) node.writers++
+    const fd = nextFd++
+    handles.set(fd, { node, write, append: (flags & C.O_APPEND) !== 0 })
+    if (nextFd > 0xfffffff0) nextFd = 1
+    return fd
+  }
+
+  // Promise-returning helpers keep each handler to one line of intent.
+  const run = (cb: Cb, fn: () => Promise<unknown>, changes = false) => {
+    fn().then(result => { if (changes) ctx.changed(); cb(0, result) }, err => fail(cb, err))
+  }
+
+  return {
+    init: (cb: Cb) => cb(0),
+    access: (p: string, _mode: number, cb: Cb) => run(cb, () => L().lookup(p)),
+    statfs: (_p: string, cb: Cb) => {
+      fs.statfs(ctx.statfsPath).then(s => cb(0, {
+        bsize: s.bsize, frsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail,
+        files: s.files, ffree: s.ffree, favail: s.ffree, fsid: 0, flag: 0, namemax: 255
+      }), err => fail(cb, err))
+    },
+    getattr: (p: string, cb: Cb) => { L().lookup(p).then(n => cb(0, stat(n)), err => fail(cb, err)) },
+    fgetattr: (p: string, fd: number, cb: Cb) => {
+      const h = handles.get(fd)
+      if (h) cb(0, stat(h.node))
+      else L().lookup(p).then(n => cb(0, stat(n)), err => fail(cb, err))
+    },
+    readdir: (p: string, cb: Cb) => { L().readdir(p).then(names => cb(0, names), err => fail(cb, err)) },
+    readlink: (p: string, cb: Cb) => { L().readlink(p).then(t => cb(0, t), err => fail(cb, err)) },
+    open: (p: string, flags: number, cb: Cb) => {
+      L().lookup(p).then(async node => {
+        if (node.type === DIR && (flags & WRITE_FLAGS)) throw Object.assign(new Error('EISDIR'), { code: 'IS_DIRECTORY' })
+        if ((flags & C.O_TRUNC) && (flags & WRITE_FLAGS)) { await L().truncate(node, 0); ctx.changed() }
+        cb(0, open(node, flags))
+      }).catch(err => fail(cb, err))
+    },
+    create: (p: string, mode: number, cb: Cb) => {
+      L().create(p, mode).then(node => { ctx.changed(); cb(0, open(node, C.O_RDWR)) }, err => fail(cb, err))
+    },
+    read: (_p: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) => {
+      const h = handles.get(fd)
+      if (!h) return cb(-ERRNO.EBADF)
+      L().read(h.node, buf, len, pos).then(n => cb(n), err => cb(toErrno(err, ctx.log)))
+    },
+    write: (_p: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) => {
+      const h = handles.get(fd)
+      if (!h || !h.write) return cb(-ERRNO.EBADF)
+      L().write(h.node, buf, len, h.append ? h.node.size : pos).then(n => { ctx.changed(); cb(n) }, err => cb(toErrno(err, ctx.log)))
+    },
+    truncate: (p: string, size: number, cb: Cb) => run(cb, async () => L().truncate(await L().lookup(p), size), true),
+    ftruncate: (p: string, fd: number, size: number, cb: Cb) => {
+      const h = handles.get(fd)
+      run(cb, async () => L().truncate(h ? h.node : await L().lookup(p), size), true)
+    },
+    flush: (_p: string, _fd: number, cb: Cb) => cb(0),
+    fsync: (_p: string, fd: number, _datasync: boolean, cb: Cb) => {
+      const h = handles.get(fd)
+      run(cb, async () => { if (h) await L().fsync(h.node); await ctx.sync() })
+    },
+    fsyncdir: (_p: string, _fd: number, _datasync: boolean, cb: Cb) => run(cb, () => ctx.sync()),
+    release: (_p: string, fd: number, cb: Cb) => {
+      const h = handles.get(fd)
+      handles.delete(fd)
+      if (h?.write) h.node.writers--
+      cb(0)
+    },
+    opendir: (p: string, _flags: number, cb: Cb) => { L().lookup(p).then(() => cb(0, 0), err => fail(cb, err)) },
+    releasedir: (_p: string, _fd: number, cb: Cb) => cb(0),
+    mkdir: (p: string, mode: number, cb: Cb) => run(cb, () => L().mkdir(p, mode), true),
+    rmdir: (p: string, cb: Cb) => run(cb, () => L().rmdir(p), true),
+    unlink: (p: string, cb: Cb) => run(cb, () => L().unlink(p), true),
+    rename: (from: string, to: string, cb: Cb) => run(cb, () => L().rename(from, to), true),
+    symlink: (target: string, p: string, cb: Cb) => run(cb, () => L().symlink(target, p), true),
+    // Hard links are refused cleanly; git and npm fall back to copies/renames.
+    link: (_from: string, _to: string, cb: Cb) => cb(-ERRNO.EPERM),
+    chmod: (p: string, mode: number, cb: Cb) => run(cb, async () => L().chmod(await L().lookup(p), mode), true),
+    chown: (p: string, _uid: number, _gid: number, cb: Cb) => run(cb, () => L().lookup(p)),
+    utimens: (p: string, atime: bigint | null, mtime: bigint | null, cb: Cb) => run(cb, async () => L().utimens(await L().lookup(p), atime, mtime), true)
+  }
+}
+
+export const MOUNT_OPTIONS = {
+  // Measured on this machine (BENCH.md): big writes, kernel page cache with
+  // auto invalidation, 1 s attribute/entry/negative caches, no per-op timeout.
+  bigWrites: true,
+  autoCache: true,
+  attrTimeout: 1,
+  entryTimeout: 1,
+  negativeTimeout: 1,
+  timeout: 0,
+  force: true,
+  mkdir: true
+}
+

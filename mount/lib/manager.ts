@@ -1,0 +1,162 @@
+/**
+ * All mounts of one daemon: mount/unmount/commit by name, a record of mount
+ * points on disk, and cleanup of mounts left behind by a killed daemon.
+ */
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { writeFileDurable } from '../../core/index.js'
+import { LiveTree, type Engine } from '../../manifests/index.js'
+import { Mount } from './mount.js'
+import { MountError } from './errors.js'
+import { loadFuse } from './fuse.js'
+
+const run = promisify(execFile)
+
+export interface MountInfo { name: string, dir: string, mountedAt: number }
+
+export class MountManager {
+  private readonly engine: Engine
+  private readonly log: (line: string) => void
+  private readonly mounts = new Map<string, Mount>()
+  private readonly recordFile: string
+
+  constructor (opts: { engine: Engine, log: (line: string) => void }) {
+    this.engine = opts.engine
+    this.log = opts.log
+    this.recordFile = path.join(opts.engine.home, 'mounts.json')
+  }
+
+  /** Unmounts whatever a previous daemon of this state dir left mounted. */
+  async ready () {
+    const stale = await this.readRecords()
+    const mounted = await fuseMountPoints()
+    for (const [name, dir] of Object.entries(stale)) {
+      if (!mounted.has(dir)) continue
+      this.log(`cleaning stale mount of ${name} at ${dir}`)
+      await lazyUnmount(dir).catch(err => this.log(`could not clean ${dir}: ${err.message}`))
+    }
+    await this.writeRecords()
+  }
+
+  list (): MountInfo[] {
+    return [...this.mounts.values()].map(m => ({ name: m.name, dir: m.dir, mountedAt: m.mountedAt }))
+  }
+
+  get (name: string): Mount | undefined {
+    return this.mounts.get(name)
+  }
+
+  async mount (name: string, dir?: string): Promise<MountInfo> {
+    loadFuse()
+    const ws = await this.engine.workspace(name)
+    const existing = this.mounts.get(name)
+    if (existing) throw MountError.ALREADY_MOUNTED(name, existing.dir)
+    const target = path.resolve(dir ?? path.join(os.homedir(), 'wxs', name))
+    await this.checkMountpoint(target)
+    const live = this.liveTree(name, ws)
+    const mount = new Mount({ name, dir: target, live, statfsPath: this.engine.home, log: this.log })
+    this.mounts.set(name, mount)
+    try {
+      await mount.ready()
+    } catch (err) {
+      this.mounts.delete(name)
+      await live.close().catch(() => {})
+      throw err
+    }
+    await this.writeRecords()
+    this.log(`mounted ${name} at ${target}`)
+    return { name, dir: target, mountedAt: mount.mountedAt }
+  }
+
+  async unmount (nameOrDir: string): Promise<MountInfo & { commit: number | null }> {
+    const mount = this.find(nameOrDir)
+    await mount.commit('unmount')
+    await mount.close()
+    this.mounts.delete(mount.name)
+    await this.writeRecords()
+    this.log(`unmounted ${mount.name} from ${mount.dir}`)
+    const ws = await this.engine.workspace(mount.name)
+    return { name: mount.name, dir: mount.dir, mountedAt: mount.mountedAt, commit: ws.head?.seq ?? null }
+  }
+
+  /** Commits a mounted workspace now; null when nothing changed. */
+  async commit (name: string, message?: string) {
+    const mount = this.mounts.get(name)
+    if (!mount) return null
+    return mount.commit(message ?? 'commit')
+  }
+
+  /** After the engine moved a mounted workspace's head (restore), serve the new head. */
+  async reload (name: string) {
+    const mount = this.mounts.get(name)
+    if (!mount) return
+    await mount.replace(this.liveTree(name, await this.engine.workspace(name)))
+  }
+
+  async closeAll () {
+    for (const mount of [...this.mounts.values()]) {
+      await this.unmount(mount.name).catch(async err => {
+        this.log(`unmount of ${mount.name} failed (${err.message}); detaching lazily`)
+        await mount.commit('shutdown').catch(() => {})
+        await lazyUnmount(mount.dir).catch(() => {})
+        this.mounts.delete(mount.name)
+      })
+    }
+    await this.writeRecords()
+  }
+
+  private liveTree (name: string, ws: Awaited<ReturnType<Engine['workspace']>>) {
+    return new LiveTree({ trees: this.engine.trees, workspace: ws, stagingDir: path.join(this.engine.home, 'staging', name) })
+  }
+
+  private find (nameOrDir: string): Mount {
+    const byName = this.mounts.get(nameOrDir)
+    if (byName) return byName
+    const dir = path.resolve(nameOrDir)
+    for (const m of this.mounts.values()) if (m.dir === dir) return m
+    throw MountError.NOT_MOUNTED(nameOrDir)
+  }
+
+  private async checkMountpoint (dir: string) {
+    for (const m of this.mounts.values()) if (m.dir === dir) throw MountError.MOUNTPOINT_BUSY(dir, `${m.name} is mounted there`)
+    if ((await fuseMountPoints()).has(dir)) throw MountError.MOUNTPOINT_BUSY(dir, 'something else is mounted there')
+    const names = await fs.readdir(dir).catch(err => {
+      if (err.code === 'ENOENT') return null
+      if (err.code === 'ENOTDIR') throw MountError.MOUNTPOINT_BUSY(dir, 'it is a file')
+      throw err
+    })
+    if (names === null) await fs.mkdir(dir, { recursive: true })
+    else if (names.length > 0) throw MountError.MOUNTPOINT_BUSY(dir, 'the directory is not empty')
+  }
+
+  private async readRecords (): Promise<Record<string, string>> {
+    try { return JSON.parse(await fs.readFile(this.recordFile, 'utf8')) } catch { return {} }
+  }
+
+  private async writeRecords () {
+    const records = Object.fromEntries([...this.mounts.values()].map(m => [m.name, m.dir]))
+    await writeFileDurable(this.recordFile, Buffer.from(JSON.stringify(records, null, 2) + '\n'))
+  }
+}
+
+/** Mount points of FUSE filesystems, from /proc/self/mounts. */
+async function fuseMountPoints (): Promise<Set<string>> {
+  const text = await fs.readFile('/proc/self/mounts', 'utf8').catch(() => '')
+  const out = new Set<string>()
+  for (const line of text.split('\n')) {
+    const [, dir, type] = line.split(' ')
+    if (type && type.startsWith('fuse')) out.add(dir.replace(/\\040/g, ' '))
+  }
+  return out
+}
+
+async function lazyUnmount (dir: string) {
+  try {
+    await run('fusermount', ['-uz', dir])
+  } catch {
+    await run('umount', ['-l', dir])
+  }
+}
