@@ -213,10 +213,6 @@ static void resolve_utime (const struct timespec* in, uint64_t* sec, uint32_t* n
   *sec = in->tv_sec; *nsec = in->tv_nsec;
 }
 
-static uint64_t timespec_to_uint64 (const struct timespec* ts) {
-  uint64_t ms = (ts->tv_sec * 1000) + (ts->tv_nsec / 1000000);
-  return ms;
-}
 
 static void populate_stat (uint32_t *ints, struct stat* stat) {
   stat->st_mode = *ints++;
@@ -830,6 +826,9 @@ NAPI_METHOD(fuse_native_mount) {
   ft->env = env;
 
   struct fuse_operations ops = { };
+  // wxs: without this flag libfuse 2.9 drops any utimens that sets only one of
+  // atime/mtime (tar, touch -m, cp -p with UTIME_OMIT); with it we get UTIME_OMIT/UTIME_NOW.
+  ops.flag_utime_omit_ok = 1;
   if (implemented[op_access]) ops.access = fuse_native_access;
   if (implemented[op_truncate]) ops.truncate = fuse_native_truncate;
   if (implemented[op_ftruncate]) ops.ftruncate = fuse_native_ftruncate;

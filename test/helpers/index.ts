@@ -136,3 +136,21 @@ export async function setupEngine (t: Assert) {
 export async function errorCode (p: Promise<unknown>): Promise<string | null> {
   try { await p; return null } catch (err) { return (err as { code?: string }).code ?? String(err) }
 }
+
+/** Runs a shell script in a child process (never in the process serving a mount). */
+export function sh (script: string, opts: { cwd?: string, env?: Record<string, string>, timeoutMs?: number } = {}): Promise<RunResult> {
+  return run('bash', ['-euo', 'pipefail', '-c', script], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, timeoutMs: opts.timeoutMs })
+}
+
+/** Creates a workspace (empty or from `from`) and mounts it at a temp dir; unmounted at teardown. */
+export async function mountedWorkspace (t: Assert, home: string, name: string, opts: { from?: string } = {}): Promise<string> {
+  const dir = await tmpDir(t, `wxs-mnt-${name}-`)
+  const args = ['create', name, '--mount', dir, '--json', ...(opts.from ? ['--from', opts.from] : [])]
+  const r = await wxs(home, args)
+  if (r.code !== 0) throw new Error(`create --mount failed: ${r.stderr}`)
+  t.teardown(async () => {
+    await wxs(home, ['unmount', name]).catch(() => null)
+    await run('fusermount', ['-uz', dir]).catch(() => null)
+  }, { order: -1 })
+  return dir
+}
