@@ -3,7 +3,10 @@
 // streams its TAP output, and ends with one line: "N passed, N failed".
 // Usage: node test/run.js [filter-substring ...]
 import { spawn } from 'node:child_process'
-import { readdirSync, statSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -21,7 +24,8 @@ function find (dir) {
 
 function runFile (file) {
   return new Promise(resolve => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env })
+    const tag = randomBytes(8).toString('hex')
+    const child = spawn(process.execPath, ['--import', 'tsx', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WXS_TEST_RUN: tag } })
     let passed = 0
     let failed = 0
     let plan = null
@@ -42,12 +46,30 @@ function runFile (file) {
     child.stderr.on('data', chunk => process.stderr.write(chunk))
     child.on('close', code => {
       clearTimeout(timer)
+      const leaked = cleanup(tag)
+      if (leaked > 0) process.stdout.write(`# ${file}: cleaned up ${leaked} leftover daemon(s)/mount(s) (a test crashed before its teardown?)\n`)
       // A crash or a missing plan counts as a failure of the file, never as silence.
       if (code !== 0 && failed === 0) failed = 1
       if (plan !== null && passed + failed < plan) failed += plan - passed - failed
       resolve({ file, passed, failed, code })
     })
   })
+}
+
+/** Kills daemons started by one test file and detaches mounts they left (only after crashes). */
+function cleanup (tag) {
+  let n = 0
+  for (const pid of readdirSync('/proc').filter(p => /^\d+$/.test(p))) {
+    let env = ''
+    try { env = readFileSync(`/proc/${pid}/environ`, 'latin1') } catch { continue }
+    if (!env.includes(`WXS_TEST_RUN=${tag}`)) continue
+    try { process.kill(Number(pid), 'SIGKILL'); n++ } catch {}
+  }
+  const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map(l => l.split(' ')).filter(f => f[2]?.startsWith('fuse') && f[1].startsWith(path.join(tmpdir(), 'wxs-')))
+  for (const [, dir] of mounts) {
+    try { execFileSync('fusermount', ['-uz', dir], { stdio: 'ignore' }); n++ } catch {}
+  }
+  return n
 }
 
 const files = find(root).filter(f => filters.length === 0 || filters.some(s => f.includes(s)))

@@ -1,0 +1,91 @@
+// Daemon crashes, stale mounts, and machines without FUSE.
+import test, { configure } from 'brittle'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { stateDir, tmpDir, wxs, sh, run, daemonPid, isRunning, waitFor, mountedWorkspace, WXS_BIN, ROOT } from '../helpers/index.js'
+
+configure({ timeout: 300_000 })
+
+async function isMounted (dir: string) {
+  return (await fs.readFile('/proc/self/mounts', 'utf8')).split('\n').some(l => l.split(' ')[1] === dir)
+}
+
+test('kill -9 after an fsync: data present after restart, stale mount cleaned', async t => {
+  const home = await stateDir(t)
+  const dir = await mountedWorkspace(t, home, 'durable')
+  const w = await sh(`node -e "
+    const fs = require('fs')
+    const fd = fs.openSync('kept.txt', 'w'); fs.writeSync(fd, 'acknowledged by fsync\\n'); fs.fsyncSync(fd); fs.closeSync(fd)
+  "`, { cwd: dir })
+  t.is(w.code, 0, w.stderr)
+  const pid = await daemonPid(home)
+  process.kill(pid!, 'SIGKILL')
+  t.ok(await waitFor(() => !isRunning(pid!), 5000), 'daemon killed')
+  t.ok(await isMounted(dir), 'the dead daemon left its mount behind')
+
+  const list = await wxs(home, ['list', '--json'])
+  t.is(list.code, 0, list.stderr)
+  t.ok(!(await isMounted(dir)), 'the next daemon cleaned the stale mount')
+  t.is(list.json[0].mount, null)
+  const again = await wxs(home, ['mount', 'durable', dir, '--json'])
+  t.is(again.code, 0, again.stderr)
+  t.is(await run('cat', [path.join(dir, 'kept.txt')]).then(r => r.stdout), 'acknowledged by fsync\n')
+})
+
+test('unmount commits everything; daemon stop unmounts cleanly', async t => {
+  const home = await stateDir(t)
+  const dir = await mountedWorkspace(t, home, 'clean')
+  t.is((await sh('mkdir -p a/b && echo one > a/b/one.txt && ln -s a/b/one.txt link', { cwd: dir })).code, 0)
+  const un = await wxs(home, ['unmount', dir, '--json'])
+  t.is(un.code, 0, un.stderr)
+  t.is(un.json.commit, 1, 'the changes became commit 1')
+  t.ok(!(await isMounted(dir)))
+  t.is((await wxs(home, ['mount', 'clean', dir])).code, 0)
+  t.is((await sh('echo two > two.txt', { cwd: dir })).code, 0)
+  const status = await wxs(home, ['daemon', 'status', '--json'])
+  t.alike(status.json.mounts.map((m: any) => m.name), ['clean'])
+  t.is((await wxs(home, ['daemon', 'stop'])).code, 0)
+  t.ok(!(await isMounted(dir)), 'stop unmounts')
+  const out = path.join(await tmpDir(t), 'out')
+  t.is((await wxs(home, ['export', 'clean', out])).code, 0)
+  t.is(await fs.readFile(path.join(out, 'two.txt'), 'utf8'), 'two\n', 'what was written before stop is committed')
+  t.is(await fs.readlink(path.join(out, 'link')), 'a/b/one.txt')
+})
+
+test('bad mount requests get clear errors', async t => {
+  const home = await stateDir(t)
+  t.is((await wxs(home, ['create', 'ws'])).code, 0)
+  const busy = await tmpDir(t)
+  await fs.writeFile(path.join(busy, 'x'), 'x')
+  const notEmpty = await wxs(home, ['mount', 'ws', busy, '--json'])
+  t.is(notEmpty.code, 2)
+  t.is(notEmpty.json.error.code, 'MOUNTPOINT_BUSY')
+  const unknown = await wxs(home, ['mount', 'nope', '--json'])
+  t.is(unknown.json.error.code, 'WORKSPACE_NOT_FOUND')
+  const notMounted = await wxs(home, ['unmount', 'ws', '--json'])
+  t.is(notMounted.json.error.code, 'NOT_MOUNTED')
+  const dir = await tmpDir(t)
+  t.is((await wxs(home, ['mount', 'ws', dir])).code, 0)
+  t.teardown(() => wxs(home, ['unmount', 'ws']), { order: -1 })
+  const twice = await wxs(home, ['mount', 'ws', '--json'])
+  t.is(twice.json.error.code, 'ALREADY_MOUNTED')
+  const rm = await wxs(home, ['rm', 'ws', '--json'])
+  t.is(rm.json.error.code, 'BUSY', 'a mounted workspace is not deleted')
+  const selfImport = await wxs(home, ['import', 'ws', dir, '--json'])
+  t.is(selfImport.json.error.code, 'BUSY', 'importing from our own mount is refused')
+})
+
+test('without /dev/fuse, mount fails saying what is missing and export still works', async t => {
+  const home = await stateDir(t)
+  const src = await tmpDir(t)
+  await fs.writeFile(path.join(src, 'f.txt'), 'content\n')
+  const out = path.join(await tmpDir(t), 'out')
+  // A private mount namespace whose /dev has no fuse device; the daemon started in it inherits that.
+  const script = `mount -t tmpfs none /dev && "${process.execPath}" "${WXS_BIN}" create nofuse --from "${src}" >/dev/null && "${process.execPath}" "${WXS_BIN}" mount nofuse --json; echo "exit=$?"; "${process.execPath}" "${WXS_BIN}" export nofuse "${out}" >/dev/null && echo exported`
+  const r = await run('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script], { cwd: ROOT, env: { ...process.env, WXS_HOME: home, CI: 'true' } })
+  t.ok(r.stdout.includes('"code": "FUSE_UNAVAILABLE"'), r.stdout + r.stderr)
+  t.ok(r.stdout.includes('/dev/fuse does not exist'), 'names the missing device')
+  t.ok(r.stdout.includes('exit=1'))
+  t.ok(r.stdout.includes('exported'), 'export works without FUSE')
+  t.is(await fs.readFile(path.join(out, 'f.txt'), 'utf8'), 'content\n')
+})
