@@ -12,6 +12,8 @@ export type CoreErrorCode =
   | 'IO_ERROR'
   | 'NO_SPACE'
   | 'TOO_LARGE'
+  | 'FETCH_TIMEOUT'
+  | 'FETCH_FAILED'
 
 export class CoreError extends Error {
   readonly code: CoreErrorCode
@@ -29,6 +31,8 @@ export class CoreError extends Error {
   static STORE_CLOSED () { return new CoreError('STORE_CLOSED', 'the store is closed') }
   static STORE_LOCKED (path: string) { return new CoreError('STORE_LOCKED', `${path} is in use by another process`) }
   static TOO_LARGE (what: string) { return new CoreError('TOO_LARGE', what) }
+  static FETCH_TIMEOUT (hash: string, ms: number) { return new CoreError('FETCH_TIMEOUT', `object ${hash} is not stored locally and no peer delivered it within ${ms} ms`) }
+  static FETCH_FAILED (hash: string, cause: unknown) { return new CoreError('FETCH_FAILED', `object ${hash} could not be fetched: ${(cause as Error)?.message ?? cause}`, { cause }) }
 
   /** Wraps a filesystem error, naming ENOSPC distinctly so callers can report a full disk. */
   static IO (op: string, path: string, cause: unknown) {

@@ -23,6 +23,7 @@ import c from 'compact-encoding'
 import { Resource } from './resource.js'
 import { CoreError } from './errors.js'
 import { hash as blake3, toHex } from './hash.js'
+import { fetchWithin, DEFAULT_FETCH_TIMEOUT_MS, type ObjectFetcher } from './fetcher.js'
 import {
   PACK_MAGIC, PACK_VERSION, PACK_HEADER_BYTES, RECORD_HEADER_BYTES, INDEX_VERSION,
   packHeader, recordHeader, packIndex, type IndexEntry
@@ -33,6 +34,8 @@ export interface PackStoreOptions {
   maxPackBytes?: number
   /** Queued records are written once they add up to this many bytes. */
   writeBufferBytes?: number
+  /** How long a read waits for the fetcher to deliver a missing object. */
+  fetchTimeoutMs?: number
 }
 
 interface Location { pack: number, offset: number, length: number }
@@ -50,6 +53,9 @@ const packName = (id: number) => `pack-${String(id).padStart(6, '0')}`
 
 export class PackStore extends Resource {
   readonly dir: string
+  /** Where missing objects come from (set by the network layer); null = fail at once. */
+  fetcher: ObjectFetcher | null = null
+  fetchTimeoutMs: number
   private readonly maxPackBytes: number
   private readonly writeBufferBytes: number
   private readonly index = new Map<string, Location>()
@@ -74,6 +80,7 @@ export class PackStore extends Resource {
     this.dir = dir
     this.maxPackBytes = opts.maxPackBytes ?? 64 * 1024 * 1024
     this.writeBufferBytes = opts.writeBufferBytes ?? 4 * 1024 * 1024
+    this.fetchTimeoutMs = opts.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS
   }
 
   protected async _open () {
@@ -153,6 +160,7 @@ export class PackStore extends Resource {
 
   /** Reads `length` bytes at `offset` inside an object, without verifying (for range reads). */
   async read (hex: string, offset: number, length: number): Promise<Buffer> {
+    await this.ensure(hex)
     const queued = this.inMemory.get(hex)
     if (queued !== undefined) return Buffer.from(queued.subarray(offset, offset + length)) // the caller may reuse the original
     const loc = this.locate(hex)
@@ -161,10 +169,17 @@ export class PackStore extends Resource {
   }
 
   async getUnverified (hex: string): Promise<Buffer> {
+    await this.ensure(hex)
     const queued = this.inMemory.get(hex)
     if (queued !== undefined) return Buffer.from(queued) // the caller may reuse the original
     const loc = this.locate(hex)
     return this.pread(loc.pack, loc.offset, loc.length)
+  }
+
+  /** Makes sure `hex` is local, asking the fetcher (bounded by fetchTimeoutMs) when it is not. */
+  async ensure (hex: string): Promise<void> {
+    if (this.index.has(hex) || this.fetcher === null || this.corruptOnOpen.has(hex)) return
+    await fetchWithin(this.fetcher, hex, this.fetchTimeoutMs)
   }
 
   objectSize (hex: string): number | null {

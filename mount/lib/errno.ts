@@ -19,7 +19,8 @@ const BY_CODE: Record<string, number> = {
   NO_SPACE: E.ENOSPC,
   OBJECT_NOT_FOUND: E.EIO,
   OBJECT_CORRUPT: E.EIO,
-  FETCH_TIMEOUT: E.EIO
+  FETCH_TIMEOUT: E.EIO,
+  FETCH_FAILED: E.EIO
 }
 
 /** Negative errno for an error thrown by the model (fuse-native expects negative values). */
