@@ -26,6 +26,18 @@ wxs restore agent-1 0
 wxs export agent-1 "$work.out"
 echo; echo "\$ diff -r <original tree> <export of the restored workspace>"
 diff -r "$work.orig" "$work.out" && echo "byte-equal: the restore brought back the original tree"
+mnt=$(mktemp -d /tmp/wxs-demo-mnt-XXXXXX)
+if wxs mount agent-2 "$mnt"; then
+  echo; echo "\$ cd $mnt && git init && git add -A && git commit   # inside the mounted workspace"
+  (cd "$mnt" && git -c init.defaultBranch=main init -q . && git add -A && git -c user.name=demo -c user.email=demo@example.com commit -qm "tracked inside wxs" && git log --oneline && ls | head -5)
+  echo "edited in the mount" > "$mnt/NOTES.md"
+  wxs commit agent-2 -m "notes and a git repo, written through the mount"
+  wxs diff agent-2 | tail -n 3
+  wxs unmount agent-2
+else
+  echo "(mounting needs FUSE: /dev/fuse and libfuse2; skipped)"
+fi
+rmdir "$mnt" 2>/dev/null || true
 wxs fsck
 wxs daemon status
 rm -rf "$work" "$work.out" "$work.orig"
