@@ -16,7 +16,8 @@
  */
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { CHUNK_SIZE, putFile, toHex, type PackStore } from '../../core/index.js'
+import { CHUNK_SIZE, toHex, type PackStore } from '../../core/index.js'
+import { Staged, MemoryBudget } from './staging.js'
 import { DIR, FILE, SYMLINK, MAX_NAME_BYTES, type CommitStats, type Entry, type EntryType } from '../messages.js'
 import { ManifestError } from './errors.js'
 import type { TreeStore } from './trees.js'
@@ -35,7 +36,7 @@ export interface LiveNode {
   /** Clean file content. */
   chunks: Buffer[]
   /** Dirty file content lives here. */
-  staged: { file: string, handle: fs.FileHandle } | null
+  staged: Staged | null
   /** Directory: loaded children (null until first use) and the tree they came from. */
   children: Map<string, LiveNode> | null
   tree: Buffer | null
@@ -61,8 +62,10 @@ export class LiveTree {
   private stagingSeq = 0
   private committing: Promise<CommitRecord | null> | null = null
   private readonly inodes = new Map<number, LiveNode>()
+  private readonly budget: MemoryBudget
 
-  constructor (opts: { trees: TreeStore, workspace: Workspace, stagingDir: string }) {
+  constructor (opts: { trees: TreeStore, workspace: Workspace, stagingDir: string, memoryBudget?: MemoryBudget }) {
+    this.budget = opts.memoryBudget ?? new MemoryBudget(256 * 1024 * 1024)
     this.trees = opts.trees
     this.store = opts.trees.store
     this.ws = opts.workspace
@@ -90,8 +93,32 @@ export class LiveTree {
 
   // -- lookups ---------------------------------------------------------------
 
-  /** Resolves an absolute, '/'-separated path. */
+  /**
+   * Resolves a path from memory alone: the node, or undefined when a directory
+   * on the way is not loaded yet (then use lookup()). Throws NO_ENTRY/NOT_DIRECTORY.
+   */
+  lookupSync (p: string): LiveNode | undefined {
+    let node = this.root
+    let start = 1
+    while (start < p.length) {
+      let end = p.indexOf('/', start)
+      if (end === -1) end = p.length
+      if (end > start) {
+        if (node.type !== DIR) throw ManifestError.NOT_DIRECTORY(p)
+        if (node.children === null) return undefined
+        const child = node.children.get(p.slice(start, end))
+        if (!child) throw ManifestError.NO_ENTRY(p)
+        node = child
+      }
+      start = end + 1
+    }
+    return node
+  }
+
+  /** Resolves an absolute, '/'-separated path, loading directories as needed. */
   async lookup (p: string): Promise<LiveNode> {
+    const fast = this.lookupSync(p)
+    if (fast !== undefined) return fast
     let node = this.root
     if (p === '/' || p === '') return node
     for (const name of p.split('/')) {
@@ -223,8 +250,7 @@ export class LiveTree {
     const n = Math.max(0, Math.min(length, node.size - offset))
     if (n === 0) return 0
     if (node.staged) {
-      const { bytesRead } = await node.staged.handle.read(buf, 0, n, offset)
-      if (bytesRead < n) buf.fill(0, bytesRead, n)
+      await node.staged.read(buf, n, offset)
       return n
     }
     let done = 0
@@ -244,11 +270,7 @@ export class LiveTree {
   async write (node: LiveNode, buf: Buffer, length: number, offset: number): Promise<number> {
     if (node.type !== FILE) throw ManifestError.IS_DIRECTORY(this.pathOf(node))
     const staged = await this.stage(node, true)
-    let done = 0
-    while (done < length) {
-      const { bytesWritten } = await staged.handle.write(buf, done, length - done, offset + done)
-      done += bytesWritten
-    }
+    await staged.write(buf, 0, length, offset)
     const end = offset + length
     if (end > node.size) { this.stats.bytes += end - node.size; node.size = end }
     node.mtime = node.ctime = nowNs()
@@ -261,7 +283,7 @@ export class LiveTree {
     if (node.type !== FILE) throw ManifestError.INVALID_ARGUMENT('truncate of a symlink')
     if (size === node.size && node.staged) return
     const staged = await this.stage(node, size > 0)
-    await staged.handle.truncate(size)
+    await staged.truncate(size)
     this.stats.bytes += size - node.size
     node.size = size
     node.mtime = node.ctime = nowNs()
@@ -269,7 +291,7 @@ export class LiveTree {
   }
 
   async fsync (node: LiveNode) {
-    if (node.staged) await node.staged.handle.sync()
+    if (node.staged) await node.staged.sync()
   }
 
   // -- commit ----------------------------------------------------------------------
@@ -306,7 +328,7 @@ export class LiveTree {
     if (node.type === SYMLINK) { node.dirty = false; return { ...base, type: SYMLINK, size: node.size, target: node.target } }
     if (node.staged && node.dirty) {
       const gen = node.gen
-      const stored = await putFile(this.store, node.staged.file, node.size)
+      const stored = await node.staged.commit()
       const size = stored.size
       if (node.gen === gen) {
         node.chunks = stored.chunks
@@ -363,31 +385,21 @@ export class LiveTree {
     return { dir, name }
   }
 
-  /** Gives a file a staging file, copying its committed content when `copy` is set. */
-  private async stage (node: LiveNode, copy: boolean) {
+  /** Gives a file staged content: its committed content when `keep` is set, else empty. */
+  private async stage (node: LiveNode, keep: boolean): Promise<Staged> {
     if (node.staged) return node.staged
     const file = path.join(this.stagingDir, `${node.ino}-${this.stagingSeq++}`)
-    const handle = await fs.open(file, 'w+', 0o600)
-    if (copy) {
-      let at = 0
-      for (const h of node.chunks) {
-        const data = await this.store.get(toHex(h))
-        await handle.write(data, 0, data.byteLength, at)
-        at += data.byteLength
-      }
-    }
-    if (node.staged) { await handle.close(); await fs.rm(file, { force: true }); return node.staged } // raced
-    node.staged = { file, handle }
-    if (!copy) node.chunks = []
-    return node.staged
+    const staged = await Staged.open(this.store, file, this.budget, keep ? node.chunks : [], keep ? node.size : 0)
+    if (node.staged) { await staged.close(); return node.staged } // raced
+    node.staged = staged
+    return staged
   }
 
   private async dropStaging (node: LiveNode) {
     const staged = node.staged
     if (!staged) return
     node.staged = null
-    await staged.handle.close().catch(() => {})
-    await fs.rm(staged.file, { force: true })
+    await staged.close()
   }
 
   private attach (dir: LiveNode, node: LiveNode) {

@@ -62,6 +62,18 @@ export function makeOps (ctx: OpsContext) {
     return fd
   }
 
+  /** Runs fn on the node at p: synchronously when the path is in memory (the common case). */
+  const withNode = (p: string, cb: Cb, fn: (n: LiveNode) => void) => {
+    let node: LiveNode | undefined
+    try {
+      node = L().lookupSync(p)
+    } catch (err) {
+      return fail(cb, err)
+    }
+    if (node !== undefined) return fn(node)
+    L().lookup(p).then(fn, err => fail(cb, err))
+  }
+
   // Promise-returning helpers keep each handler to one line of intent.
   const run = (cb: Cb, fn: () => Promise<unknown>, changes = false) => {
     fn().then(result => { if (changes) ctx.changed(); cb(0, result) }, err => fail(cb, err))
@@ -69,21 +81,21 @@ export function makeOps (ctx: OpsContext) {
 
   return {
     init: (cb: Cb) => cb(0),
-    access: (p: string, _mode: number, cb: Cb) => run(cb, () => L().lookup(p)),
+    access: (p: string, _mode: number, cb: Cb) => withNode(p, cb, () => cb(0)),
     statfs: (_p: string, cb: Cb) => {
       fs.statfs(ctx.statfsPath).then(s => cb(0, {
         bsize: s.bsize, frsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail,
         files: s.files, ffree: s.ffree, favail: s.ffree, fsid: 0, flag: 0, namemax: 255
       }), err => fail(cb, err))
     },
-    getattr: (p: string, cb: Cb) => { L().lookup(p).then(n => cb(0, stat(n)), err => fail(cb, err)) },
+    getattr: (p: string, cb: Cb) => withNode(p, cb, n => cb(0, stat(n))),
     fgetattr: (p: string, fd: number, cb: Cb) => {
       const h = handles.get(fd)
       if (h) cb(0, stat(h.node))
-      else L().lookup(p).then(n => cb(0, stat(n)), err => fail(cb, err))
+      else withNode(p, cb, n => cb(0, stat(n)))
     },
     readdir: (p: string, cb: Cb) => { L().readdir(p).then(names => cb(0, names), err => fail(cb, err)) },
-    readlink: (p: string, cb: Cb) => { L().readlink(p).then(t => cb(0, t), err => fail(cb, err)) },
+    readlink: (p: string, cb: Cb) => withNode(p, cb, n => n.target !== null ? cb(0, n.target) : cb(-ERRNO.EINVAL)),
     open: (p: string, flags: number, cb: Cb) => {
       L().lookup(p).then(async node => {
         if (node.type === DIR && (flags & WRITE_FLAGS)) throw Object.assign(new Error('EISDIR'), { code: 'IS_DIRECTORY' })
@@ -121,7 +133,7 @@ export function makeOps (ctx: OpsContext) {
       if (h?.write) h.node.writers--
       cb(0)
     },
-    opendir: (p: string, _flags: number, cb: Cb) => { L().lookup(p).then(() => cb(0, 0), err => fail(cb, err)) },
+    opendir: (p: string, _flags: number, cb: Cb) => withNode(p, cb, () => cb(0, 0)),
     releasedir: (_p: string, _fd: number, cb: Cb) => cb(0),
     mkdir: (p: string, mode: number, cb: Cb) => run(cb, () => L().mkdir(p, mode), true),
     rmdir: (p: string, cb: Cb) => run(cb, () => L().rmdir(p), true),

@@ -1,0 +1,201 @@
+/**
+ * The uncommitted content of one file in a mounted workspace.
+ *
+ * - Small files (up to MEMORY_LIMIT) live in memory while a global budget
+ *   allows: creating many small files costs no disk round trips.
+ * - Larger ones live in a sparse staging file, copy-on-write per chunk: a
+ *   chunk of the committed content is copied in only when a write touches it
+ *   partially; untouched chunks keep being read from the CAS and are reused
+ *   as-is by the next commit (no read, no hash).
+ * Durability comes from commits (fsync commits), not from the staging file.
+ */
+import fs from 'node:fs/promises'
+import { CHUNK_SIZE, putBytes, toHex, hash as blake3, type PackStore, type StoredFile } from '../../core/index.js'
+
+export const MEMORY_LIMIT = 1024 * 1024
+
+/** Bytes of file content held in memory across all staged files of a process. */
+export class MemoryBudget {
+  used = 0
+  constructor (readonly limit: number) {}
+  take (n: number) { if (this.used + n > this.limit) return false; this.used += n; return true }
+  give (n: number) { this.used -= n }
+}
+
+export class Staged {
+  size: number
+  private mem: Buffer | null = null
+  private handle: fs.FileHandle | null = null
+  /** Committed chunks not yet copied into the staging file, by index. */
+  private base: Buffer[]
+  /** Bytes of `base` still valid (shrinks with truncation). */
+  private baseSize: number
+  private readonly present = new Set<number>()
+  private readonly store: PackStore
+  private readonly file: string
+  private readonly budget: MemoryBudget
+
+  private constructor (store: PackStore, file: string, budget: MemoryBudget, base: Buffer[], size: number) {
+    this.store = store
+    this.file = file
+    this.budget = budget
+    this.base = base
+    this.baseSize = size
+    this.size = size
+  }
+
+  /** Stages a file whose committed content is `chunks` (`size` bytes), or an empty one. */
+  static async open (store: PackStore, file: string, budget: MemoryBudget, chunks: Buffer[], size: number): Promise<Staged> {
+    const staged = new Staged(store, file, budget, chunks, size)
+    const capacity = Math.max(size, 4096)
+    if (size <= MEMORY_LIMIT && budget.take(capacity)) {
+      staged.mem = Buffer.alloc(capacity)
+      if (size > 0) (await store.get(toHex(chunks[0]))).copy(staged.mem)
+      staged.base = []
+      staged.baseSize = 0
+    } else {
+      staged.handle = await fs.open(file, 'w+', 0o600)
+    }
+    return staged
+  }
+
+  async read (buf: Buffer, n: number, offset: number): Promise<void> {
+    if (this.mem) { this.mem.copy(buf, 0, offset, offset + n); return }
+    let done = 0
+    while (done < n) {
+      const at = offset + done
+      const index = Math.floor(at / CHUNK_SIZE)
+      const within = at - index * CHUNK_SIZE
+      const want = Math.min(n - done, CHUNK_SIZE - within)
+      await this.readPiece(buf, done, index, within, want)
+      done += want
+    }
+  }
+
+  async write (buf: Buffer, offset: number, length: number, position: number): Promise<void> {
+    const end = position + length
+    if (this.mem && !this.growMemory(end)) await this.spill()
+    if (this.mem) {
+      buf.copy(this.mem, position, offset, offset + length)
+    } else {
+      await this.prepareRange(position, end)
+      await writeAll(this.handle!, buf, offset, length, position)
+    }
+    if (end > this.size) this.size = end
+  }
+
+  async truncate (size: number): Promise<void> {
+    if (this.mem && !this.growMemory(size)) await this.spill()
+    if (this.mem) {
+      if (size < this.size) this.mem.fill(0, size, this.size)
+    } else {
+      await this.materialize(Math.floor(Math.min(size, this.size) / CHUNK_SIZE))
+      if (size < this.baseSize) {
+        this.baseSize = size
+        this.base = this.base.slice(0, Math.ceil(size / CHUNK_SIZE))
+      }
+      await this.handle!.truncate(size)
+    }
+    this.size = size
+  }
+
+  async sync (): Promise<void> {
+    if (this.handle) await this.handle.sync()
+  }
+
+  /** Stores the content as chunks; unchanged committed chunks are reused without reading them. */
+  async commit (): Promise<StoredFile> {
+    if (this.mem) return putBytes(this.store, Buffer.from(this.mem.subarray(0, this.size)))
+    const chunks: Buffer[] = []
+    const count = Math.ceil(this.size / CHUNK_SIZE)
+    for (let i = 0; i < count; i++) {
+      const length = Math.min(CHUNK_SIZE, this.size - i * CHUNK_SIZE)
+      if (!this.present.has(i) && i < this.base.length && length === this.baseLength(i)) { chunks.push(this.base[i]); continue }
+      const piece = Buffer.allocUnsafe(length)
+      await this.read(piece, length, i * CHUNK_SIZE)
+      const h = blake3(piece)
+      await this.store.putHashed(toHex(h), h, piece)
+      chunks.push(h)
+    }
+    return { size: this.size, chunks }
+  }
+
+  async close (): Promise<void> {
+    if (this.mem) { this.budget.give(this.mem.byteLength); this.mem = null }
+    if (this.handle) {
+      const handle = this.handle
+      this.handle = null
+      await handle.close().catch(() => {})
+      await fs.rm(this.file, { force: true })
+    }
+  }
+
+  // -- internals -------------------------------------------------------------
+
+  private baseLength (index: number) {
+    return Math.max(0, Math.min(CHUNK_SIZE, this.baseSize - index * CHUNK_SIZE))
+  }
+
+  /** Reads part of chunk `index`: from the staging file, or from the committed chunk (zeros past it). */
+  private async readPiece (buf: Buffer, at: number, index: number, within: number, want: number) {
+    if (this.present.has(index) || index >= this.base.length) {
+      const { bytesRead } = await this.handle!.read(buf, at, want, index * CHUNK_SIZE + within)
+      if (bytesRead < want) buf.fill(0, at + bytesRead, at + want)
+      return
+    }
+    const valid = Math.max(0, Math.min(want, this.baseLength(index) - within))
+    if (valid > 0) (await this.store.read(toHex(this.base[index]), within, valid)).copy(buf, at)
+    if (valid < want) buf.fill(0, at + valid, at + want)
+  }
+
+  /** Copies in the committed chunks a write to [start, end) only partly covers. */
+  private async prepareRange (start: number, end: number) {
+    const first = Math.floor(start / CHUNK_SIZE)
+    const last = Math.floor((end - 1) / CHUNK_SIZE)
+    for (let i = first; i <= last; i++) {
+      const covers = start <= i * CHUNK_SIZE && end >= i * CHUNK_SIZE + this.baseLength(i)
+      if (covers) this.present.add(i)
+      else await this.materialize(i)
+    }
+  }
+
+  private async materialize (index: number) {
+    if (this.present.has(index) || index >= this.base.length) return
+    const length = this.baseLength(index)
+    if (length > 0) {
+      const data = await this.store.read(toHex(this.base[index]), 0, length)
+      await writeAll(this.handle!, data, 0, length, index * CHUNK_SIZE)
+    }
+    this.present.add(index)
+  }
+
+  /** Moves an in-memory file to a staging file (it outgrew MEMORY_LIMIT). */
+  private async spill () {
+    const mem = this.mem!
+    this.handle = await fs.open(this.file, 'w+', 0o600)
+    await writeAll(this.handle, mem, 0, this.size, 0)
+    this.mem = null
+    this.budget.give(mem.byteLength)
+  }
+
+  /** Makes room for `end` bytes in memory; false when the file must move to disk instead. */
+  private growMemory (end: number): boolean {
+    const mem = this.mem!
+    if (end <= mem.byteLength) return true
+    if (end > MEMORY_LIMIT) return false
+    const capacity = Math.min(MEMORY_LIMIT, Math.max(end, mem.byteLength * 2))
+    if (!this.budget.take(capacity - mem.byteLength)) return false
+    const bigger = Buffer.alloc(capacity)
+    mem.copy(bigger, 0, 0, this.size)
+    this.mem = bigger
+    return true
+  }
+}
+
+async function writeAll (handle: fs.FileHandle, buf: Buffer, offset: number, length: number, position: number) {
+  let done = 0
+  while (done < length) {
+    const { bytesWritten } = await handle.write(buf, offset + done, length - done, position + done)
+    done += bytesWritten
+  }
+}
