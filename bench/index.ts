@@ -5,10 +5,11 @@
 interface BenchModule { main (args: string[]): Promise<number> }
 
 const BENCHES: Record<string, { about: string, load: () => Promise<BenchModule> }> = {
+  fs: { about: 'filesystem: the wxs mount vs tmpfs, journaled ext4 and a bare FUSE floor (root, /dev/fuse)', load: () => import('./fs.js') },
   ws: { about: 'workspaces: import, fork, dedupe, snapshot/diff/restore, CLI latency', load: () => import('./ws.js') }
 }
 
-const PLANNED = { fs: 'filesystem (the mount vs tmpfs, ext4, bare FUSE)', net: 'network (peers on a local testnet)' }
+const PLANNED = { net: 'network (peers on a local testnet)' }
 
 function usage (): string {
   const lines = ['usage: npm run bench -- <name> [--quick] [--only <scenario substring>]', '', 'benchmarks:']

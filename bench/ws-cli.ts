@@ -3,11 +3,11 @@
  * timed as whole child processes (the CLI is its own process in real use),
  * side by side with a bare `node -e ""` start. Skipped until cli/wxs.js exists.
  */
-import fs from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import type { Scratch } from './lib/scratch.js'
 import { run, type RunResult } from './lib/proc.js'
+import { stopDaemon } from './lib/daemon.js'
 import { median, sideBySide } from './lib/stats.js'
 import { atMost, failed, row, skipped, type Row } from './lib/table.js'
 
@@ -23,7 +23,7 @@ export async function cliScenario (opts: CliOptions): Promise<Row[]> {
   try {
     return await measure(opts, wxs)
   } finally {
-    await stopDaemon(home, wxs, opts.log)
+    await stopDaemon(home, () => wxs(['daemon', 'stop']), opts.log)
   }
 }
 
@@ -47,36 +47,6 @@ async function measure (opts: CliOptions, wxs: (args: string[]) => RunResult): P
     row(SCENARIO, median(samples.list), 'ms', atMost(150), `median of ${opts.reps} child processes; ${build(opts.root)}`),
     row('node -e "" (process start baseline)', median(samples.node), 'ms', null, 'side by side')
   ]
-}
-
-/** `wxs daemon stop`; if that fails or the daemon outlives it, SIGTERM the pid it recorded. */
-async function stopDaemon (home: string, wxs: (args: string[]) => RunResult, log: (line: string) => void) {
-  const pid = await readPid(home)
-  const res = wxs(['daemon', 'stop'])
-  if (pid === null) return
-  if (res.status === 0 && await exited(pid, 3000)) return
-  log(`  wxs daemon stop exited ${res.status}; sending SIGTERM to daemon pid ${pid}`)
-  try { process.kill(pid, 'SIGTERM') } catch {}
-  if (!await exited(pid, 3000)) try { process.kill(pid, 'SIGKILL') } catch {}
-}
-
-async function readPid (home: string): Promise<number | null> {
-  const text = await fs.readFile(path.join(home, 'daemon.pid'), 'utf8').catch(() => '')
-  const pid = Number.parseInt(text.trim(), 10)
-  return Number.isInteger(pid) && pid > 0 ? pid : null
-}
-
-async function exited (pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (!alive(pid)) return true
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-  return !alive(pid)
-}
-
-function alive (pid: number) {
-  try { process.kill(pid, 0); return true } catch { return false }
 }
 
 /** cli/wxs.js runs dist/ when built, else the sources through tsx (much slower to start). */

@@ -25,6 +25,7 @@ function find (dir) {
 function runFile (file) {
   return new Promise(resolve => {
     const tag = randomBytes(8).toString('hex')
+    const mountsBefore = new Set(fuseMounts())
     const child = spawn(process.execPath, ['--import', 'tsx', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WXS_TEST_RUN: tag } })
     let passed = 0
     let failed = 0
@@ -46,7 +47,7 @@ function runFile (file) {
     child.stderr.on('data', chunk => process.stderr.write(chunk))
     child.on('close', code => {
       clearTimeout(timer)
-      const leaked = cleanup(tag)
+      const leaked = cleanup(tag, mountsBefore)
       if (leaked > 0) process.stdout.write(`# ${file}: cleaned up ${leaked} leftover daemon(s)/mount(s) (a test crashed before its teardown?)\n`)
       // A crash or a missing plan counts as a failure of the file, never as silence.
       if (code !== 0 && failed === 0) failed = 1
@@ -56,8 +57,12 @@ function runFile (file) {
   })
 }
 
-/** Kills daemons started by one test file and detaches mounts they left (only after crashes). */
-function cleanup (tag) {
+function fuseMounts () {
+  return readFileSync('/proc/self/mounts', 'utf8').split('\n').map(l => l.split(' ')).filter(f => f[2]?.startsWith('fuse')).map(f => f[1])
+}
+
+/** Kills daemons started by one test file and detaches test mounts that appeared while it ran (only after crashes). */
+function cleanup (tag, mountsBefore) {
   let n = 0
   for (const pid of readdirSync('/proc').filter(p => /^\d+$/.test(p))) {
     let env = ''
@@ -65,8 +70,8 @@ function cleanup (tag) {
     if (!env.includes(`WXS_TEST_RUN=${tag}`)) continue
     try { process.kill(Number(pid), 'SIGKILL'); n++ } catch {}
   }
-  const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map(l => l.split(' ')).filter(f => f[2]?.startsWith('fuse') && f[1].startsWith(path.join(tmpdir(), 'wxs-')))
-  for (const [, dir] of mounts) {
+  const mounts = fuseMounts().filter(dir => !mountsBefore.has(dir) && dir.startsWith(path.join(tmpdir(), 'wxs-')))
+  for (const dir of mounts) {
     try { execFileSync('fusermount', ['-uz', dir], { stdio: 'ignore' }); n++ } catch {}
   }
   return n

@@ -40,9 +40,14 @@ function cells (r: Row): string[] {
 
 /** Renders rows as left-aligned padded columns (numbers right-aligned). */
 export function renderTable (rows: Row[]): string {
-  const lines = [HEADERS, ...rows.map(cells)]
-  const widths = HEADERS.map((_, col) => Math.max(...lines.map(l => l[col].length)))
-  const render = (l: string[]) => l.map((cell, col) => col === 1 ? cell.padStart(widths[col]) : cell.padEnd(widths[col])).join('  ').trimEnd()
+  return renderColumns(HEADERS, rows.map(cells), { rightAligned: col => col === 1 })
+}
+
+/** Renders a header and cell rows as padded columns under a rule; `rightAligned` picks numeric columns. */
+export function renderColumns (headers: string[], rows: string[][], opts: { rightAligned: (col: number) => boolean }): string {
+  const lines = [headers, ...rows]
+  const widths = headers.map((_, col) => Math.max(...lines.map(l => (l[col] ?? '').length)))
+  const render = (l: string[]) => widths.map((w, col) => opts.rightAligned(col) ? (l[col] ?? '').padStart(w) : (l[col] ?? '').padEnd(w)).join('  ').trimEnd()
   const rule = widths.map(w => '-'.repeat(w)).join('  ')
   return [render(lines[0]), rule, ...lines.slice(1).map(render)].join('\n')
 }

@@ -168,6 +168,24 @@ export class PackStore extends Resource {
     return this.pread(loc.pack, loc.offset + offset, n)
   }
 
+  /** Reads `length` bytes at `offset` inside an object straight into `buf` at `at` (no copy); returns bytes read. */
+  async readInto (hex: string, buf: Buffer, at: number, offset: number, length: number): Promise<number> {
+    await this.ensure(hex)
+    const queued = this.inMemory.get(hex)
+    if (queued !== undefined) return queued.copy(buf, at, offset, Math.min(offset + length, queued.byteLength))
+    const loc = this.locate(hex)
+    const n = Math.max(0, Math.min(length, loc.length - offset))
+    const handle = this.handles.get(loc.pack)
+    if (handle === undefined) throw CoreError.IO('reading', packName(loc.pack), new Error('segment is not open'))
+    let done = 0
+    while (done < n) {
+      const { bytesRead } = await handle.read(buf, at + done, n - done, loc.offset + offset + done)
+      if (bytesRead === 0) throw CoreError.IO('reading', packName(loc.pack), new Error(`short read at ${loc.offset + offset + done}`))
+      done += bytesRead
+    }
+    return n
+  }
+
   async getUnverified (hex: string): Promise<Buffer> {
     await this.ensure(hex)
     const queued = this.inMemory.get(hex)

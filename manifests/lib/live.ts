@@ -259,9 +259,8 @@ export class LiveTree {
       const index = Math.floor(at / CHUNK_SIZE)
       const within = at - index * CHUNK_SIZE
       const want = Math.min(n - done, CHUNK_SIZE - within)
-      const piece = await this.store.read(toHex(node.chunks[index]), within, want)
-      piece.copy(buf, done)
-      if (piece.byteLength < want) buf.fill(0, done + piece.byteLength, done + want)
+      const got = await this.store.readInto(toHex(node.chunks[index]), buf, done, within, want)
+      if (got < want) buf.fill(0, done + got, done + want)
       done += want
     }
     return n

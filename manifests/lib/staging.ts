@@ -31,6 +31,8 @@ export class Staged {
   /** Bytes of `base` still valid (shrinks with truncation). */
   private baseSize: number
   private readonly present = new Set<number>()
+  /** Byte ranges (within the chunk) written to chunks not yet present; the gaps are copied in only when needed. */
+  private readonly covered = new Map<number, Array<[number, number]>>()
   private readonly store: PackStore
   private readonly file: string
   private readonly budget: MemoryBudget
@@ -61,6 +63,9 @@ export class Staged {
 
   async read (buf: Buffer, n: number, offset: number): Promise<void> {
     if (this.mem) { this.mem.copy(buf, 0, offset, offset + n); return }
+    for (let i = Math.floor(offset / CHUNK_SIZE); i <= Math.floor((offset + n - 1) / CHUNK_SIZE); i++) {
+      if (this.covered.has(i)) await this.materialize(i)
+    }
     let done = 0
     while (done < n) {
       const at = offset + done
@@ -93,6 +98,7 @@ export class Staged {
       if (size < this.baseSize) {
         this.baseSize = size
         this.base = this.base.slice(0, Math.ceil(size / CHUNK_SIZE))
+        for (const i of [...this.covered.keys()]) if (i >= this.base.length) this.covered.delete(i)
       }
       await this.handle!.truncate(size)
     }
@@ -106,6 +112,7 @@ export class Staged {
   /** Stores the content as chunks; unchanged committed chunks are reused without reading them. */
   async commit (): Promise<StoredFile> {
     if (this.mem) return putBytes(this.store, Buffer.from(this.mem.subarray(0, this.size)))
+    for (const i of [...this.covered.keys()]) await this.materialize(i)
     const chunks: Buffer[] = []
     const count = Math.ceil(this.size / CHUNK_SIZE)
     for (let i = 0; i < count; i++) {
@@ -144,29 +151,48 @@ export class Staged {
       return
     }
     const valid = Math.max(0, Math.min(want, this.baseLength(index) - within))
-    if (valid > 0) (await this.store.read(toHex(this.base[index]), within, valid)).copy(buf, at)
+    if (valid > 0) await this.store.readInto(toHex(this.base[index]), buf, at, within, valid)
     if (valid < want) buf.fill(0, at + valid, at + want)
   }
 
-  /** Copies in the committed chunks a write to [start, end) only partly covers. */
+  /**
+   * Records that [start, end) is about to be written. A committed chunk the
+   * writes have fully covered needs no copy at all (an overwrite reads nothing
+   * from the store); a partly covered one is completed on its next read,
+   * truncate or commit.
+   */
   private async prepareRange (start: number, end: number) {
     const first = Math.floor(start / CHUNK_SIZE)
     const last = Math.floor((end - 1) / CHUNK_SIZE)
     for (let i = first; i <= last; i++) {
-      const covers = start <= i * CHUNK_SIZE && end >= i * CHUNK_SIZE + this.baseLength(i)
-      if (covers) this.present.add(i)
-      else await this.materialize(i)
+      if (this.present.has(i) || i >= this.base.length) continue
+      const from = Math.max(0, start - i * CHUNK_SIZE)
+      const to = Math.min(CHUNK_SIZE, end - i * CHUNK_SIZE)
+      const ranges = addRange(this.covered.get(i) ?? [], from, to)
+      if (ranges.length === 1 && ranges[0][0] === 0 && ranges[0][1] >= this.baseLength(i)) {
+        this.covered.delete(i)
+        this.present.add(i)
+      } else {
+        this.covered.set(i, ranges)
+      }
     }
   }
 
+  /** Copies the parts of committed chunk `index` that writes have not covered into the staging file. */
   private async materialize (index: number) {
     if (this.present.has(index) || index >= this.base.length) return
     const length = this.baseLength(index)
-    if (length > 0) {
-      const data = await this.store.read(toHex(this.base[index]), 0, length)
-      await writeAll(this.handle!, data, 0, length, index * CHUNK_SIZE)
-    }
+    const written = this.covered.get(index) ?? []
+    this.covered.delete(index)
     this.present.add(index)
+    if (length === 0) return
+    const data = await this.store.read(toHex(this.base[index]), 0, length)
+    let at = 0
+    for (const [from, to] of [...written, [length, length] as [number, number]]) {
+      const gapEnd = Math.min(from, length)
+      if (gapEnd > at) await writeAll(this.handle!, data, at, gapEnd - at, index * CHUNK_SIZE + at)
+      at = Math.max(at, to)
+    }
   }
 
   /** Moves an in-memory file to a staging file (it outgrew MEMORY_LIMIT). */
@@ -190,6 +216,19 @@ export class Staged {
     this.mem = bigger
     return true
   }
+}
+
+/** Adds [from, to) to sorted, non-overlapping ranges, merging neighbours. */
+function addRange (ranges: Array<[number, number]>, from: number, to: number): Array<[number, number]> {
+  const out: Array<[number, number]> = []
+  let next: [number, number] = [from, to]
+  for (const r of ranges) {
+    if (r[1] < next[0]) out.push(r)
+    else if (r[0] > next[1]) { out.push(next); next = r }
+    else next = [Math.min(r[0], next[0]), Math.max(r[1], next[1])]
+  }
+  out.push(next)
+  return out.sort((a, b) => a[0] - b[0])
 }
 
 async function writeAll (handle: fs.FileHandle, buf: Buffer, offset: number, length: number, position: number) {

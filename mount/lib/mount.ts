@@ -28,6 +28,7 @@ export class Mount extends Resource {
   private fuse: FuseInstance | null = null
   private timer: NodeJS.Timeout | null = null
   private firstChange = 0
+  private lastChange = 0
   private readonly opts: MountOptions
 
   constructor (opts: MountOptions) {
@@ -82,14 +83,22 @@ export class Mount extends Resource {
     return this.live.commit(message)
   }
 
+  /** Notes a change; one timer checks the last-change time instead of being re-armed per write. */
   private changed () {
-    const now = Date.now()
-    if (this.firstChange === 0) this.firstChange = now
-    if (this.timer) clearTimeout(this.timer)
-    const wait = Math.max(0, Math.min(this.opts.settleMs ?? 2000, this.firstChange + (this.opts.maxDelayMs ?? 30_000) - now))
+    this.lastChange = Date.now()
+    if (this.firstChange === 0) this.firstChange = this.lastChange
+    if (this.timer === null) this.arm(this.opts.settleMs ?? 2000)
+  }
+
+  private arm (ms: number) {
     this.timer = setTimeout(() => {
       this.timer = null
+      const settle = this.opts.settleMs ?? 2000
+      const now = Date.now()
+      const due = Math.min(this.lastChange + settle, this.firstChange + (this.opts.maxDelayMs ?? 30_000))
+      if (now < due) return this.arm(due - now)
       this.commit('auto').catch(err => this.opts.log(`[${this.name}] auto-commit failed: ${err?.message ?? err}`))
-    }, wait)
+    }, ms)
+    this.timer.unref()
   }
 }
