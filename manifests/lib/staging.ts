@@ -10,6 +10,7 @@
  * Durability comes from commits (fsync commits), not from the staging file.
  */
 import fs from 'node:fs/promises'
+import fsSync from 'node:fs'
 import { CHUNK_SIZE, putBytes, toHex, hash as blake3, type PackStore, type StoredFile } from '../../core/index.js'
 
 export const MEMORY_LIMIT = 1024 * 1024
@@ -146,7 +147,7 @@ export class Staged {
   /** Reads part of chunk `index`: from the staging file, or from the committed chunk (zeros past it). */
   private async readPiece (buf: Buffer, at: number, index: number, within: number, want: number) {
     if (this.present.has(index) || index >= this.base.length) {
-      const { bytesRead } = await this.handle!.read(buf, at, want, index * CHUNK_SIZE + within)
+      const bytesRead = fsSync.readSync(this.handle!.fd, buf, at, want, index * CHUNK_SIZE + within)
       if (bytesRead < want) buf.fill(0, at + bytesRead, at + want)
       return
     }
@@ -231,10 +232,12 @@ function addRange (ranges: Array<[number, number]>, from: number, to: number): A
   return out.sort((a, b) => a[0] - b[0])
 }
 
+/**
+ * Staging files are on the state dir's local disk (never on a mount), so a
+ * synchronous pwrite into the page cache is safe and skips a thread-pool round
+ * trip per FUSE write (measured: the hop dominated 64 MiB overwrites).
+ */
 async function writeAll (handle: fs.FileHandle, buf: Buffer, offset: number, length: number, position: number) {
   let done = 0
-  while (done < length) {
-    const { bytesWritten } = await handle.write(buf, offset + done, length - done, position + done)
-    done += bytesWritten
-  }
+  while (done < length) done += fsSync.writeSync(handle.fd, buf, offset + done, length - done, position + done)
 }
