@@ -26,7 +26,7 @@ export class MemoryBudget {
 export class Staged {
   size: number
   private mem: Buffer | null = null
-  private handle: fs.FileHandle | null = null
+  private backing: Backing | null = null
   /** Committed chunks not yet copied into the staging file, by index. */
   private base: Buffer[]
   /** Bytes of `base` still valid (shrinks with truncation). */
@@ -57,7 +57,7 @@ export class Staged {
       staged.base = []
       staged.baseSize = 0
     } else {
-      staged.handle = await fs.open(file, 'w+', 0o600)
+      staged.backing = new Backing(file, budget)
     }
     return staged
   }
@@ -85,7 +85,7 @@ export class Staged {
       buf.copy(this.mem, position, offset, offset + length)
     } else {
       await this.prepareRange(position, end)
-      await writeAll(this.handle!, buf, offset, length, position)
+      await this.backing!.write(buf, offset, length, position)
     }
     if (end > this.size) this.size = end
   }
@@ -101,13 +101,13 @@ export class Staged {
         this.base = this.base.slice(0, Math.ceil(size / CHUNK_SIZE))
         for (const i of [...this.covered.keys()]) if (i >= this.base.length) this.covered.delete(i)
       }
-      await this.handle!.truncate(size)
+      await this.backing!.truncate(size)
     }
     this.size = size
   }
 
   async sync (): Promise<void> {
-    if (this.handle) await this.handle.sync()
+    if (this.backing) await this.backing.sync()
   }
 
   /** Stores the content as chunks; unchanged committed chunks are reused without reading them. */
@@ -130,11 +130,10 @@ export class Staged {
 
   async close (): Promise<void> {
     if (this.mem) { this.budget.give(this.mem.byteLength); this.mem = null }
-    if (this.handle) {
-      const handle = this.handle
-      this.handle = null
-      await handle.close().catch(() => {})
-      await fs.rm(this.file, { force: true })
+    if (this.backing) {
+      const backing = this.backing
+      this.backing = null
+      await backing.close()
     }
   }
 
@@ -147,8 +146,7 @@ export class Staged {
   /** Reads part of chunk `index`: from the staging file, or from the committed chunk (zeros past it). */
   private async readPiece (buf: Buffer, at: number, index: number, within: number, want: number) {
     if (this.present.has(index) || index >= this.base.length) {
-      const bytesRead = fsSync.readSync(this.handle!.fd, buf, at, want, index * CHUNK_SIZE + within)
-      if (bytesRead < want) buf.fill(0, at + bytesRead, at + want)
+      this.backing!.read(buf, at, want, index * CHUNK_SIZE + within)
       return
     }
     const valid = Math.max(0, Math.min(want, this.baseLength(index) - within))
@@ -191,7 +189,7 @@ export class Staged {
     let at = 0
     for (const [from, to] of [...written, [length, length] as [number, number]]) {
       const gapEnd = Math.min(from, length)
-      if (gapEnd > at) await writeAll(this.handle!, data, at, gapEnd - at, index * CHUNK_SIZE + at)
+      if (gapEnd > at) await this.backing!.write(data, at, gapEnd - at, index * CHUNK_SIZE + at)
       at = Math.max(at, to)
     }
   }
@@ -199,8 +197,8 @@ export class Staged {
   /** Moves an in-memory file to a staging file (it outgrew MEMORY_LIMIT). */
   private async spill () {
     const mem = this.mem!
-    this.handle = await fs.open(this.file, 'w+', 0o600)
-    await writeAll(this.handle, mem, 0, this.size, 0)
+    this.backing = new Backing(this.file, this.budget)
+    await this.backing.write(mem, 0, this.size, 0)
     this.mem = null
     this.budget.give(mem.byteLength)
   }
@@ -216,6 +214,102 @@ export class Staged {
     mem.copy(bigger, 0, 0, this.size)
     this.mem = bigger
     return true
+  }
+}
+
+/** Reused chunk buffers: fresh memory is slow to touch the first time on these VMs. */
+const freeChunks: Buffer[] = []
+function takeChunk (): Buffer {
+  const chunk = freeChunks.pop()
+  return chunk ? chunk.fill(0) : Buffer.alloc(CHUNK_SIZE)
+}
+function giveChunk (chunk: Buffer) {
+  if (freeChunks.length < 128) freeChunks.push(chunk)
+}
+
+/**
+ * Where written chunks of a large staged file live: whole-chunk buffers in
+ * memory while the budget allows (fast, and reused), else a sparse file on the
+ * state dir's disk. A chunk stays where its first write put it.
+ */
+class Backing {
+  private readonly chunks = new Map<number, Buffer>()
+  private handle: fs.FileHandle | null = null
+
+  constructor (private readonly file: string, private readonly budget: MemoryBudget) {}
+
+  async write (buf: Buffer, offset: number, length: number, position: number) {
+    let done = 0
+    while (done < length) {
+      const at = position + done
+      const index = Math.floor(at / CHUNK_SIZE)
+      const within = at - index * CHUNK_SIZE
+      const n = Math.min(length - done, CHUNK_SIZE - within)
+      const chunk = this.chunkFor(index)
+      if (chunk) buf.copy(chunk, within, offset + done, offset + done + n)
+      else await writeAll(await this.open(), buf, offset + done, n, at)
+      done += n
+    }
+  }
+
+  /** Reads [position, position + length) into buf at `at`; never-written bytes read as zeros. */
+  read (buf: Buffer, at: number, length: number, position: number) {
+    let done = 0
+    while (done < length) {
+      const pos = position + done
+      const index = Math.floor(pos / CHUNK_SIZE)
+      const within = pos - index * CHUNK_SIZE
+      const n = Math.min(length - done, CHUNK_SIZE - within)
+      const chunk = this.chunks.get(index)
+      if (chunk) chunk.copy(buf, at + done, within, within + n)
+      else {
+        const got = this.handle ? fsSync.readSync(this.handle.fd, buf, at + done, n, pos) : 0
+        if (got < n) buf.fill(0, at + done + got, at + done + n)
+      }
+      done += n
+    }
+  }
+
+  async truncate (size: number) {
+    const keep = Math.ceil(size / CHUNK_SIZE)
+    for (const [index, chunk] of this.chunks) {
+      if (index >= keep) { this.chunks.delete(index); this.budget.give(chunk.byteLength); giveChunk(chunk) }
+    }
+    const boundary = this.chunks.get(Math.floor(size / CHUNK_SIZE))
+    if (boundary) boundary.fill(0, size % CHUNK_SIZE)
+    if (this.handle) await this.handle.truncate(size)
+  }
+
+  async sync () {
+    if (this.handle) await this.handle.sync()
+  }
+
+  async close () {
+    for (const chunk of this.chunks.values()) { this.budget.give(chunk.byteLength); giveChunk(chunk) }
+    this.chunks.clear()
+    if (this.handle) {
+      const handle = this.handle
+      this.handle = null
+      await handle.close().catch(() => {})
+      await fs.rm(this.file, { force: true })
+    }
+  }
+
+  private chunkFor (index: number): Buffer | null {
+    const existing = this.chunks.get(index)
+    if (existing) return existing
+    if (this.writtenToFile.has(index)) return null
+    if (!this.budget.take(CHUNK_SIZE)) { this.writtenToFile.add(index); return null }
+    const chunk = takeChunk()
+    this.chunks.set(index, chunk)
+    return chunk
+  }
+
+  private readonly writtenToFile = new Set<number>()
+
+  private async open () {
+    if (!this.handle) this.handle = await fs.open(this.file, 'w+', 0o600)
+    return this.handle
   }
 }
 

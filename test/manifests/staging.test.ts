@@ -23,12 +23,21 @@ async function committed (store: PackStore, chunks: Buffer[]) {
   return Buffer.concat(await Promise.all(chunks.map(h => store.get(toHex(h)))))
 }
 
-for (const [label, initialSize] of [['file mode', 5 * CHUNK_SIZE + 12345], ['memory mode', 300_000], ['empty', 0]] as const) {
+const CASES = [
+  ['large file, chunks in memory', 5 * CHUNK_SIZE + 12345, 64 * CHUNK_SIZE],
+  ['large file, chunks in memory and on disk', 5 * CHUNK_SIZE + 12345, 3 * CHUNK_SIZE],
+  ['large file, chunks on disk', 5 * CHUNK_SIZE + 12345, 0],
+  ['small file in memory', 300_000, 64 * CHUNK_SIZE],
+  ['empty file, no memory', 0, 0]
+] as const
+
+for (const [label, initialSize, budgetBytes] of CASES) {
   test(`random writes, truncates and reads match a Buffer model (${label})`, async t => {
     const { dir, store } = await setup(t)
     let model = randomBuffer(initialSize, 11)
     const base = await putBytes(store, model)
-    const staged = await Staged.open(store, path.join(dir, 'staged'), new MemoryBudget(64 * 1024 * 1024), base.chunks, base.size)
+    const budget = new MemoryBudget(budgetBytes)
+    const staged = await Staged.open(store, path.join(dir, 'staged'), budget, base.chunks, base.size)
     t.teardown(() => staged.close())
     let x = 7
     const rnd = (n: number) => { x = (x * 1103515245 + 12345) % 2147483648; return x % Math.max(1, n) }
@@ -58,6 +67,8 @@ for (const [label, initialSize] of [['file mode', 5 * CHUNK_SIZE + 12345], ['mem
     const result = await staged.commit()
     t.is(result.size, model.length)
     t.ok((await committed(store, result.chunks)).equals(model), 'committed chunks equal the model')
+    await staged.close()
+    t.is(budget.used, 0, 'all memory returned to the budget')
   })
 }
 
