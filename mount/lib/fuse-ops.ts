@@ -79,9 +79,10 @@ export function makeOps (ctx: OpsContext) {
     fn().then(result => { if (changes) ctx.changed(); cb(0, result) }, err => fail(cb, err))
   }
 
+  // access, opendir and releasedir are left out on purpose: libfuse then answers
+  // them itself (or the kernel stops asking) instead of a round trip into Node.
   return {
     init: (cb: Cb) => cb(0),
-    access: (p: string, _mode: number, cb: Cb) => withNode(p, cb, () => cb(0)),
     statfs: (_p: string, cb: Cb) => {
       fs.statfs(ctx.statfsPath).then(s => cb(0, {
         bsize: s.bsize, frsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail,
@@ -133,8 +134,6 @@ export function makeOps (ctx: OpsContext) {
       if (h?.write) h.node.writers--
       cb(0)
     },
-    opendir: (p: string, _flags: number, cb: Cb) => withNode(p, cb, () => cb(0, 0)),
-    releasedir: (_p: string, _fd: number, cb: Cb) => cb(0),
     mkdir: (p: string, mode: number, cb: Cb) => run(cb, () => L().mkdir(p, mode), true),
     rmdir: (p: string, cb: Cb) => run(cb, () => L().rmdir(p), true),
     unlink: (p: string, cb: Cb) => run(cb, () => L().unlink(p), true),
