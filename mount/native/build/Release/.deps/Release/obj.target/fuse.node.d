@@ -1,1 +1,0 @@
-cmd_Release/obj.target/fuse.node := g++ -o Release/obj.target/fuse.node -shared -pthread -rdynamic -m64  -Wl,-soname=fuse.node -Wl,--start-group Release/obj.target/fuse/fuse-native.o -Wl,--end-group -l:libfuse.so.2
