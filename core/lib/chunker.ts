@@ -29,6 +29,22 @@ const pool = new BufferPool(CHUNK_SIZE, 64)
 
 export interface StoredFile { size: number, chunks: Buffer[] }
 
+/** One piece of a byte range cut at chunk boundaries: chunk `index`, `within` it, `done` bytes into the range. */
+export interface ChunkSpan { index: number, within: number, done: number, length: number }
+
+/** Cuts [offset, offset + length) at CHUNK_SIZE boundaries. */
+export function * chunkSpans (offset: number, length: number): Generator<ChunkSpan> {
+  let done = 0
+  while (done < length) {
+    const at = offset + done
+    const index = Math.floor(at / CHUNK_SIZE)
+    const within = at - index * CHUNK_SIZE
+    const n = Math.min(length - done, CHUNK_SIZE - within)
+    yield { index, within, done, length: n }
+    done += n
+  }
+}
+
 /** Stores `data` as chunks. */
 export async function putBytes (store: PackStore, data: Buffer): Promise<StoredFile> {
   const chunks: Buffer[] = []

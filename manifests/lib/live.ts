@@ -16,7 +16,7 @@
  */
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { CHUNK_SIZE, toHex, type PackStore } from '../../core/index.js'
+import { chunkSpans, toHex, type PackStore } from '../../core/index.js'
 import { Staged, MemoryBudget } from './staging.js'
 import { DIR, FILE, SYMLINK, MAX_NAME_BYTES, type CommitStats, type Entry, type EntryType } from '../messages.js'
 import { ManifestError } from './errors.js'
@@ -253,15 +253,9 @@ export class LiveTree {
       await node.staged.read(buf, n, offset)
       return n
     }
-    let done = 0
-    while (done < n) {
-      const at = offset + done
-      const index = Math.floor(at / CHUNK_SIZE)
-      const within = at - index * CHUNK_SIZE
-      const want = Math.min(n - done, CHUNK_SIZE - within)
+    for (const { index, within, done, length: want } of chunkSpans(offset, n)) {
       const got = await this.store.readInto(toHex(node.chunks[index]), buf, done, within, want)
       if (got < want) buf.fill(0, done + got, done + want)
-      done += want
     }
     return n
   }

@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs/promises'
 import fsSync from 'node:fs'
-import { CHUNK_SIZE, putBytes, toHex, hash as blake3, type PackStore, type StoredFile } from '../../core/index.js'
+import { CHUNK_SIZE, chunkSpans, putBytes, toHex, hash as blake3, type PackStore, type StoredFile } from '../../core/index.js'
 
 export const MEMORY_LIMIT = 1024 * 1024
 
@@ -67,15 +67,7 @@ export class Staged {
     for (let i = Math.floor(offset / CHUNK_SIZE); i <= Math.floor((offset + n - 1) / CHUNK_SIZE); i++) {
       if (this.covered.has(i)) await this.materialize(i)
     }
-    let done = 0
-    while (done < n) {
-      const at = offset + done
-      const index = Math.floor(at / CHUNK_SIZE)
-      const within = at - index * CHUNK_SIZE
-      const want = Math.min(n - done, CHUNK_SIZE - within)
-      await this.readPiece(buf, done, index, within, want)
-      done += want
-    }
+    for (const { index, within, done, length } of chunkSpans(offset, n)) await this.readPiece(buf, done, index, within, length)
   }
 
   async write (buf: Buffer, offset: number, length: number, position: number): Promise<void> {
@@ -239,34 +231,22 @@ class Backing {
   constructor (private readonly file: string, private readonly budget: MemoryBudget) {}
 
   async write (buf: Buffer, offset: number, length: number, position: number) {
-    let done = 0
-    while (done < length) {
-      const at = position + done
-      const index = Math.floor(at / CHUNK_SIZE)
-      const within = at - index * CHUNK_SIZE
-      const n = Math.min(length - done, CHUNK_SIZE - within)
+    for (const { index, within, done, length: n } of chunkSpans(position, length)) {
       const chunk = this.chunkFor(index)
       if (chunk) buf.copy(chunk, within, offset + done, offset + done + n)
-      else await writeAll(await this.open(), buf, offset + done, n, at)
-      done += n
+      else await writeAll(await this.open(), buf, offset + done, n, position + done)
     }
   }
 
   /** Reads [position, position + length) into buf at `at`; never-written bytes read as zeros. */
   read (buf: Buffer, at: number, length: number, position: number) {
-    let done = 0
-    while (done < length) {
-      const pos = position + done
-      const index = Math.floor(pos / CHUNK_SIZE)
-      const within = pos - index * CHUNK_SIZE
-      const n = Math.min(length - done, CHUNK_SIZE - within)
+    for (const { index, within, done, length: n } of chunkSpans(position, length)) {
       const chunk = this.chunks.get(index)
       if (chunk) chunk.copy(buf, at + done, within, within + n)
       else {
-        const got = this.handle ? fsSync.readSync(this.handle.fd, buf, at + done, n, pos) : 0
+        const got = this.handle ? fsSync.readSync(this.handle.fd, buf, at + done, n, position + done) : 0
         if (got < n) buf.fill(0, at + done + got, at + done + n)
       }
-      done += n
     }
   }
 
