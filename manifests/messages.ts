@@ -182,14 +182,34 @@ export const workspaceMeta = versioned<WorkspaceMeta>({
   }
 })
 
-/** Local registry value: which Corestore core holds the workspace named `name`. */
-export interface RegistryEntry { name: string, coreName: string, key: Buffer, created: number }
+/**
+ * Local registry value: which Corestore core holds the workspace named `name`.
+ * A joined workspace (`remote`) follows a log someone else writes; `pin` keeps it
+ * at a snapshot label. Both are optional trailing fields: entries written before
+ * they existed decode as local and unpinned.
+ */
+export interface RegistryEntry { name: string, coreName: string, key: Buffer, created: number, remote?: boolean, pin?: string | null }
+
+const REMOTE_FLAG = 1
+const PIN_FLAG = 2
 
 export const registryEntry = versioned<RegistryEntry>({
-  preencode (state, m) { c.string.preencode(state, m.name); c.string.preencode(state, m.coreName); c.fixed32.preencode(state, m.key); c.uint.preencode(state, m.created) },
-  encode (state, m) { c.string.encode(state, m.name); c.string.encode(state, m.coreName); c.fixed32.encode(state, m.key); c.uint.encode(state, m.created) },
+  preencode (state, m) {
+    c.string.preencode(state, m.name); c.string.preencode(state, m.coreName); c.fixed32.preencode(state, m.key); c.uint.preencode(state, m.created)
+    if (m.remote || m.pin) { c.uint.preencode(state, 0); if (m.pin) c.string.preencode(state, m.pin) }
+  },
+  encode (state, m) {
+    c.string.encode(state, m.name); c.string.encode(state, m.coreName); c.fixed32.encode(state, m.key); c.uint.encode(state, m.created)
+    if (m.remote || m.pin) { c.uint.encode(state, (m.remote ? REMOTE_FLAG : 0) | (m.pin ? PIN_FLAG : 0)); if (m.pin) c.string.encode(state, m.pin) }
+  },
   decode (state) {
-    return { name: c.string.decode(state), coreName: c.string.decode(state), key: c.fixed32.decode(state) as Buffer, created: c.uint.decode(state) }
+    const entry: RegistryEntry = { name: c.string.decode(state), coreName: c.string.decode(state), key: c.fixed32.decode(state) as Buffer, created: c.uint.decode(state) }
+    if (state.start < state.end) {
+      const flags = c.uint.decode(state)
+      entry.remote = (flags & REMOTE_FLAG) !== 0
+      entry.pin = flags & PIN_FLAG ? c.string.decode(state) : null
+    }
+    return entry
   }
 })
 

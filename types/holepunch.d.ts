@@ -25,7 +25,78 @@ declare module 'hypercore' {
     get (index: number, opts?: unknown): Promise<Buffer | null>
     append (blocks: Buffer | Buffer[]): Promise<{ length: number }>
     on (event: string, fn: (...args: any[]) => void): this
+    off (event: string, fn: (...args: any[]) => void): this
+    update (opts?: { wait?: boolean }): Promise<boolean>
+    download (range?: { start?: number, end?: number }): { done (): Promise<void>, destroy (): void }
+    findingPeers (): () => void
+    peers: unknown[]
+    contiguousLength: number
   }
+}
+
+declare module 'hyperswarm' {
+  import type { EventEmitter } from 'node:events'
+  export interface PeerInfo { publicKey: Buffer, topics: Buffer[], client: boolean }
+  export interface Discovery { flushed (): Promise<void>, destroy (): Promise<void> }
+  export default class Hyperswarm extends EventEmitter {
+    constructor (opts?: { dht?: unknown, keyPair?: unknown, maxPeers?: number })
+    dht: any
+    keyPair: { publicKey: Buffer, secretKey: Buffer }
+    connections: Set<any>
+    join (topic: Buffer, opts?: { server?: boolean, client?: boolean }): Discovery
+    leave (topic: Buffer): Promise<void>
+    flush (): Promise<void>
+    destroy (): Promise<void>
+  }
+}
+
+declare module 'hyperdht' {
+  export default class HyperDHT {
+    constructor (opts?: { bootstrap?: Array<string | { host: string, port: number }>, host?: string, port?: number, ephemeral?: boolean, firewalled?: boolean })
+    ready (): Promise<void>
+    fullyBootstrapped (): Promise<void>
+    address (): { host: string, port: number }
+    destroy (): Promise<void>
+  }
+}
+
+declare module 'protomux' {
+  export interface Channel {
+    opened: boolean
+    closed: boolean
+    userData: unknown
+    open (handshake?: unknown): void
+    close (): void
+    addMessage (opts: { encoding: unknown, onmessage?: (m: any, channel: Channel) => void }): { send (m: unknown): boolean }
+  }
+  export default class Protomux {
+    static from (stream: unknown, opts?: unknown): Protomux
+    stream: any
+    createChannel (opts: {
+      protocol: string
+      id?: Buffer | null
+      unique?: boolean
+      handshake?: unknown
+      userData?: unknown
+      onopen?: (handshake: any, channel: Channel) => void | Promise<void>
+      onclose?: (isRemote: boolean, channel: Channel) => void
+      ondestroy?: () => void
+      ondrain?: () => void
+    }): Channel | null
+    pair (opts: { protocol: string, id?: Buffer | null }, notify: (id: Buffer) => void): void
+    unpair (opts: { protocol: string, id?: Buffer | null }): void
+  }
+}
+
+declare module 'hypercore-crypto' {
+  export function discoveryKey (key: Buffer): Buffer
+  export function hash (data: Buffer | Buffer[], out?: Buffer): Buffer
+}
+
+declare module 'hypercore-id-encoding' {
+  export function decode (id: string | Buffer): Buffer
+  export function normalize (id: string | Buffer): string
+  export function encode (key: Buffer): string
 }
 
 declare module 'hyperbee' {

@@ -21,6 +21,20 @@ export interface Command {
   request (inv: Invocation): { method: string, params: Record<string, unknown>, progress?: string }
   /** Prints a human-readable result; returns 'partial' when some paths had problems. */
   print (result: any, inv: Invocation): void | 'partial' | 'failed'
+  /** A command that runs in the client itself (no daemon); returns the exit code. */
+  local?: (inv: Invocation) => Promise<number>
+}
+
+const NET_OPTIONS: OptionSpec = {
+  bootstrap: { type: 'string', value: 'host:port,…', description: 'DHT bootstrap nodes (default: $WXS_BOOTSTRAP, else the public ones)' },
+  'dht-host': { type: 'string', value: 'addr', description: 'address the DHT binds to (default: 127.0.0.1 for a loopback bootstrap)' }
+}
+
+/** Network settings for the daemon's swarm: flags first, then the environment. */
+function netParams (opts: Invocation['opts']) {
+  const bootstrap = (opts.bootstrap as string | undefined) ?? (process.env.WXS_BOOTSTRAP || undefined)
+  const host = (opts['dht-host'] as string | undefined) ?? (process.env.WXS_DHT_HOST || undefined)
+  return { bootstrap, host }
 }
 
 const abs = (p: string) => path.resolve(p)
@@ -180,6 +194,86 @@ export const commands: Command[] = [
     print: r => show.fsck(r)
   },
   {
+    name: 'share',
+    usage: 'wxs share <name> [--bootstrap host:port,…]',
+    summary: 'announce a workspace on the network and serve it; prints its key',
+    details: 'Anyone with the key can join (read) it: wxs join <key>. The daemon keeps sharing across restarts until wxs unshare.\nNew commits are served as they are made; uncommitted changes in a mount are committed first.',
+    options: NET_OPTIONS,
+    args: [1, 1],
+    request: ({ args, opts }) => ({ method: 'share', params: { name: args[0], ...netParams(opts) } }),
+    print: r => { show.line(r.key); process.stderr.write(`sharing ${r.name} (bootstrap ${r.bootstrap}); join it elsewhere with: wxs join ${r.key}\n`) }
+  },
+  {
+    name: 'unshare',
+    usage: 'wxs unshare <name>',
+    summary: 'stop announcing and serving a workspace',
+    options: {},
+    args: [1, 1],
+    request: ({ args }) => ({ method: 'unshare', params: { name: args[0] } }),
+    print: r => show.line(`stopped sharing ${r.name}`)
+  },
+  {
+    name: 'peers',
+    usage: 'wxs peers [name]',
+    summary: 'list connected peers, per workspace, and what they hold',
+    options: {},
+    args: [0, 1],
+    request: ({ args }) => ({ method: 'peers', params: { name: args[0] } }),
+    print: r => show.peers(r)
+  },
+  {
+    name: 'join',
+    usage: 'wxs join <key>[@<snapshot>] [name] [--mount [dir]] [--timeout <s>]',
+    summary: 'follow a workspace shared by another peer (read-only; fork it to write)',
+    details: 'The tree is browsable as soon as the log and the root arrive; file content is fetched on demand\nand in the background (wxs sync waits for all of it). New commits by the sharer appear here.\n<key>@<snapshot> pins a snapshot instead of following the head. Name default: the sharer\'s.',
+    options: {
+      mount: { type: 'string', value: 'dir', description: 'mount it too (the dir is optional; default ~/wxs/<name>)' },
+      timeout: { type: 'string', value: 'seconds', description: 'give up when no peer is found within this time (default 30)' },
+      ...NET_OPTIONS
+    },
+    args: [1, 2],
+    request: ({ args, opts }) => ({
+      method: 'join',
+      params: { target: args[0], name: args[1], mount: opts.mount === undefined ? undefined : opts.mount === '' ? '' : abs(opts.mount as string), timeoutMs: opts.timeout === undefined ? undefined : seconds(opts.timeout as string, 'join'), ...netParams(opts) },
+      progress: 'join'
+    }),
+    print: r => { show.line(`joined ${r.workspace.name}: commit ${r.workspace.head.seq} (${r.workspace.head.root.slice(0, 12)}), ${r.workspace.head.stats.files} files; content arrives in the background (wxs sync ${r.workspace.name} waits for it)`); if (r.mount) show.line(`mounted at ${r.mount.dir}`) }
+  },
+  {
+    name: 'sync',
+    usage: 'wxs sync <name>',
+    summary: 'wait until everything a joined workspace shows is local',
+    options: {},
+    args: [1, 1],
+    request: ({ args }) => ({ method: 'sync', params: { name: args[0] }, progress: 'sync' }),
+    print: r => show.line(r.local ? `${r.name} is local: nothing to fetch` : `${r.name} is complete at commit ${r.seq}: ${r.objects} objects, ${r.fetchedObjects} fetched (${r.fetchedBytes} bytes) from ${r.peers} peer(s)`)
+  },
+  {
+    name: 'bootstrap',
+    usage: 'wxs bootstrap [--host <addr>] [--port <n>]',
+    summary: 'run a DHT bootstrap node for a private network (foreground)',
+    details: 'Prints host:port; give it to peers with --bootstrap or WXS_BOOTSTRAP. Runs until interrupted.',
+    options: {
+      host: { type: 'string', value: 'addr', description: 'address to listen on (default 127.0.0.1)' },
+      port: { type: 'string', value: 'n', description: 'UDP port (default: any free port)' }
+    },
+    args: [0, 0],
+    request: () => ({ method: 'bootstrap', params: {} }),
+    print: () => {},
+    local: async ({ opts, json }) => {
+      const { runBootstrap } = await import('../../net/index.js')
+      const port = opts.port === undefined ? undefined : Number(opts.port)
+      if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) throw CliError.USAGE(`--port expects 1-65535, got ${JSON.stringify(opts.port)}`, 'bootstrap')
+      const node = await runBootstrap({ host: opts.host as string | undefined, port })
+      const address = `${node.host}:${node.port}`
+      show.line(json ? JSON.stringify({ host: node.host, port: node.port, bootstrap: address, nodes: node.nodes }) : address)
+      if (!json) process.stderr.write(`DHT bootstrap running (${node.nodes} nodes) on ${address}; peers use --bootstrap ${address} or WXS_BOOTSTRAP=${address}. Ctrl-C stops it.\n`)
+      await new Promise<void>(resolve => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve) })
+      await node.close()
+      return 0
+    }
+  },
+  {
     name: 'stats',
     usage: 'wxs stats',
     summary: 'logical bytes, bytes on disk, objects, dedupe ratio',
@@ -189,6 +283,11 @@ export const commands: Command[] = [
     print: r => show.stats(r)
   }
 ]
+
+function seconds (v: string, command: string) {
+  if (!/^\d+(\.\d+)?$/.test(v) || Number(v) <= 0) throw CliError.USAGE(`--timeout expects seconds, got ${JSON.stringify(v)}`, command)
+  return Math.round(Number(v) * 1000)
+}
 
 function count (v: string, command: string) {
   if (!/^\d+$/.test(v)) throw CliError.USAGE(`-n expects a number, got ${JSON.stringify(v)}`, command)

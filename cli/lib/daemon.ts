@@ -10,6 +10,7 @@ import net from 'node:net'
 import { Monitor, type ProgressSnapshot } from '../../core/index.js'
 import { Engine } from '../../manifests/index.js'
 import { MountManager } from '../../mount/index.js'
+import { Network } from '../../net/index.js'
 import { encodeLine, MAX_REQUEST_BYTES, PROTOCOL_VERSION, type Reply, type Request } from '../messages.js'
 import { statePaths, type Paths } from './paths.js'
 import { handlers, type HandlerContext } from './handlers.js'
@@ -24,14 +25,17 @@ export async function runDaemon (env = process.env, opts: { onStopped?: () => vo
   await engine.ready()
   const mounts = new MountManager({ engine, log })
   await mounts.ready()
+  // a joined workspace that got new commits: a mount of it shows the new head
+  const network = new Network({ engine, log, env, onHead: name => { mounts.reload(name).catch(err => log(`remounting ${name} at its new head failed: ${err.message}`)) } })
+  await network.ready().catch(err => log(`network: ${err.message}`))
   const started = Date.now()
   let stopping: Promise<void> | null = null
   const server = net.createServer(socket => serve(socket, ctx))
   const stop = () => {
-    if (stopping === null) stopping = shutdown(server, engine, mounts, paths).finally(() => opts.onStopped?.())
+    if (stopping === null) stopping = shutdown(server, engine, mounts, network, paths).finally(() => opts.onStopped?.())
     return stopping
   }
-  const ctx: HandlerContext = { engine, mounts, paths, started, stop }
+  const ctx: HandlerContext = { engine, mounts, network, paths, started, stop }
   await listen(server, paths.socket)
   await fs.writeFile(paths.pid, String(process.pid) + '\n', { mode: 0o600 })
   log(`daemon ${process.pid} listening on ${paths.socket}`)
@@ -61,9 +65,10 @@ function isAlive (socket: string): Promise<boolean> {
   })
 }
 
-async function shutdown (server: net.Server, engine: Engine, mounts: MountManager, paths: Paths) {
+async function shutdown (server: net.Server, engine: Engine, mounts: MountManager, network: Network, paths: Paths) {
   log('daemon stopping')
   await new Promise<void>(resolve => server.close(() => resolve()))
+  await network.close().catch(err => log(`closing the network: ${err.message}`))
   await mounts.closeAll()
   await engine.close()
   await fs.rm(paths.socket, { force: true })

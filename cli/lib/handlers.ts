@@ -6,10 +6,11 @@ import path from 'node:path'
 import type { Monitor } from '../../core/index.js'
 import type { Engine } from '../../manifests/index.js'
 import type { MountManager } from '../../mount/index.js'
+import { parseJoinTarget, type Network, type SwarmSettings } from '../../net/index.js'
 import { CliError } from './errors.js'
 import type { Paths } from './paths.js'
 
-export interface HandlerContext { engine: Engine, mounts: MountManager, paths: Paths, started: number, stop: () => Promise<void> }
+export interface HandlerContext { engine: Engine, mounts: MountManager, network: Network, paths: Paths, started: number, stop: () => Promise<void> }
 interface CallContext extends HandlerContext { monitorFor (op: string): Monitor }
 type Params = Record<string, unknown>
 type Handler = (params: Params, ctx: CallContext) => Promise<unknown>
@@ -65,7 +66,35 @@ export const handlers: Record<string, Handler> = {
     const name = str(p, 'name')
     const mount = ctx.mounts.get(name)
     if (mount) throw CliError.BUSY(`${name} is mounted at ${mount.dir}; unmount it first (wxs unmount ${name})`)
+    await ctx.engine.workspace(name)
+    await ctx.network.forget(name)
     return ctx.engine.remove(name)
+  },
+  async share (p, ctx) {
+    const name = str(p, 'name')
+    await ctx.mounts.commit(name, 'share')
+    return ctx.network.share(name, swarmSettings(p))
+  },
+  unshare: (p, ctx) => ctx.network.unshare(str(p, 'name')),
+  async peers (p, ctx) {
+    const name = optionalStr(p, 'name')
+    if (name !== undefined) await ctx.engine.workspace(name)
+    return { network: ctx.network.info(), peers: ctx.network.peers(name) }
+  },
+  async join (p, ctx) {
+    const target = parseJoinTarget(str(p, 'target'))
+    const monitor = ctx.monitorFor('join')
+    monitor.unit = 'object'
+    const summary = await ctx.network.join(target, { name: optionalStr(p, 'name'), timeoutMs: optionalInt(p, 'timeoutMs'), monitor, settings: swarmSettings(p) })
+    finish(monitor, null)
+    if (p.mount === undefined || p.mount === null) return { workspace: withMount(ctx, summary), mount: null }
+    const mount = await ctx.mounts.mount(summary.name, optionalPath(p, 'mount'))
+    return { workspace: withMount(ctx, summary), mount }
+  },
+  async sync (p, ctx) {
+    const monitor = ctx.monitorFor('sync')
+    monitor.unit = 'object'
+    return finish(monitor, await ctx.network.sync(str(p, 'name'), monitor))
   },
   async gc (_p, { engine, monitorFor }) {
     const monitor = monitorFor('gc')
@@ -85,8 +114,8 @@ export const handlers: Record<string, Handler> = {
     const ws = await ctx.engine.info(name)
     return { name, committed: rec !== null, head: ws.head }
   },
-  async 'daemon.status' (_p, { paths, started, mounts }) {
-    return { running: true, pid: process.pid, socket: paths.socket, home: paths.home, startedAt: started, uptimeMs: Date.now() - started, mounts: mounts.list() }
+  async 'daemon.status' (_p, { paths, started, mounts, network }) {
+    return { running: true, pid: process.pid, socket: paths.socket, home: paths.home, startedAt: started, uptimeMs: Date.now() - started, mounts: mounts.list(), network: network.info() }
   },
   async 'daemon.stop' () {
     return { stopping: true, pid: process.pid }
@@ -95,7 +124,11 @@ export const handlers: Record<string, Handler> = {
 
 function withMount<T extends { name: string }> (ctx: HandlerContext, w: T) {
   const m = ctx.mounts.get(w.name)
-  return { ...w, mount: m ? { dir: m.dir, mountedAt: m.mountedAt } : null }
+  return { ...w, mount: m ? { dir: m.dir, mountedAt: m.mountedAt } : null, network: ctx.network.describe(w.name) }
+}
+
+function swarmSettings (p: Params): SwarmSettings {
+  return { bootstrap: optionalStr(p, 'bootstrap'), host: optionalStr(p, 'host') }
 }
 
 /** The importer reads with synchronous calls: a source inside our own mount would deadlock the daemon. */

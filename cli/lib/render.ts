@@ -34,14 +34,24 @@ export function list (rows: any[]) {
   if (rows.length === 0) { out('no workspaces (create one: wxs create <name> --from <dir>)'); return }
   table([
     ['NAME', 'STATUS', 'FILES', 'SIZE', 'COMMITS', 'SNAPSHOTS', 'HEAD', 'ORIGIN', 'PATH'],
-    ...rows.map(w => [w.name, w.mount ? 'mounted' : '-', formatCount(w.head.stats.files), formatBytes(w.head.stats.bytes), String(w.commits), String(w.snapshots), short(w.head.root), w.origin ? `${w.origin.name}@${w.origin.commit}` : '-', w.mount?.dir ?? '-'])
+    ...rows.map(w => [w.name, status(w), formatCount(w.head.stats.files), formatBytes(w.head.stats.bytes), String(w.commits), String(w.snapshots), short(w.head.root), w.origin ? `${w.origin.name}@${w.origin.commit}` : '-', w.mount?.dir ?? '-'])
   ])
+}
+
+function status (w: any) {
+  const parts = []
+  if (w.mount) parts.push('mounted')
+  if (w.network?.shared) parts.push('shared')
+  if (w.remote) parts.push(w.network?.sync?.complete ? 'joined' : 'joined, syncing')
+  return parts.join(',') || '-'
 }
 
 export function info (w: any) {
   out(w.name)
   out(`  Key:       ${w.key}`)
   out(`  Mount:     ${w.mount ? `${w.mount.dir} (mounted)` : 'not mounted'}`)
+  if (w.remote) out(`  Joined:    follows a shared workspace${w.pin ? ` (pinned at snapshot ${w.pin})` : ''}; ${w.network?.peers ?? 0} peer(s)${w.network?.sync ? `, ${w.network.sync.complete ? 'complete' : `${w.network.sync.objects}/${w.network.sync.totalObjects ?? '?'} objects local`}` : ''}`)
+  else if (w.network?.shared) out(`  Shared:    yes, ${w.network.peers} peer(s)`)
   out(`  Created:   ${when(w.created)}`)
   if (w.origin) out(`  Origin:    fork of ${w.origin.name}@${w.origin.commit} (${short(w.origin.key)})`)
   out(`  Head:      commit ${w.head.seq} (${short(w.head.root)}) ${when(w.head.time)} ${w.head.message}`)
@@ -89,6 +99,18 @@ export function stats (r: any) {
   out(`on disk:       ${formatBytes(r.diskBytes)}`)
   out(`objects:       ${formatCount(r.objects)} in ${r.packs} pack(s)`)
   out(`dedupe ratio:  ${r.dedupeRatio.toFixed(2)}x`)
+}
+
+export function peers (r: any) {
+  const net = r.network
+  if (!net.online) { out('not on the network (nothing shared or joined)'); return }
+  out(`bootstrap ${net.bootstrap}, ${net.connections} connection(s); ${net.sessions.map((s: any) => `${s.name} (${s.role === 'join' ? 'joined' : 'shared'}, ${s.peers} peer(s))`).join(', ') || 'no workspaces'}`)
+  if (r.peers.length === 0) return
+  const holds = (h: any) => h === null ? '?' : h.complete ? `all (log ${h.length})` : `${formatCount(h.objects)} objects (log ${h.length})`
+  table([
+    ['WORKSPACE', 'PEER', 'ADDRESS', 'HOLDS', 'RECEIVED', 'SENT', 'IN FLIGHT'],
+    ...r.peers.map((p: any) => [p.workspace, short(p.peer), p.address || '-', holds(p.holds), formatBytes(p.received.bytes), formatBytes(p.sent.bytes), String(p.inflight)])
+  ])
 }
 
 export function daemonStatus (r: any) {

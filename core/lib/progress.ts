@@ -12,6 +12,10 @@ export interface ProgressSnapshot {
   readonly bytesPerSecond: number
   readonly etaMs: number | null
   readonly done: boolean
+  /** What `files` counts ('file' unless set, e.g. 'object' for network jobs). */
+  readonly unit?: string
+  /** Connected peers, for network jobs. */
+  readonly peers?: number | null
 }
 
 /**
@@ -25,6 +29,8 @@ export class Monitor extends EventEmitter {
   bytes = 0
   totalFiles: number | null = null
   totalBytes: number | null = null
+  unit: string | undefined = undefined
+  peers: number | null = null
   private readonly started = Date.now()
   private lastEmit = 0
   private readonly intervalMs: number
@@ -66,7 +72,9 @@ export class Monitor extends EventEmitter {
       elapsedMs,
       bytesPerSecond,
       etaMs,
-      done
+      done,
+      ...(this.unit !== undefined ? { unit: this.unit } : {}),
+      ...(this.peers !== null ? { peers: this.peers } : {})
     })
   }
 

@@ -36,6 +36,9 @@ export interface WorkspaceSummary {
   key: string
   created: number
   origin: { name: string, key: string, commit: number } | null
+  /** Follows a workspace shared by another peer (read-only here). */
+  remote: boolean
+  pin: string | null
   head: CommitInfo
   commits: number
   snapshots: number
@@ -101,10 +104,65 @@ export class Engine extends Resource {
     if (cached) return cached
     const entry = this.entries.get(validateName(name))
     if (!entry) throw ManifestError.WORKSPACE_NOT_FOUND(name)
-    const ws = new Workspace(this.corestore.get({ name: entry.coreName }))
+    const ws = new Workspace(entry.remote ? this.corestore.get({ key: entry.key }) : this.corestore.get({ name: entry.coreName }))
+    ws.localName = name
+    ws.remote = entry.remote === true
+    ws.pin = entry.pin ?? null
     await ws.ready()
+    const raced = this.open.get(name)
+    if (raced) { await ws.close(); return raced }
     this.open.set(name, ws)
     return ws
+  }
+
+  /** The registry entry of `name` (throws WORKSPACE_NOT_FOUND). */
+  entry (name: string): RegistryEntry {
+    const entry = this.entries.get(name)
+    if (!entry) throw ManifestError.WORKSPACE_NOT_FOUND(name)
+    return entry
+  }
+
+  /** Names of workspaces whose key is `key` (a workspace joined twice, or a shared one). */
+  byKey (key: Buffer): string[] {
+    return [...this.entries.values()].filter(e => e.key.equals(key)).map(e => e.name)
+  }
+
+  /**
+   * Opens someone else's log by its key, without registering it: the network
+   * layer replicates it until a head arrives, then calls registerRemote (or
+   * discardRemote), so a join that finds nobody leaves nothing behind.
+   */
+  async openRemote (key: Buffer, opts: { pin?: string | null } = {}): Promise<Workspace> {
+    for (const e of this.entries.values()) {
+      if (e.key.equals(key)) throw ManifestError.WORKSPACE_EXISTS(`${e.name}" (it has this key; "${e.name}`)
+    }
+    const ws = new Workspace(this.corestore.get({ key }))
+    ws.remote = true
+    ws.pin = opts.pin ?? null
+    await ws.ready()
+    return ws
+  }
+
+  /** Records a replicated remote workspace under a local name. */
+  async registerRemote (name: string, ws: Workspace): Promise<WorkspaceSummary> {
+    this.reserve(name)
+    try {
+      if (ws.head === null || ws.meta === null) throw ManifestError.MISSING_OBJECTS(`${name}: the shared log has no commit yet`)
+      ws.localName = name
+      const entry: RegistryEntry = { name, coreName: '', key: ws.key, created: Date.now(), remote: true, pin: ws.pin }
+      await this.registry!.put(REGISTRY_PREFIX + name, c.encode(registryEntry, entry) as Buffer)
+      this.entries.set(name, entry)
+      this.open.set(name, ws)
+      return this.summary(ws)
+    } finally {
+      this.reserved.delete(name)
+    }
+  }
+
+  /** Drops a remote log that was opened but never registered. */
+  async discardRemote (ws: Workspace) {
+    await ws.core.clear(0, ws.core.length).catch(() => {})
+    await ws.close()
   }
 
   /** Creates a workspace, empty or from a directory. */
@@ -127,6 +185,7 @@ export class Engine extends Resource {
   /** Re-imports a directory as a new commit; files unchanged since the head are not re-read. */
   async importDir (name: string, dir: string, opts: { message?: string, monitor?: Monitor } = {}): Promise<ImportOutcome> {
     const ws = await this.workspace(name)
+    if (ws.remote) throw ManifestError.READ_ONLY(name)
     return this.lock.shared(async () => {
       const head = ws.head!
       const imported = await importDirectory(this.trees, dir, { previousRoot: head.root, monitor: opts.monitor })
@@ -167,6 +226,7 @@ export class Engine extends Resource {
 
   async snapshot (name: string, label?: string): Promise<{ snapshot: Snapshot, commit: CommitInfo }> {
     const ws = await this.workspace(name)
+    if (ws.remote) throw ManifestError.READ_ONLY(name)
     const chosen = label !== undefined ? validateLabel(label) : await freeLabel(ws)
     const snap = await ws.snapshot(chosen)
     return { snapshot: snap, commit: await this.commitInfo(ws, ws.head!) }
@@ -191,6 +251,7 @@ export class Engine extends Resource {
   /** Appends a commit pointing at an old root; history is never rewritten. */
   async restore (name: string, ref: string): Promise<CommitInfo> {
     const ws = await this.workspace(name)
+    if (ws.remote) throw ManifestError.READ_ONLY(name)
     const target = await ws.resolve(ref)
     const rec = await ws.append({ root: target.root, time: Date.now(), message: `restore ${ref} (commit ${target.seq})`, stats: target.stats })
     return this.commitInfo(ws, rec)
@@ -269,16 +330,28 @@ export class Engine extends Resource {
     return ws
   }
 
+  /**
+   * Joined workspaces, and forks of them, are fetched on demand: trees they
+   * lack locally are expected, not damage.
+   */
+  private networkBacked (ws: Workspace): boolean {
+    if (ws.remote) return true
+    const origin = ws.meta?.origin
+    return origin !== null && origin !== undefined && [...this.entries.values()].some(e => e.remote && e.key.equals(origin.key))
+  }
+
   private async reachable (): Promise<Set<string>> {
     const live = new Set<string>()
     const missing: string[] = []
     for (const name of this.names()) {
       const ws = await this.workspace(name)
+      const lazy = this.networkBacked(ws)
       for (const rec of await ws.commits()) {
         await walkTree(this.trees, rec.root, {
+          local: true,
           tree: hex => { if (live.has(hex)) return false; live.add(hex); return true },
           entry: e => { if (e.type === FILE) for (const h of e.chunks) live.add(toHex(h)) },
-          missing: (hex, p) => missing.push(`${name}@${rec.seq}:/${p} (${hex})`)
+          missing: (hex, p) => { if (!lazy) missing.push(`${name}@${rec.seq}:/${p} (${hex})`) }
         })
       }
     }
@@ -288,11 +361,17 @@ export class Engine extends Resource {
 
   private async checkWorkspace (name: string, corrupt: Set<string>): Promise<FsckProblem[]> {
     const ws = await this.workspace(name)
+    const lazy = this.networkBacked(ws)
     const problems: FsckProblem[] = []
     const seen = new Set<string>()
     for (const rec of await ws.commits({ reverse: true })) {
-      const report = (p: string, hex: string) => problems.push({ workspace: name, commit: rec.seq, path: '/' + p, object: hex, problem: corrupt.has(hex) ? 'corrupt' : 'missing' })
+      // content of a joined workspace not fetched yet is not a problem; damaged content is
+      const report = (p: string, hex: string) => {
+        if (lazy && !corrupt.has(hex)) return
+        problems.push({ workspace: name, commit: rec.seq, path: '/' + p, object: hex, problem: corrupt.has(hex) ? 'corrupt' : 'missing' })
+      }
       await walkTree(this.trees, rec.root, {
+        local: true,
         tree: hex => { if (seen.has(hex)) return false; seen.add(hex); return true },
         entry: (e, p) => {
           if (e.type !== FILE) return
@@ -322,11 +401,13 @@ export class Engine extends Resource {
     const meta = ws.meta!
     const origin = meta.origin ? { name: meta.origin.name, key: toHex(meta.origin.key), commit: meta.origin.commit } : null
     return {
-      name: meta.name,
+      name: ws.name,
       key: toHex(ws.key),
       created: meta.created,
       origin,
-      head: toCommitInfo(ws.head!, []),
+      remote: ws.remote,
+      pin: ws.pin,
+      head: toCommitInfo(ws.current ?? ws.head!, []),
       commits: ws.head!.seq + 1,
       snapshots: ws.snapshotCount
     }

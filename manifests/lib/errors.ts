@@ -46,6 +46,7 @@ export class ManifestError extends Error {
   static UNSAFE_PATH (path: string) { return new ManifestError('UNSAFE_PATH', `refusing unsafe path ${JSON.stringify(path)}`) }
   static BAD_TREE (hash: string, cause?: unknown) { return new ManifestError('BAD_TREE', `tree ${hash} cannot be decoded`, { cause }) }
   static MISSING_OBJECTS (detail: string) { return new ManifestError('MISSING_OBJECTS', detail) }
+  static READ_ONLY (name: string) { return new ManifestError('READ_ONLY', `${name} follows a workspace shared by another peer and cannot be changed here; make a writable copy with: wxs fork ${name} <new-name>`) }
   static NO_ENTRY (path: string) { return new ManifestError('NO_ENTRY', `no such file or directory: ${path}`) }
   static ENTRY_EXISTS (path: string) { return new ManifestError('ENTRY_EXISTS', `already exists: ${path}`) }
   static NOT_DIRECTORY (path: string) { return new ManifestError('NOT_DIRECTORY', `not a directory: ${path}`) }

@@ -64,13 +64,17 @@ export class LiveTree {
   private readonly inodes = new Map<number, LiveNode>()
   private readonly budget: MemoryBudget
 
-  constructor (opts: { trees: TreeStore, workspace: Workspace, stagingDir: string, memoryBudget?: MemoryBudget }) {
+  /** A joined workspace is served read-only (EROFS): it follows its sharer's log. */
+  readonly readOnly: boolean
+
+  constructor (opts: { trees: TreeStore, workspace: Workspace, stagingDir: string, memoryBudget?: MemoryBudget, readOnly?: boolean }) {
+    this.readOnly = opts.readOnly ?? false
     this.budget = opts.memoryBudget ?? new MemoryBudget(256 * 1024 * 1024)
     this.trees = opts.trees
     this.store = opts.trees.store
     this.ws = opts.workspace
     this.stagingDir = opts.stagingDir
-    const head = this.ws.head!
+    const head = this.ws.current ?? this.ws.head!
     const t = BigInt(head.time) * 1_000_000n
     this.root = this.node({ type: DIR, mode: 0o755, size: 0, mtime: t, name: '', parent: null, tree: head.root })
     this.root.ino = 1
@@ -79,6 +83,10 @@ export class LiveTree {
   }
 
   get workspace () { return this.ws }
+
+  private writable () {
+    if (this.readOnly) throw ManifestError.READ_ONLY(this.ws.name)
+  }
   get dirty () { return this.root.dirty }
 
   async ready () {
@@ -156,6 +164,7 @@ export class LiveTree {
   // -- namespace changes -------------------------------------------------------
 
   async create (p: string, mode: number, opts: { exclusive?: boolean } = {}): Promise<LiveNode> {
+    this.writable()
     const { dir, name } = await this.parentOf(p)
     const existing = (await this.childrenOf(dir)).get(name)
     if (existing) {
@@ -171,6 +180,7 @@ export class LiveTree {
   }
 
   async mkdir (p: string, mode: number): Promise<LiveNode> {
+    this.writable()
     const { dir, name } = await this.parentOf(p)
     if ((await this.childrenOf(dir)).has(name)) throw ManifestError.ENTRY_EXISTS(p)
     const node = this.node({ type: DIR, mode: mode & 0o7777, size: 0, mtime: nowNs(), name, parent: dir })
@@ -181,6 +191,7 @@ export class LiveTree {
   }
 
   async symlink (target: string, p: string): Promise<LiveNode> {
+    this.writable()
     const { dir, name } = await this.parentOf(p)
     if ((await this.childrenOf(dir)).has(name)) throw ManifestError.ENTRY_EXISTS(p)
     const node = this.node({ type: SYMLINK, mode: 0o777, size: Buffer.byteLength(target), mtime: nowNs(), name, parent: dir })
@@ -191,6 +202,7 @@ export class LiveTree {
   }
 
   async unlink (p: string) {
+    this.writable()
     const node = await this.lookup(p)
     if (node.type === DIR) throw ManifestError.IS_DIRECTORY(p)
     this.detach(node)
@@ -198,6 +210,7 @@ export class LiveTree {
   }
 
   async rmdir (p: string) {
+    this.writable()
     const node = await this.lookup(p)
     if (node.type !== DIR) throw ManifestError.NOT_DIRECTORY(p)
     if (node === this.root) throw ManifestError.NOT_PERMITTED('cannot remove the workspace root')
@@ -208,6 +221,7 @@ export class LiveTree {
 
   /** rename(2): replaces a file or an empty directory at the destination. */
   async rename (from: string, to: string) {
+    this.writable()
     const node = await this.lookup(from)
     if (node === this.root) throw ManifestError.NOT_PERMITTED('cannot rename the workspace root')
     const { dir, name } = await this.parentOf(to)
@@ -230,6 +244,7 @@ export class LiveTree {
   // -- attributes --------------------------------------------------------------
 
   chmod (node: LiveNode, mode: number) {
+    this.writable()
     node.mode = mode & 0o7777
     node.ctime = nowNs()
     this.touch(node)
@@ -237,6 +252,7 @@ export class LiveTree {
 
   /** null leaves a time unchanged (UTIME_OMIT). */
   utimens (node: LiveNode, atime: bigint | null, mtime: bigint | null) {
+    this.writable()
     if (atime !== null) node.atime = atime
     if (mtime !== null) node.mtime = mtime
     node.ctime = nowNs()
@@ -261,6 +277,7 @@ export class LiveTree {
   }
 
   async write (node: LiveNode, buf: Buffer, length: number, offset: number): Promise<number> {
+    this.writable()
     if (node.type !== FILE) throw ManifestError.IS_DIRECTORY(this.pathOf(node))
     const staged = await this.stage(node, true)
     await staged.write(buf, 0, length, offset)
@@ -272,6 +289,7 @@ export class LiveTree {
   }
 
   async truncate (node: LiveNode, size: number) {
+    this.writable()
     if (node.type === DIR) throw ManifestError.IS_DIRECTORY(this.pathOf(node))
     if (node.type !== FILE) throw ManifestError.INVALID_ARGUMENT('truncate of a symlink')
     if (size === node.size && node.staged) return

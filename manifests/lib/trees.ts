@@ -3,7 +3,7 @@
  * decoded trees (lookups must not hit storage on hot paths).
  */
 import c from 'compact-encoding'
-import { hash as blake3, toHex, CHUNK_SIZE, type PackStore } from '../../core/index.js'
+import { hash as blake3, toHex, CHUNK_SIZE, CoreError, type PackStore } from '../../core/index.js'
 import { tree as treeEncoding, DIR, FILE, SYMLINK, MAX_TARGET_BYTES, type Entry, type Tree } from '../messages.js'
 import { ManifestError } from './errors.js'
 import { isSafeComponent } from './names.js'
@@ -50,8 +50,11 @@ export class TreeStore {
     return h
   }
 
-  /** Loads a tree; verifies its hash and structure. Throws CoreError if missing/corrupt, ManifestError.BAD_TREE if malformed. */
-  async get (h: Uint8Array | string): Promise<Tree> {
+  /**
+   * Loads a tree; verifies its hash and structure. Throws CoreError if missing/corrupt, ManifestError.BAD_TREE if malformed.
+   * With `local`, a tree that is not in the local store is not asked of the network (gc, fsck, serving peers).
+   */
+  async get (h: Uint8Array | string, opts: { local?: boolean } = {}): Promise<Tree> {
     const hex = typeof h === 'string' ? h : toHex(h)
     const hit = this.cache.get(hex)
     if (hit !== undefined) {
@@ -59,6 +62,7 @@ export class TreeStore {
       this.cache.set(hex, hit)
       return hit
     }
+    if (opts.local && !this.store.hasHex(hex)) throw CoreError.OBJECT_NOT_FOUND(hex)
     const bytes = await this.store.get(hex)
     let t: Tree
     try {

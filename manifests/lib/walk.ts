@@ -8,6 +8,8 @@ export interface WalkVisitor {
   entry? (entry: Entry, path: string): void | Promise<void>
   /** Called when a tree cannot be loaded; the walk goes on without it. */
   missing? (hex: string, path: string, err: unknown): void
+  /** Only trees already in the local store: never wait on the network. */
+  local?: boolean
 }
 
 /** Depth-first walk of a tree. Paths are relative, '/'-separated; the root is ''. */
@@ -16,7 +18,7 @@ export async function walkTree (trees: TreeStore, root: Buffer, visitor: WalkVis
   if (visitor.tree && !(await visitor.tree(hex, path))) return
   let t
   try {
-    t = await trees.get(hex)
+    t = await trees.get(hex, { local: visitor.local })
   } catch (err) {
     if (!visitor.missing) throw err
     visitor.missing(hex, path, err)

@@ -24,6 +24,17 @@ export class Workspace extends Resource {
   meta: WorkspaceMeta | null = null
   head: CommitRecord | null = null
   snapshotCount = 0
+  /** Local name (the registry's; a joined workspace's log carries its sharer's name). */
+  localName = ''
+  /** A joined workspace follows a log written elsewhere: no local commits. */
+  remote = false
+  /** A joined workspace pinned to a snapshot shows that commit instead of the head. */
+  pin: string | null = null
+  pinned: CommitRecord | null = null
+  private readonly headListeners = new Set<(ws: Workspace) => void>()
+  private refreshing: Promise<void> | null = null
+  private refreshAgain = false
+  private readonly onAppend = () => { this.refresh().catch(() => {}) }
 
   constructor (core: Hypercore) {
     super()
@@ -33,20 +44,61 @@ export class Workspace extends Resource {
 
   protected async _open () {
     await this.bee.ready()
-    const meta = await this.bee.get('meta')
-    if (meta) this.meta = c.decode(workspaceMeta, meta.value)
-    for await (const node of this.bee.createReadStream({ gte: COMMIT_PREFIX, lt: COMMIT_PREFIX + '~', reverse: true, limit: 1 })) {
-      this.head = { seq: Number(node.key.slice(COMMIT_PREFIX.length)), ...c.decode(commitEncoding, node.value) }
-    }
-    for await (const _ of this.bee.createReadStream({ gte: SNAPSHOT_PREFIX, lt: SNAPSHOT_PREFIX + '~' })) this.snapshotCount++
+    await this.load()
+    this.core.on('append', this.onAppend)
   }
 
   protected async _close () {
+    this.core.off('append', this.onAppend)
+    this.headListeners.clear()
     await this.bee.close()
   }
 
+  private async load () {
+    const meta = await this.bee.get('meta')
+    if (meta) this.meta = c.decode(workspaceMeta, meta.value)
+    let head: CommitRecord | null = null
+    for await (const node of this.bee.createReadStream({ gte: COMMIT_PREFIX, lt: COMMIT_PREFIX + '~', reverse: true, limit: 1 })) {
+      head = { seq: Number(node.key.slice(COMMIT_PREFIX.length)), ...c.decode(commitEncoding, node.value) }
+    }
+    if (head !== null && (this.head === null || head.seq > this.head.seq)) this.head = head
+    let snapshots = 0
+    for await (const _ of this.bee.createReadStream({ gte: SNAPSHOT_PREFIX, lt: SNAPSHOT_PREFIX + '~' })) snapshots++
+    this.snapshotCount = snapshots
+    if (this.pin !== null && this.pinned === null) {
+      const snap = await this.getSnapshot(this.pin)
+      if (snap) this.pinned = await this.getCommit(snap.commit)
+    }
+  }
+
+  /** The commit a mount and a sync show: the pinned snapshot's, else the head. */
+  get current (): CommitRecord | null {
+    return this.pin !== null ? this.pinned : this.head
+  }
+
+  /** Calls `fn` whenever the current commit moves (new commits replicated from a peer). */
+  onHead (fn: (ws: Workspace) => void): () => void {
+    this.headListeners.add(fn)
+    return () => this.headListeners.delete(fn)
+  }
+
+  /** Re-reads meta, head and snapshots after the log grew (replication). */
+  async refresh (): Promise<void> {
+    if (this.refreshing !== null) { this.refreshAgain = true; return this.refreshing }
+    this.refreshing = (async () => {
+      do {
+        this.refreshAgain = false
+        const before = this.current
+        await this.load()
+        const after = this.current
+        if (after !== null && (before === null || before.seq !== after.seq)) for (const fn of this.headListeners) fn(this)
+      } while (this.refreshAgain && !this.closed)
+    })().finally(() => { this.refreshing = null })
+    return this.refreshing
+  }
+
   get key () { return this.core.key }
-  get name () { return this.meta?.name ?? '' }
+  get name () { return this.localName || (this.meta?.name ?? '') }
 
   /** Writes the metadata and the first commit in one atomic append. */
   async init (meta: WorkspaceMeta, first: Omit<Commit, 'parent'>): Promise<CommitRecord> {
@@ -62,6 +114,7 @@ export class Workspace extends Resource {
 
   /** Appends a commit whose parent is the current head. */
   async append (next: Omit<Commit, 'parent'>): Promise<CommitRecord> {
+    if (this.remote) throw ManifestError.READ_ONLY(this.name)
     const seq = this.head === null ? 0 : this.head.seq + 1
     const record: CommitRecord = { ...next, parent: this.head?.seq ?? -1, seq }
     await this.bee.put(seqKey(seq), c.encode(commitEncoding, record) as Buffer)
@@ -98,6 +151,7 @@ export class Workspace extends Resource {
 
   /** Labels the head commit. Labels are unique and never moved. */
   async snapshot (label: string): Promise<Snapshot> {
+    if (this.remote) throw ManifestError.READ_ONLY(this.name)
     if (this.head === null) throw ManifestError.BAD_REF(this.name, 'head')
     if (await this.getSnapshot(label)) throw ManifestError.SNAPSHOT_EXISTS(label)
     const snap: Snapshot = { label, commit: this.head.seq, time: Date.now() }

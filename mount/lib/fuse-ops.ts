@@ -100,6 +100,7 @@ export function makeOps (ctx: OpsContext) {
     open: (p: string, flags: number, cb: Cb) => {
       L().lookup(p).then(async node => {
         if (node.type === DIR && (flags & WRITE_FLAGS)) throw Object.assign(new Error('EISDIR'), { code: 'IS_DIRECTORY' })
+        if (L().readOnly && (flags & WRITE_FLAGS)) throw Object.assign(new Error('EROFS'), { code: 'READ_ONLY' })
         if ((flags & C.O_TRUNC) && (flags & WRITE_FLAGS)) { await L().truncate(node, 0); ctx.changed() }
         cb(0, open(node, flags))
       }).catch(err => fail(cb, err))

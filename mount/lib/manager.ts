@@ -109,7 +109,7 @@ export class MountManager {
   }
 
   private liveTree (name: string, ws: Awaited<ReturnType<Engine['workspace']>>) {
-    return new LiveTree({ trees: this.engine.trees, workspace: ws, stagingDir: path.join(this.engine.home, 'staging', name) })
+    return new LiveTree({ trees: this.engine.trees, workspace: ws, stagingDir: path.join(this.engine.home, 'staging', name), readOnly: ws.remote })
   }
 
   private find (nameOrDir: string): Mount {

@@ -66,8 +66,8 @@ export function progressRatio (snapshot: ProgressSnapshot): number | null {
 }
 
 /** Files done, with the total when known: "1,234/5,000 files", "1 file". */
-export function formatFilesProgress ({ files, totalFiles }: ProgressSnapshot): string {
-  const noun = (totalFiles ?? files) === 1 ? 'file' : 'files'
+export function formatFilesProgress ({ files, totalFiles, unit }: ProgressSnapshot): string {
+  const noun = (totalFiles ?? files) === 1 ? (unit ?? 'file') : (unit ?? 'file') + 's'
   if (totalFiles === null) return `${formatCount(files)} ${noun}`
   return `${formatCount(files)}/${formatCount(totalFiles)} ${noun}`
 }
@@ -80,7 +80,8 @@ export function formatBytesProgress ({ bytes, totalBytes }: ProgressSnapshot): s
 
 /** Totals of a finished job: "1,234 files, 56.7 MiB in 1.2 s". */
 export function formatSummary (snapshot: ProgressSnapshot): string {
-  const files = `${formatCount(snapshot.files)} ${snapshot.files === 1 ? 'file' : 'files'}`
+  const unit = snapshot.unit ?? 'file'
+  const files = `${formatCount(snapshot.files)} ${snapshot.files === 1 ? unit : unit + 's'}`
   return `${files}, ${formatBytes(snapshot.bytes)} in ${formatDuration(snapshot.elapsedMs)}`
 }
 
@@ -91,4 +92,10 @@ function clampRatio (ratio: number): number {
 
 function pad2 (n: number): string {
   return String(n).padStart(2, '0')
+}
+
+/** "3 peers", or '' when the job has no peers (local work). */
+export function formatPeers ({ peers }: ProgressSnapshot): string {
+  if (peers === undefined || peers === null) return ''
+  return `${peers} ${peers === 1 ? 'peer' : 'peers'}`
 }

@@ -1,6 +1,6 @@
 import type { ProgressSnapshot } from '../../core/index.js'
 import {
-  formatBytesProgress, formatDuration, formatFilesProgress, formatPercent, formatRate, formatSummary, progressRatio
+  formatBytesProgress, formatDuration, formatFilesProgress, formatPercent, formatPeers, formatRate, formatSummary, progressRatio
 } from './format.js'
 
 /**
@@ -17,5 +17,6 @@ export function formatProgressLine (title: string, snapshot: ProgressSnapshot): 
   if (snapshot.bytesPerSecond > 0) parts.push(formatRate(snapshot.bytesPerSecond))
   parts.push(formatDuration(snapshot.elapsedMs))
   if (snapshot.etaMs !== null) parts.push(`ETA ${formatDuration(snapshot.etaMs)}`)
+  if (formatPeers(snapshot)) parts.push(formatPeers(snapshot))
   return `${title}: ${snapshot.phase} ${parts.join(', ')}`
 }

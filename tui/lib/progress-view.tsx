@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink'
 import type { ProgressSnapshot } from '../../core/index.js'
 import {
-  formatBar, formatBytesProgress, formatDuration, formatFilesProgress, formatPercent, formatRate, formatSummary,
+  formatBar, formatBytesProgress, formatDuration, formatFilesProgress, formatPercent, formatPeers, formatRate, formatSummary,
   progressRatio
 } from './format.js'
 
@@ -45,6 +45,7 @@ function TimingLine ({ snapshot }: { snapshot: ProgressSnapshot }) {
   // A zero rate (scanning, waiting for peers) is noise, not information.
   if (snapshot.bytesPerSecond > 0) parts.unshift(formatRate(snapshot.bytesPerSecond))
   if (snapshot.etaMs !== null) parts.push(`ETA ${formatDuration(snapshot.etaMs)}`)
+  if (formatPeers(snapshot)) parts.push(formatPeers(snapshot))
   return <Text dimColor>{parts.join(' · ')}</Text>
 }
 

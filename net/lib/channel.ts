@@ -1,0 +1,164 @@
+/**
+ * One object channel: a Protomux channel for one workspace on one connection.
+ * Opens with a capability proof (net/lib/capability.ts); until the remote's
+ * proof checks out nothing is served or accepted. Serves only objects the
+ * workspace reaches and holds locally; hands what it receives to the
+ * downloader, which verifies it.
+ */
+import Protomux, { type Channel } from 'protomux'
+import { toHex } from '../../core/index.js'
+import { PROTOCOL, PROTOCOL_VERSION, handshake, status as statusEncoding, hashList, objectBatch, MAX_BATCH_OBJECTS, type Status, type ObjectItem } from '../messages.js'
+import { capability, verifyCapability } from './capability.js'
+import type { Peer, Want } from './downloader.js'
+import type { Session } from './session.js'
+
+/** Answer batches are cut at this many bytes (a 1 MiB chunk goes alone). */
+const BATCH_BYTES = 1024 * 1024
+
+export interface Connection {
+  handshakeHash: Buffer
+  remotePublicKey: Buffer
+  rawStream?: { remoteHost?: string, remotePort?: number }
+  on (event: string, fn: (...args: any[]) => void): unknown
+}
+
+export class ObjectChannel implements Peer {
+  readonly id: string
+  readonly session: Session
+  readonly conn: Connection
+  readonly inflight = new Map<string, Want>()
+  inflightBytes = 0
+  lastHeard = Date.now()
+  readonly received = { objects: 0, bytes: 0 }
+  readonly sent = { objects: 0, bytes: 0 }
+  remoteStatus: Status | null = null
+  verified = false
+  closed = false
+  private readonly channel: Channel
+  private readonly messages: {
+    status: { send (m: Status): boolean }
+    request: { send (m: Buffer[]): boolean }
+    objects: { send (m: ObjectItem[]): boolean }
+    missing: { send (m: Buffer[]): boolean }
+  }
+  private serving: Promise<void> = Promise.resolve()
+  private readonly openedAt = Date.now()
+
+  constructor (session: Session, conn: Connection, mux: Protomux) {
+    this.session = session
+    this.conn = conn
+    this.id = toHex(conn.remotePublicKey)
+    const ch = mux.createChannel({
+      protocol: PROTOCOL,
+      id: session.discoveryKey,
+      unique: true,
+      handshake,
+      onopen: (hs: { capability: Buffer }) => this.onOpen(hs),
+      onclose: () => this.onClose()
+    })
+    if (ch === null) throw new Error('object channel already open on this connection')
+    this.channel = ch
+    this.messages = {
+      status: ch.addMessage({ encoding: statusEncoding, onmessage: (m: Status) => { this.remoteStatus = m; this.lastHeard = Date.now() } }),
+      request: ch.addMessage({ encoding: hashList, onmessage: (m: Buffer[]) => this.onRequest(m) }),
+      objects: ch.addMessage({ encoding: objectBatch, onmessage: (m: ObjectItem[]) => this.onObjects(m) }),
+      missing: ch.addMessage({ encoding: hashList, onmessage: (m: Buffer[]) => this.onMissing(m) })
+    }
+    ch.open({ version: PROTOCOL_VERSION, capability: capability(conn.handshakeHash, session.key) })
+  }
+
+  get address (): string {
+    const raw = this.conn.rawStream
+    return raw?.remoteHost ? `${raw.remoteHost}:${raw.remotePort}` : ''
+  }
+
+  get connectedMs () { return Date.now() - this.openedAt }
+
+  reaches (hex: string) { return this.session.reachable.has(hex) }
+
+  request (hashes: Buffer[]) {
+    if (!this.verified || this.closed) return
+    this.messages.request.send(hashes)
+  }
+
+  sendStatus (s: Status) {
+    if (this.verified && !this.closed) this.messages.status.send(s)
+  }
+
+  drop (reason: string) {
+    if (this.closed) return
+    this.session.log(`closing object channel to ${this.id.slice(0, 12)}: ${reason}`)
+    this.session.ban(this.id)
+    this.channel.close()
+  }
+
+  close () {
+    if (!this.closed) this.channel.close()
+  }
+
+  private onOpen (hs: { capability: Buffer }) {
+    if (!verifyCapability(hs.capability, this.conn.handshakeHash, this.session.key)) {
+      this.session.log(`peer ${this.id.slice(0, 12)} opened ${this.session.name} without the key: refused`)
+      this.channel.close()
+      return
+    }
+    if (this.session.isBanned(this.id)) { this.channel.close(); return }
+    this.verified = true
+    this.session.peerOpened(this)
+  }
+
+  private onClose () {
+    if (this.closed) return
+    this.closed = true
+    this.verified = false
+    this.session.peerClosed(this)
+  }
+
+  private onRequest (hashes: Buffer[]) {
+    if (!this.verified) return
+    this.lastHeard = Date.now()
+    this.serving = this.serving.then(() => this.serve(hashes)).catch(err => this.session.log(`serving ${this.id.slice(0, 12)} failed: ${err?.message ?? err}`))
+  }
+
+  /** Answers one request: objects this workspace reaches and we hold, batched; the rest as missing. */
+  private async serve (hashes: Buffer[]) {
+    const store = this.session.store
+    let batch: ObjectItem[] = []
+    let batchBytes = 0
+    const missing: Buffer[] = []
+    for (const h of hashes) {
+      if (this.closed) return
+      const hex = toHex(h)
+      if (!this.session.reachable.has(hex) || !store.hasHex(hex)) { missing.push(h); continue }
+      let data: Buffer
+      try {
+        data = await store.get(hex) // verified: never pass on a damaged object
+      } catch {
+        missing.push(h)
+        continue
+      }
+      if (batch.length > 0 && (batchBytes + data.byteLength > BATCH_BYTES || batch.length >= MAX_BATCH_OBJECTS)) {
+        this.messages.objects.send(batch)
+        batch = []
+        batchBytes = 0
+      }
+      batch.push({ hash: h, data })
+      batchBytes += data.byteLength
+      this.sent.objects++
+      this.sent.bytes += data.byteLength
+    }
+    if (batch.length > 0) this.messages.objects.send(batch)
+    if (missing.length > 0) this.messages.missing.send(missing)
+  }
+
+  private onObjects (items: ObjectItem[]) {
+    if (!this.verified) return
+    this.session.downloader.onObjects(this, items).catch(err => this.session.log(`storing objects from ${this.id.slice(0, 12)} failed: ${err?.message ?? err}`))
+  }
+
+  private onMissing (hashes: Buffer[]) {
+    if (!this.verified) return
+    this.session.downloader.onMissing(this, hashes)
+  }
+}
+

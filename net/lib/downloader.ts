@@ -1,0 +1,337 @@
+/**
+ * Gets objects from peers: the ObjectFetcher the CAS calls for anything it
+ * lacks, and the queue the background sync fills.
+ *
+ * - Two queues: urgent (a program waiting in the mount) before background
+ *   (prefetch). A background want asked for urgently moves up.
+ * - Each peer has a window (objects and estimated bytes in flight); requests go
+ *   out batched, to the least-loaded peer whose workspace reaches the object.
+ * - A peer that answers "missing" is not asked again for that object; one that
+ *   goes quiet is timed out and its requests go to others; one that closes gives
+ *   its requests back. Nothing already stored is ever requested.
+ * - Every object is verified by BLAKE3 before it is stored. An unsolicited or
+ *   corrupt object gets the peer dropped for that workspace.
+ */
+import { hash as blake3, toHex, type ObjectFetcher, type PackStore, type RwLock } from '../../core/index.js'
+import { MAX_REQUEST_HASHES, type ObjectItem } from '../messages.js'
+
+/** What the downloader needs of a connected peer (one object channel). */
+export interface Peer {
+  readonly id: string
+  /** Sends one request message. */
+  request (hashes: Buffer[]): void
+  /** Whether this peer's workspace reaches `hex`, as far as we know. */
+  reaches (hex: string): boolean
+  /** Closes the channel after a protocol violation. */
+  drop (reason: string): void
+  inflight: Map<string, Want>
+  inflightBytes: number
+  lastHeard: number
+  received: { objects: number, bytes: number }
+}
+
+interface Waiter { resolve: () => void, reject: (err: Error) => void }
+
+export interface Want {
+  hex: string
+  hash: Buffer
+  urgent: boolean
+  size: number
+  waiters: Waiter[]
+  tried: Set<Peer>
+  peer: Peer | null
+  sentAt: number
+  queuedUrgent: boolean
+  queuedBackground: boolean
+}
+
+export interface DownloaderOptions {
+  store: PackStore
+  lock: RwLock
+  log?: (line: string) => void
+  /** Called after an object is stored (sessions expand trees they reach). */
+  onStored?: (hex: string, bytes: number, peer: Peer) => void
+  windowObjects?: number
+  windowBytes?: number
+  /** A peer with requests in flight and silent this long is timed out. */
+  peerTimeoutMs?: number
+}
+
+const ESTIMATE_BYTES = 16 * 1024
+
+/** FIFO with O(1) shift (the queues hold up to one entry per wanted object). */
+class Queue<T> {
+  private items: T[] = []
+  private head = 0
+  get length () { return this.items.length - this.head }
+  push (v: T) { this.items.push(v) }
+  shift (): T | undefined {
+    if (this.head >= this.items.length) return undefined
+    const v = this.items[this.head++]
+    if (this.head > 1024 && this.head * 2 > this.items.length) { this.items = this.items.slice(this.head); this.head = 0 }
+    return v
+  }
+}
+
+export class Downloader implements ObjectFetcher {
+  readonly peers = new Set<Peer>()
+  readonly wants = new Map<string, Want>()
+  readonly stats = { objects: 0, bytes: 0, rejected: 0 }
+  private readonly urgent = new Queue<Want>()
+  private readonly background = new Queue<Want>()
+  /** Wants no connected peer could serve: retried when a peer arrives. */
+  private parked: Want[] = []
+  private readonly store: PackStore
+  private readonly lock: RwLock
+  private readonly log: (line: string) => void
+  private readonly onStored: DownloaderOptions['onStored']
+  private readonly windowObjects: number
+  private readonly windowBytes: number
+  private readonly peerTimeoutMs: number
+  private pumping = false
+  private pumpAgain = false
+  private flushTimer: NodeJS.Timeout | null = null
+  private readonly ticker: NodeJS.Timeout
+  private closed = false
+
+  constructor (opts: DownloaderOptions) {
+    this.store = opts.store
+    this.lock = opts.lock
+    this.log = opts.log ?? (() => {})
+    this.onStored = opts.onStored
+    this.windowObjects = opts.windowObjects ?? 512
+    this.windowBytes = opts.windowBytes ?? 16 * 1024 * 1024
+    this.peerTimeoutMs = opts.peerTimeoutMs ?? 10_000
+    this.ticker = setInterval(() => this.checkTimeouts(), 1000)
+    this.ticker.unref()
+  }
+
+  /** ObjectFetcher: a read in the mount (or anything in the store) needs `hex` now. */
+  fetch (hex: string, opts: { urgent: boolean, signal: AbortSignal }): Promise<void> {
+    return this.want(hex, { urgent: opts.urgent, signal: opts.signal })
+  }
+
+  /** Resolves once `hex` is stored locally. `size` is an estimate used for windows. */
+  want (hex: string, opts: { urgent?: boolean, size?: number, signal?: AbortSignal } = {}): Promise<void> {
+    if (this.store.hasHex(hex)) return Promise.resolve()
+    if (this.closed) return Promise.reject(new Error('the network is closed'))
+    let w = this.wants.get(hex)
+    if (w === undefined) {
+      w = { hex, hash: Buffer.from(hex, 'hex'), urgent: false, size: opts.size ?? ESTIMATE_BYTES, waiters: [], tried: new Set(), peer: null, sentAt: 0, queuedUrgent: false, queuedBackground: false }
+      this.wants.set(hex, w)
+    }
+    const want = w
+    if (opts.urgent && !want.urgent) {
+      want.urgent = true
+      if (want.peer === null && !want.queuedUrgent) { want.queuedUrgent = true; this.urgent.push(want) }
+    } else if (want.peer === null && !want.queuedUrgent && !want.queuedBackground) {
+      want.queuedBackground = true
+      this.background.push(want)
+    }
+    const p = new Promise<void>((resolve, reject) => {
+      const waiter = { resolve, reject }
+      want.waiters.push(waiter)
+      opts.signal?.addEventListener('abort', () => {
+        const i = want.waiters.indexOf(waiter)
+        if (i !== -1) want.waiters.splice(i, 1)
+        reject(opts.signal!.reason ?? new Error('aborted'))
+        if (want.waiters.length === 0 && want.peer === null) this.wants.delete(hex)
+      }, { once: true })
+    })
+    this.pump()
+    return p
+  }
+
+  addPeer (peer: Peer) {
+    this.peers.add(peer)
+    // a new source: everything parked gets another chance
+    const parked = this.parked
+    this.parked = []
+    for (const w of parked) this.requeue(w, false)
+    this.pump()
+  }
+
+  removePeer (peer: Peer) {
+    if (!this.peers.delete(peer)) return
+    for (const w of peer.inflight.values()) { w.peer = null; this.requeue(w, false) }
+    peer.inflight.clear()
+    peer.inflightBytes = 0
+    for (const w of this.wants.values()) w.tried.delete(peer)
+    this.pump()
+  }
+
+  /** Objects a peer sent: check each was asked of it and matches its hash, then store. */
+  async onObjects (peer: Peer, items: ObjectItem[]) {
+    peer.lastHeard = Date.now()
+    const good: Array<{ want: Want, hash: Buffer, data: Buffer }> = []
+    for (const item of items) {
+      const hex = toHex(item.hash)
+      const want = peer.inflight.get(hex)
+      if (want === undefined) {
+        this.stats.rejected++
+        return this.reject(peer, `sent object ${hex.slice(0, 12)}… that was not asked of it`)
+      }
+      const h = blake3(item.data)
+      if (!h.equals(item.hash)) {
+        this.stats.rejected++
+        return this.reject(peer, `sent corrupt data for object ${hex.slice(0, 12)}…`)
+      }
+      peer.inflight.delete(hex)
+      peer.inflightBytes -= want.size
+      peer.received.objects++
+      peer.received.bytes += item.data.byteLength
+      good.push({ want, hash: h, data: item.data })
+    }
+    await this.lock.shared(async () => {
+      for (const { want, hash, data } of good) await this.store.putHashed(want.hex, hash, data)
+    })
+    for (const { want, data } of good) {
+      this.stats.objects++
+      this.stats.bytes += data.byteLength
+      this.wants.delete(want.hex)
+      want.peer = null
+      for (const w of want.waiters) w.resolve()
+      this.onStored?.(want.hex, data.byteLength, peer)
+    }
+    this.scheduleFlush()
+    this.pump()
+  }
+
+  /** A peer cannot serve these: ask someone else. */
+  onMissing (peer: Peer, hashes: Buffer[]) {
+    peer.lastHeard = Date.now()
+    for (const h of hashes) {
+      const hex = toHex(h)
+      const want = peer.inflight.get(hex)
+      if (want === undefined) continue
+      peer.inflight.delete(hex)
+      peer.inflightBytes -= want.size
+      want.peer = null
+      want.tried.add(peer)
+      this.requeue(want, false)
+    }
+    this.pump()
+  }
+
+  close () {
+    this.closed = true
+    clearInterval(this.ticker)
+    if (this.flushTimer) clearTimeout(this.flushTimer)
+    const err = new Error('the network is closed')
+    for (const w of this.wants.values()) for (const waiter of w.waiters) waiter.reject(err)
+    this.wants.clear()
+  }
+
+  get queued () { return this.wants.size }
+
+  private reject (peer: Peer, reason: string) {
+    this.log(`dropping peer ${peer.id.slice(0, 12)}: ${reason}`)
+    peer.drop(reason)
+    this.removePeer(peer)
+  }
+
+  private requeue (want: Want, front: boolean) {
+    if (this.closed || !this.wants.has(want.hex)) return
+    if (want.urgent) { if (!want.queuedUrgent) { want.queuedUrgent = true; this.urgent.push(want) } } else if (!want.queuedBackground) { want.queuedBackground = true; this.background.push(want) }
+    void front
+  }
+
+  /** Fills every peer's window from the urgent queue, then the background queue. */
+  private pump () {
+    if (this.pumping) { this.pumpAgain = true; return }
+    this.pumping = true
+    try {
+      do {
+        this.pumpAgain = false
+        this.fill()
+      } while (this.pumpAgain)
+    } finally {
+      this.pumping = false
+    }
+  }
+
+  private fill () {
+    if (this.peers.size === 0) return
+    const batches = new Map<Peer, Buffer[]>()
+    const take = (q: Queue<Want>, urgentQueue: boolean): boolean => {
+      while (q.length > 0) {
+        const want = q.shift()!
+        if (urgentQueue) want.queuedUrgent = false; else want.queuedBackground = false
+        if (want.peer !== null || !this.wants.has(want.hex)) continue
+        if (this.store.hasHex(want.hex)) { this.settle(want); continue }
+        const peer = this.choose(want)
+        if (peer === 'none') { this.parked.push(want); continue }
+        if (peer === 'full') {
+          // the peers that could serve it are busy: put it back and stop for now
+          if (urgentQueue) { want.queuedUrgent = true } else { want.queuedBackground = true }
+          q.push(want)
+          return false
+        }
+        want.peer = peer
+        want.sentAt = Date.now()
+        peer.inflight.set(want.hex, want)
+        peer.inflightBytes += want.size
+        let batch = batches.get(peer)
+        if (batch === undefined) { batch = []; batches.set(peer, batch) }
+        batch.push(want.hash)
+        if (batch.length >= MAX_REQUEST_HASHES) { peer.request(batch); batches.set(peer, []) }
+      }
+      return true
+    }
+    if (take(this.urgent, true)) take(this.background, false)
+    for (const [peer, batch] of batches) if (batch.length > 0) peer.request(batch)
+  }
+
+  private roomFor (p: Peer, size: number) {
+    return p.inflight.size < this.windowObjects && (p.inflightBytes + size <= this.windowBytes || p.inflight.size === 0)
+  }
+
+  /**
+   * The least-loaded peer with room that has not refused this object, preferring
+   * peers whose workspace reaches it. 'none': every peer refused it; 'full': no room now.
+   */
+  private choose (want: Want): Peer | 'none' | 'full' {
+    let best: Peer | null = null
+    let bestScore = Infinity
+    let anyUntried = false
+    for (const p of this.peers) {
+      if (want.tried.has(p)) continue
+      anyUntried = true
+      if (!this.roomFor(p, want.size)) continue
+      const score = p.inflightBytes + (p.reaches(want.hex) ? 0 : this.windowBytes * 2)
+      if (score < bestScore) { best = p; bestScore = score }
+    }
+    if (!anyUntried) return 'none'
+    return best ?? 'full'
+  }
+
+  private settle (want: Want) {
+    this.wants.delete(want.hex)
+    for (const w of want.waiters) w.resolve()
+  }
+
+  private checkTimeouts () {
+    const now = Date.now()
+    for (const peer of [...this.peers]) {
+      if (peer.inflight.size === 0) continue
+      if (now - peer.lastHeard < this.peerTimeoutMs) continue
+      let oldest = Infinity
+      for (const w of peer.inflight.values()) oldest = Math.min(oldest, w.sentAt)
+      if (now - oldest < this.peerTimeoutMs) continue
+      this.log(`peer ${peer.id.slice(0, 12)} did not answer ${peer.inflight.size} request(s) in ${this.peerTimeoutMs} ms; asking others`)
+      for (const w of peer.inflight.values()) { w.peer = null; w.tried.add(peer); this.requeue(w, false) }
+      peer.inflight.clear()
+      peer.inflightBytes = 0
+    }
+    this.pump()
+  }
+
+  private scheduleFlush () {
+    if (this.flushTimer !== null) return
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null
+      this.store.flush().catch(err => this.log(`flushing fetched objects failed: ${err?.message ?? err}`))
+    }, 500)
+    this.flushTimer.unref()
+  }
+}

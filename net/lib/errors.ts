@@ -1,0 +1,31 @@
+/**
+ * Errors raised by the network layer. Message format is `CODE: detail`.
+ */
+export type NetErrorCode =
+  | 'BAD_KEY'
+  | 'BAD_BOOTSTRAP'
+  | 'NO_BOOTSTRAP'
+  | 'NO_PEERS'
+  | 'NOT_SHARED'
+  | 'SWARM_CONFLICT'
+  | 'PROTOCOL'
+  | 'SNAPSHOT_NOT_FOUND'
+
+export class NetError extends Error {
+  readonly code: NetErrorCode
+
+  constructor (code: NetErrorCode, detail: string, opts?: { cause?: unknown }) {
+    super(`${code}: ${detail}`, opts)
+    this.name = 'NetError'
+    this.code = code
+  }
+
+  static BAD_KEY (input: string, why: string) { return new NetError('BAD_KEY', `${JSON.stringify(input.length > 80 ? input.slice(0, 80) + '…' : input)} is not a workspace key: ${why} (a key is 64 hex characters or 52 z-base-32 characters, as printed by wxs share)`) }
+  static BAD_BOOTSTRAP (input: string, why: string) { return new NetError('BAD_BOOTSTRAP', `bad bootstrap address ${JSON.stringify(input)}: ${why} (expected host:port[,host:port…])`) }
+  static NO_BOOTSTRAP () { return new NetError('NO_BOOTSTRAP', 'WXS_NO_PUBLIC_BOOTSTRAP is set and no bootstrap was given: pass --bootstrap host:port or set WXS_BOOTSTRAP (start one with: wxs bootstrap)') }
+  static NO_PEERS (key: string, seconds: number) { return new NetError('NO_PEERS', `no peer sharing ${key} was found within ${seconds} s; check that the sharer runs "wxs share" and that both use the same bootstrap (--bootstrap / WXS_BOOTSTRAP)`) }
+  static NOT_SHARED (name: string) { return new NetError('NOT_SHARED', `${name} is not shared (share it with: wxs share ${name})`) }
+  static SWARM_CONFLICT (running: string, wanted: string) { return new NetError('SWARM_CONFLICT', `the daemon's swarm already uses bootstrap ${running}, not ${wanted}; stop the daemon (wxs daemon stop) to change it`) }
+  static PROTOCOL (detail: string) { return new NetError('PROTOCOL', detail) }
+  static SNAPSHOT_NOT_FOUND (label: string, key: string) { return new NetError('SNAPSHOT_NOT_FOUND', `the shared workspace ${key} has no snapshot labelled "${label}"`) }
+}

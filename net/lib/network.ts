@@ -1,0 +1,326 @@
+/**
+ * The daemon's presence on the network: one Hyperswarm (created on the first
+ * share or join, never before), Corestore replication of manifest logs and the
+ * object protocol on every connection, and a Session per shared or joined
+ * workspace. Settings and shared names persist in `$WXS_HOME/net.json`, so a
+ * restarted daemon keeps sharing and following.
+ */
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import Hyperswarm from 'hyperswarm'
+import DHT from 'hyperdht'
+import Protomux from 'protomux'
+import { Monitor, toHex, writeFileDurable } from '../../core/index.js'
+import { ManifestError, type Engine, type WorkspaceSummary } from '../../manifests/index.js'
+import { emptyNetState, formatNetState, parseNetState, type NetState } from '../messages.js'
+import { Downloader } from './downloader.js'
+import { NetError } from './errors.js'
+import { formatBootstrap, isLoopback, parseBootstrap, type HostPort, type JoinTarget } from './keys.js'
+import { Session } from './session.js'
+
+export interface SwarmSettings {
+  /** host:port list; undefined = saved setting, else WXS_BOOTSTRAP, else public nodes. */
+  bootstrap?: string
+  /** Address the DHT binds to. */
+  host?: string
+}
+
+export interface NetworkOptions {
+  engine: Engine
+  log: (line: string) => void
+  env?: NodeJS.ProcessEnv
+  /** The current commit of a joined workspace moved (remount it). */
+  onHead?: (name: string) => void
+}
+
+export interface PeerReport {
+  workspace: string
+  peer: string
+  address: string
+  connectedMs: number
+  /** What the peer said it holds. */
+  holds: { length: number, objects: number, complete: boolean } | null
+  received: { objects: number, bytes: number }
+  sent: { objects: number, bytes: number }
+  inflight: number
+}
+
+export class Network {
+  readonly downloader: Downloader
+  private readonly engine: Engine
+  private readonly log: (line: string) => void
+  private readonly env: NodeJS.ProcessEnv
+  private readonly onHead: NetworkOptions['onHead']
+  private readonly stateFile: string
+  private state: NetState = emptyNetState()
+  private swarm: Hyperswarm | null = null
+  private bootstrapInUse: string | null = null
+  private readonly sessions = new Map<string, Session>()
+  private readonly conns = new Set<any>()
+  private closed = false
+
+  constructor (opts: NetworkOptions) {
+    this.engine = opts.engine
+    this.log = opts.log
+    this.env = opts.env ?? process.env
+    this.onHead = opts.onHead
+    this.stateFile = path.join(opts.engine.home, 'net.json')
+    this.downloader = new Downloader({
+      store: opts.engine.store,
+      lock: opts.engine.lock,
+      log: line => this.log(line),
+      onStored: hex => { for (const s of this.sessions.values()) s.objectStored(hex) }
+    })
+    opts.engine.store.fetcher = this.downloader
+  }
+
+  /** Resumes what the previous daemon shared and followed. Creates no swarm when there is nothing. */
+  async ready () {
+    try {
+      this.state = parseNetState(await fs.readFile(this.stateFile, 'utf8'))
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log(`ignoring unreadable net.json: ${(err as Error).message}`)
+    }
+    const names = new Set(this.engine.names())
+    const shared = this.state.shared.filter(n => names.has(n))
+    const followed = this.engine.names().filter(n => this.engine.entry(n).remote)
+    if (shared.length === 0 && followed.length === 0) return
+    for (const name of followed) await this.startSession(name, 'join').catch(err => this.log(`cannot follow ${name}: ${err.message}`))
+    for (const name of shared) await this.startSession(name, 'share').catch(err => this.log(`cannot share ${name}: ${err.message}`))
+  }
+
+  get online () { return this.swarm !== null }
+
+  info () {
+    return { online: this.swarm !== null, bootstrap: this.bootstrapInUse, host: this.state.host, connections: this.conns.size, sessions: [...this.sessions.values()].map(s => ({ name: s.name, role: s.role, peers: s.channels.size })) }
+  }
+
+  async share (name: string, settings: SwarmSettings = {}): Promise<{ name: string, key: string, discoveryKey: string, peers: number, bootstrap: string | null }> {
+    const ws = await this.engine.workspace(name)
+    await this.ensureSwarm(settings)
+    const session = this.sessionOf(name) ?? await this.startSession(name, ws.remote ? 'join' : 'share')
+    if (!this.state.shared.includes(name)) {
+      this.state.shared.push(name)
+      await this.saveState()
+    }
+    return { name, key: toHex(ws.key), discoveryKey: toHex(session.discoveryKey), peers: session.channels.size, bootstrap: this.bootstrapInUse }
+  }
+
+  async unshare (name: string) {
+    await this.engine.workspace(name)
+    const session = this.sessionOf(name)
+    if (!this.state.shared.includes(name) && (session === null || session.following)) throw NetError.NOT_SHARED(name)
+    this.state.shared = this.state.shared.filter(n => n !== name)
+    await this.saveState()
+    if (session !== null && !session.following) await this.stopSession(session)
+    return { name, shared: false }
+  }
+
+  /** Stops following (before rm): leaves the topic and closes its channels. */
+  async forget (name: string) {
+    const session = this.sessionOf(name)
+    if (session) await this.stopSession(session)
+    if (this.state.shared.includes(name)) {
+      this.state.shared = this.state.shared.filter(n => n !== name)
+      await this.saveState()
+    }
+  }
+
+  /**
+   * Joins a shared workspace: replicates its log until a head arrives (or
+   * fails with NO_PEERS after timeoutMs, leaving nothing behind), registers it
+   * under `name` (default: the sharer's name), fetches its root tree, and
+   * starts the background sync.
+   */
+  async join (target: JoinTarget, opts: { name?: string, timeoutMs?: number, monitor?: Monitor, settings?: SwarmSettings } = {}): Promise<WorkspaceSummary> {
+    if (opts.name !== undefined && this.engine.has(opts.name)) throw ManifestError.WORKSPACE_EXISTS(opts.name)
+    const ws = await this.engine.openRemote(target.key, { pin: target.pin })
+    let registered = false
+    let session: Session | null = null
+    try {
+      await this.ensureSwarm(opts.settings ?? {})
+      session = this.newSession(ws, 'join')
+      opts.monitor?.setPhase('finding peers')
+      const timeoutMs = opts.timeoutMs ?? 30_000
+      await this.waitForHead(session, target, timeoutMs)
+      const name = opts.name ?? ws.meta!.name
+      opts.monitor?.setPhase('fetching the root tree')
+      const summary = await this.engine.registerRemote(name, ws)
+      registered = true
+      ws.core.download({ start: 0, end: -1 }) // the whole log: small, and then readable offline
+      await this.downloader.want(toHex(ws.current!.root), { urgent: true })
+      await session.start()
+      return summary
+    } finally {
+      if (!registered) {
+        if (session) await this.stopSession(session)
+        await this.engine.discardRemote(ws)
+      }
+    }
+  }
+
+  /** Waits until a joined workspace is complete locally, reporting progress. */
+  async sync (name: string, monitor?: Monitor) {
+    const ws = await this.engine.workspace(name)
+    const session = this.sessionOf(name)
+    if (!ws.remote || session === null) {
+      return { name, complete: true, objects: 0, bytes: 0, fetchedObjects: 0, fetchedBytes: 0, peers: 0, local: true }
+    }
+    const timer = monitor ? setInterval(() => report(monitor, session), 200) : null
+    try {
+      await session.whenComplete()
+    } finally {
+      if (timer) clearInterval(timer)
+    }
+    if (monitor) report(monitor, session)
+    const p = session.progress
+    return { name, complete: true, seq: p.seq, objects: p.totalObjects, bytes: p.totalBytes, fetchedObjects: p.fetchedObjects, fetchedBytes: p.fetchedBytes, peers: session.channels.size, local: false }
+  }
+
+  peers (name?: string): PeerReport[] {
+    const out: PeerReport[] = []
+    for (const s of this.sessions.values()) {
+      if (name !== undefined && s.ws.name !== name) continue
+      for (const ch of s.channels) {
+        out.push({ workspace: s.name, peer: ch.id, address: ch.address, connectedMs: ch.connectedMs, holds: ch.remoteStatus, received: { ...ch.received }, sent: { ...ch.sent }, inflight: ch.inflight.size })
+      }
+    }
+    return out
+  }
+
+  /** Sharing state of one workspace, for list/info. */
+  describe (name: string) {
+    const s = this.sessionOf(name)
+    return {
+      shared: this.state.shared.includes(name),
+      following: s?.following ?? false,
+      peers: s?.channels.size ?? 0,
+      sync: s?.following ? { ...s.progress } : null
+    }
+  }
+
+  async close () {
+    if (this.closed) return
+    this.closed = true
+    for (const s of [...this.sessions.values()]) await s.close()
+    this.sessions.clear()
+    this.downloader.close()
+    if (this.engine.store.fetcher === this.downloader) this.engine.store.fetcher = null
+    if (this.swarm) await this.swarm.destroy().catch(() => {})
+    this.swarm = null
+  }
+
+  // -- internals -------------------------------------------------------------
+
+  private sessionOf (name: string): Session | null {
+    for (const s of this.sessions.values()) if (s.ws.name === name) return s
+    return null
+  }
+
+  private async startSession (name: string, role: 'share' | 'join'): Promise<Session> {
+    const ws = await this.engine.workspace(name)
+    await this.ensureSwarm({})
+    const session = this.newSession(ws, role)
+    await session.start()
+    return session
+  }
+
+  /** Registers a session, opens its channel on every connection and joins its topic. */
+  private newSession (ws: Awaited<ReturnType<Engine['workspace']>>, role: 'share' | 'join'): Session {
+    const session = new Session({
+      ws,
+      engine: this.engine,
+      downloader: this.downloader,
+      role,
+      log: line => this.log(line),
+      onHead: s => this.onHead?.(s.ws.name)
+    })
+    const id = toHex(session.discoveryKey)
+    const existing = this.sessions.get(id)
+    if (existing) return existing
+    this.sessions.set(id, session)
+    for (const conn of this.conns) session.attach(conn, Protomux.from(conn))
+    this.swarm!.join(session.discoveryKey, { server: true, client: true })
+    return session
+  }
+
+  private async stopSession (session: Session) {
+    this.sessions.delete(toHex(session.discoveryKey))
+    await session.close()
+    await this.swarm?.leave(session.discoveryKey).catch(() => {})
+  }
+
+  private async waitForHead (session: Session, target: JoinTarget, timeoutMs: number) {
+    const ws = session.ws
+    const key = toHex(target.key)
+    const done = ws.core.findingPeers()
+    this.swarm!.flush().then(done, done)
+    const deadline = Date.now() + timeoutMs
+    while (true) {
+      if (ws.head !== null && ws.meta !== null) {
+        if (target.pin === null || ws.pinned !== null) return
+        // the head is here: the snapshot must be in the log by now, or soon
+        await ws.core.update({ wait: true }).catch(() => false)
+        await ws.refresh()
+        if (ws.pinned !== null) return
+        throw NetError.SNAPSHOT_NOT_FOUND(target.pin, key)
+      }
+      const left = deadline - Date.now()
+      if (left <= 0) throw NetError.NO_PEERS(key, Math.round(timeoutMs / 1000))
+      await new Promise<void>(resolve => {
+        const timer = setTimeout(finish, Math.min(left, 250))
+        const off = ws.onHead(finish)
+        function finish () { clearTimeout(timer); off(); resolve() }
+      })
+      if (ws.core.length > 0 && ws.head === null) ws.refresh().catch(() => {})
+    }
+  }
+
+  /** Creates the swarm on first use, with the bootstrap list from the call, net.json, WXS_BOOTSTRAP or the public default. */
+  private async ensureSwarm (settings: SwarmSettings) {
+    const wanted = settings.bootstrap ?? this.state.bootstrap?.join(',') ?? this.env.WXS_BOOTSTRAP ?? null
+    const list: HostPort[] | null = wanted ? parseBootstrap(wanted) : null
+    const wantedText = list ? formatBootstrap(list) : 'public'
+    if (this.swarm !== null) {
+      if (settings.bootstrap !== undefined && wantedText !== this.bootstrapInUse) throw NetError.SWARM_CONFLICT(this.bootstrapInUse!, wantedText)
+      return
+    }
+    if (list === null && this.env.WXS_NO_PUBLIC_BOOTSTRAP) throw NetError.NO_BOOTSTRAP()
+    const host = settings.host ?? this.state.host ?? this.env.WXS_DHT_HOST ?? (list !== null && list.every(b => isLoopback(b.host)) ? '127.0.0.1' : undefined)
+    const dht = new DHT({ bootstrap: list ?? undefined, host })
+    const swarm = new Hyperswarm({ dht })
+    swarm.on('connection', (conn: any) => this.onConnection(conn))
+    this.swarm = swarm
+    this.bootstrapInUse = wantedText
+    this.log(`swarm started (bootstrap ${wantedText}${host ? ', DHT bound to ' + host : ''})`)
+    const next = { ...this.state, bootstrap: list ? list.map(b => `${b.host}:${b.port}`) : null, host: settings.host ?? this.state.host }
+    if (JSON.stringify(next) !== JSON.stringify(this.state)) {
+      this.state = next
+      await this.saveState()
+    }
+  }
+
+  private onConnection (conn: any) {
+    if (this.closed) { conn.destroy(); return }
+    this.conns.add(conn)
+    conn.on('error', (err: Error) => this.log(`connection error: ${err.message}`))
+    conn.on('close', () => this.conns.delete(conn))
+    this.engine.corestore.replicate(conn)
+    const mux = Protomux.from(conn)
+    for (const s of this.sessions.values()) s.attach(conn, mux)
+  }
+
+  private async saveState () {
+    await writeFileDurable(this.stateFile, Buffer.from(formatNetState(this.state)))
+  }
+}
+
+function report (monitor: Monitor, session: Session) {
+  const p = session.progress
+  monitor.unit = 'object'
+  monitor.peers = session.channels.size
+  monitor.phase = p.phase === 'complete' ? 'complete' : p.phase === 'trees' ? 'fetching trees' : p.phase === 'chunks' ? 'fetching content' : 'waiting'
+  monitor.totalFiles = p.totalObjects
+  monitor.totalBytes = p.totalBytes
+  monitor.add(p.objects - monitor.files, p.bytes - monitor.bytes)
+}

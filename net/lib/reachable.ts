@@ -1,0 +1,68 @@
+/**
+ * What a workspace's log reaches: every tree and chunk of every commit, as far
+ * as the trees held locally tell. A peer is served only objects in this set
+ * (the object channel is bound to one workspace), and a joined workspace's set
+ * grows as its trees arrive.
+ */
+import { toHex } from '../../core/index.js'
+import { DIR, FILE, type TreeStore, type Workspace } from '../../manifests/index.js'
+
+export class Reachable {
+  readonly objects = new Set<string>()
+  private readonly expanded = new Set<string>()
+  /** Trees known to be reachable whose content is not local yet. */
+  private readonly pending = new Set<string>()
+  private seenCommits = 0
+  private running: Promise<void> = Promise.resolve()
+
+  constructor (private readonly trees: TreeStore, private readonly ws: Workspace) {}
+
+  has (hex: string) { return this.objects.has(hex) }
+
+  get size () { return this.objects.size }
+
+  /** Adds the commits appended since the last call (serialised). */
+  update (): Promise<void> {
+    this.running = this.running.then(() => this.addNewCommits())
+    return this.running
+  }
+
+  /** A tree object just became local: expand it if this workspace reaches it. */
+  treeArrived (hex: string): Promise<void> {
+    if (!this.pending.has(hex)) return Promise.resolve()
+    this.running = this.running.then(() => this.expand(hex))
+    return this.running
+  }
+
+  private async addNewCommits () {
+    const head = this.ws.head
+    if (head === null) return
+    while (this.seenCommits <= head.seq) {
+      const rec = await this.ws.getCommit(this.seenCommits)
+      this.seenCommits++
+      if (rec !== null) await this.expand(toHex(rec.root))
+    }
+  }
+
+  private async expand (rootHex: string) {
+    const stack = [rootHex]
+    while (stack.length > 0) {
+      const hex = stack.pop()!
+      this.objects.add(hex)
+      if (this.expanded.has(hex)) continue
+      let t
+      try {
+        t = await this.trees.get(hex, { local: true })
+      } catch {
+        this.pending.add(hex)
+        continue
+      }
+      this.pending.delete(hex)
+      this.expanded.add(hex)
+      for (const e of t.entries) {
+        if (e.type === DIR) stack.push(toHex(e.tree!))
+        else if (e.type === FILE) for (const h of e.chunks) this.objects.add(toHex(h))
+      }
+    }
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Every byte layout net/ puts on the wire or on disk, in one place.
+ *
+ * Object protocol: one Protomux channel per (connection, workspace), protocol
+ * `wxs/objects`, channel id = the workspace's discovery key (public: it is what
+ * the DHT announces). The channel handshake carries a capability, a keyed hash
+ * of the Noise handshake hash and the workspace key: only a peer that holds the
+ * key can compute it, and it is bound to this one connection, so it cannot be
+ * replayed (as Hypercore binds its replication to the same handshake).
+ *
+ * Messages, in channel order (Protomux numbers them by addMessage order):
+ *   0 status   what the sender holds of this workspace
+ *   1 request  object hashes wanted (batched, at most MAX_REQUEST_HASHES)
+ *   2 objects  objects sent in answer (each verified by BLAKE3 on arrival)
+ *   3 missing  requested hashes the sender cannot serve
+ * Every decoder bounds what it allocates: counts and sizes from peers are
+ * checked before anything is read.
+ *
+ * Disk: `$WXS_HOME/net.json` (network settings and shared workspaces), JSON,
+ * versioned, validated by parseNetState.
+ */
+import c from 'compact-encoding'
+
+export const PROTOCOL = 'wxs/objects'
+export const PROTOCOL_VERSION = 1
+export const CAPABILITY_NAMESPACE = 'wxs/objects/capability/v1'
+
+export const MAX_REQUEST_HASHES = 1024
+export const MAX_BATCH_OBJECTS = 1024
+/** Largest object a peer may send: a chunk is 1 MiB; trees of huge directories can be larger. */
+export const MAX_OBJECT_BYTES = 64 * 1024 * 1024
+
+export interface Handshake { version: number, capability: Buffer }
+
+export const handshake = {
+  preencode (state: c.State, m: Handshake) { c.uint.preencode(state, m.version); c.fixed32.preencode(state, m.capability) },
+  encode (state: c.State, m: Handshake) { c.uint.encode(state, m.version); c.fixed32.encode(state, m.capability) },
+  decode (state: c.State): Handshake {
+    const version = c.uint.decode(state)
+    if (version !== PROTOCOL_VERSION) throw new Error(`unsupported wxs object protocol version ${version}`)
+    return { version, capability: c.fixed32.decode(state) as Buffer }
+  }
+}
+
+/** What a peer holds: its log length, how many objects of the workspace it has, whether it has all of the head. */
+export interface Status { length: number, objects: number, complete: boolean }
+
+export const status = {
+  preencode (state: c.State, m: Status) { c.uint.preencode(state, m.length); c.uint.preencode(state, m.objects); state.end += 1 },
+  encode (state: c.State, m: Status) { c.uint.encode(state, m.length); c.uint.encode(state, m.objects); c.uint8.encode(state, m.complete ? 1 : 0) },
+  decode (state: c.State): Status {
+    return { length: c.uint.decode(state), objects: c.uint.decode(state), complete: c.uint8.decode(state) === 1 }
+  }
+}
+
+/** An array whose decoder refuses more than `max` items before allocating anything. */
+function bounded<T> (item: { preencode (s: c.State, v: T): void, encode (s: c.State, v: T): void, decode (s: c.State): T }, max: number, what: string) {
+  return {
+    preencode (state: c.State, list: T[]) { c.uint.preencode(state, list.length); for (const v of list) item.preencode(state, v) },
+    encode (state: c.State, list: T[]) { c.uint.encode(state, list.length); for (const v of list) item.encode(state, v) },
+    decode (state: c.State): T[] {
+      const n = c.uint.decode(state)
+      if (n > max) throw new Error(`${what}: ${n} items, at most ${max} allowed`)
+      const out: T[] = new Array(n)
+      for (let i = 0; i < n; i++) out[i] = item.decode(state)
+      return out
+    }
+  }
+}
+
+/** A list of object hashes (request, missing). */
+export const hashList = bounded<Buffer>(c.fixed32 as any, MAX_REQUEST_HASHES, 'hash list')
+
+export interface ObjectItem { hash: Buffer, data: Buffer }
+
+const objectItem = {
+  preencode (state: c.State, m: ObjectItem) { c.fixed32.preencode(state, m.hash); c.buffer.preencode(state, m.data) },
+  encode (state: c.State, m: ObjectItem) { c.fixed32.encode(state, m.hash); c.buffer.encode(state, m.data) },
+  decode (state: c.State): ObjectItem {
+    const hash = c.fixed32.decode(state) as Buffer
+    // peek the length before compact-encoding slices the buffer
+    const start = state.start
+    const len = c.uint.decode(state)
+    if (len > MAX_OBJECT_BYTES) throw new Error(`object of ${len} bytes, at most ${MAX_OBJECT_BYTES} allowed`)
+    state.start = start
+    const data = c.buffer.decode(state)
+    if (data === null) throw new Error('object without data')
+    return { hash, data: data as Buffer }
+  }
+}
+
+export const objectBatch = bounded<ObjectItem>(objectItem, MAX_BATCH_OBJECTS, 'object batch')
+
+// -- disk --------------------------------------------------------------------
+
+export const NET_STATE_VERSION = 1
+
+/** `$WXS_HOME/net.json`: the swarm settings a daemon restarts with, and what it shares. */
+export interface NetState {
+  version: number
+  /** Bootstrap nodes as host:port; null = the public Hyperswarm bootstrap nodes. */
+  bootstrap: string[] | null
+  /** Address the DHT binds to; null = chosen from the bootstrap list. */
+  host: string | null
+  /** Names of workspaces this daemon announces. Joined workspaces always follow. */
+  shared: string[]
+}
+
+export function emptyNetState (): NetState {
+  return { version: NET_STATE_VERSION, bootstrap: null, host: null, shared: [] }
+}
+
+export function parseNetState (text: string): NetState {
+  const v = JSON.parse(text)
+  if (v === null || typeof v !== 'object' || v.version !== NET_STATE_VERSION) throw new Error(`net.json: unsupported version ${v?.version}`)
+  const strings = (x: unknown) => Array.isArray(x) && x.every(s => typeof s === 'string')
+  if (v.bootstrap !== null && !strings(v.bootstrap)) throw new Error('net.json: bootstrap must be a list of host:port or null')
+  if (v.host !== null && typeof v.host !== 'string') throw new Error('net.json: host must be a string or null')
+  if (!strings(v.shared)) throw new Error('net.json: shared must be a list of names')
+  return { version: v.version, bootstrap: v.bootstrap, host: v.host, shared: v.shared }
+}
+
+export function formatNetState (s: NetState): string {
+  return JSON.stringify(s, null, 2) + '\n'
+}
