@@ -8,12 +8,17 @@
  *   at the end, on failure and on SIGINT/SIGTERM (lib/fs-targets.ts).
  * - Each scenario runs warm-up + reps rounds; each round visits the targets
  *   in a shuffled order. A sample makes a fresh dir on the target, prepares
- *   (untimed), settles, times the work inside a child bash, checks the
- *   result, removes the dir and settles again (untimed).
+ *   (untimed), settles, then in one child bash warms (untimed, if the
+ *   scenario says how) and times the work, checks the result, removes the
+ *   dir and settles again (untimed).
  * - Settling: `sync` for everyone; for wxs also `wxs commit`, so the daemon's
  *   auto-commit (about 2 s after writes settle) never lands inside a timed
  *   window. The commit that the work caused is timed on its own right after
  *   the work (the "wxs commit" column).
+ * - Settling takes longer on wxs (a CLI call) than elsewhere, and the FUSE
+ *   caches expire after 1 s: cache state a scenario wants at the timer is made
+ *   by its `warm` step in the timed child, never left over from `prep`
+ *   (see lib/fs-scenarios.ts).
  * - This process never touches a mount: all file work is in child processes.
  * Results: a table on stdout, progress on stderr, JSON in bench/results/.
  */
@@ -54,6 +59,7 @@ const NOTES = [
   'Timed work is measured by the child bash itself ($EPOCHREALTIME), so process start-up is excluded; in-process ops is timed inside its Node child.',
   'wxs commits about 2 s after writes settle. The bench commits explicitly after preparation and after each sample (untimed) so that commit never lands in a timed window; "wxs commit" is the commit the work caused, timed right after it (wxs commit CLI minus a no-op wxs commit). Neither column includes ext4 writeback (sync is untimed for all).',
   'Files made in preparation (pure read/copy, overwrite) hold random bytes and, on wxs, are committed first (reads come from the object store); write/copy/read write zeros with dd, as the anchor did.',
+  'git status (warm) runs a first status untimed right before the timed one in the same shell, so the 1 s FUSE entry/attribute caches are fresh on every target; (caches expired) sleeps past those timeouts first, on every target, so each lstat reaches the FUSE server.',
   'Reads are warm for every target: what the page cache keeps (tmpfs, ext4; FUSE with auto_cache) is part of the result.',
   'floor = bench/lib/memfs.cjs: in-memory tree on the same patched fuse-native binding and the same mount options as wxs (MOUNT_OPTIONS).',
   'The npm scenario installs a fixed dependency set offline from a cache warmed once (untimed) at the start; the anchor row is a full online install.'
@@ -91,7 +97,7 @@ async function sample (b: FsBench, target: FsTarget, scenario: Scenario, extra: 
   await mustSpawn('mkdir', ['--', dir])
   if (scenario.prep) await bash(b, scenario.prep, dir)
   await settle(target)
-  const timed = `__t0=$EPOCHREALTIME\n${scenario.work}\n__t1=$EPOCHREALTIME\necho "$__t0 $__t1" >&3`
+  const timed = `${scenario.warm ?? ''}\n__t0=$EPOCHREALTIME\n${scenario.work}\n__t1=$EPOCHREALTIME\necho "$__t0 $__t1" >&3`
   await assertMounted(target)
   const res = await bash(b, timed, dir)
   await assertMounted(target) // unmounted during the work: the figure is of the disk underneath
@@ -212,7 +218,9 @@ export async function main (args: string[]): Promise<number> {
   let env: Awaited<ReturnType<typeof fsEnvironment>>
   try {
     const shared = scenarios.some(s => s.key === 'npm') ? await warmNpm(scratch) : { npmProject: '', npmCache: '' }
-    b = new FsBench(config, childEnv(scenarioEnv(config.sizes, { ...shared, benchLib: path.join(HERE, 'lib') })))
+    // Past the longest FUSE cache timeout, for the "caches expired" scenario.
+    const cacheExpirySec = Math.max(MOUNT_OPTIONS.attrTimeout, MOUNT_OPTIONS.entryTimeout, MOUNT_OPTIONS.negativeTimeout) + 0.2
+    b = new FsBench(config, childEnv(scenarioEnv(config.sizes, { ...shared, benchLib: path.join(HERE, 'lib'), cacheExpirySec })))
     const ctx = { base: scratch.root, root: ROOT, cleanup, fuseOptions: { ...MOUNT_OPTIONS }, log, daemonNodeArgs: (process.env.WXS_BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter(Boolean) }
     for (const name of TARGET_NAMES) b.targets.push(await makeTarget(name, ctx))
     log(`[fs] mounted ${b.targets.map(t => t.name).join(', ')} under ${scratch.root}; ${config.warmup} warm-up + ${config.reps} reps per scenario`)
