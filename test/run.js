@@ -26,7 +26,7 @@ function runFile (file) {
   return new Promise(resolve => {
     const tag = randomBytes(8).toString('hex')
     const mountsBefore = new Set(fuseMounts())
-    const child = spawn(process.execPath, ['--import', 'tsx', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WXS_TEST_RUN: tag } })
+    const child = spawn(process.execPath, ['--import', 'tsx', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WXS_TEST_RUN: tag, WXS_NO_PUBLIC_BOOTSTRAP: '1' } })
     let passed = 0
     let failed = 0
     let plan = null
