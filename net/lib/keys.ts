@@ -50,8 +50,9 @@ export function parseBootstrap (input: string): HostPort[] {
   return out
 }
 
+/** The inverse of parseBootstrap: IPv6 hosts go in brackets, or `::1:49737` would not parse back. */
 export function formatBootstrap (list: HostPort[]): string {
-  return list.map(b => `${b.host}:${b.port}`).join(',')
+  return list.map(b => `${b.host.includes(':') ? `[${b.host}]` : b.host}:${b.port}`).join(',')
 }
 
 export const isLoopback = (host: string) => host === 'localhost' || host.startsWith('127.') || host === '::1'
