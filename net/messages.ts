@@ -30,14 +30,19 @@ export const MAX_BATCH_OBJECTS = 1024
 /** Largest object a peer may send: a chunk is 1 MiB; trees of huge directories can be larger. */
 export const MAX_OBJECT_BYTES = 64 * 1024 * 1024
 
-export interface Handshake { version: number, capability: Buffer }
+export interface Handshake { version: number, capability: Buffer | null }
 
+/**
+ * The channel handshake. An unknown version decodes (capability null) instead
+ * of throwing: a throw inside Protomux would tear down the whole connection,
+ * log replication of every other workspace included; the channel closes instead.
+ */
 export const handshake = {
-  preencode (state: c.State, m: Handshake) { c.uint.preencode(state, m.version); c.fixed32.preencode(state, m.capability) },
-  encode (state: c.State, m: Handshake) { c.uint.encode(state, m.version); c.fixed32.encode(state, m.capability) },
+  preencode (state: c.State, m: Handshake) { c.uint.preencode(state, m.version); c.fixed32.preencode(state, m.capability!) },
+  encode (state: c.State, m: Handshake) { c.uint.encode(state, m.version); c.fixed32.encode(state, m.capability!) },
   decode (state: c.State): Handshake {
     const version = c.uint.decode(state)
-    if (version !== PROTOCOL_VERSION) throw new Error(`unsupported wxs object protocol version ${version}`)
+    if (version !== PROTOCOL_VERSION) { state.start = state.end; return { version, capability: null } }
     return { version, capability: c.fixed32.decode(state) as Buffer }
   }
 }
@@ -104,20 +109,28 @@ export interface NetState {
   host: string | null
   /** Names of workspaces this daemon announces. Joined workspaces always follow. */
   shared: string[]
+  /** Joined workspaces fetched on demand only (no background prefetch; wxs sync fetches all). */
+  lazy: string[]
 }
 
 export function emptyNetState (): NetState {
-  return { version: NET_STATE_VERSION, bootstrap: null, host: null, shared: [] }
+  return { version: NET_STATE_VERSION, bootstrap: null, host: null, shared: [], lazy: [] }
 }
 
 export function parseNetState (text: string): NetState {
-  const v = JSON.parse(text)
+  let v
+  try {
+    v = JSON.parse(text)
+  } catch (err) {
+    throw new Error(`net.json: not JSON (${(err as Error).message})`)
+  }
   if (v === null || typeof v !== 'object' || v.version !== NET_STATE_VERSION) throw new Error(`net.json: unsupported version ${v?.version}`)
   const strings = (x: unknown) => Array.isArray(x) && x.every(s => typeof s === 'string')
-  if (v.bootstrap !== null && !strings(v.bootstrap)) throw new Error('net.json: bootstrap must be a list of host:port or null')
+  if (v.bootstrap !== null && (!strings(v.bootstrap) || v.bootstrap.length === 0)) throw new Error('net.json: bootstrap must be a non-empty list of host:port, or null')
   if (v.host !== null && typeof v.host !== 'string') throw new Error('net.json: host must be a string or null')
   if (!strings(v.shared)) throw new Error('net.json: shared must be a list of names')
-  return { version: v.version, bootstrap: v.bootstrap, host: v.host, shared: v.shared }
+  if (v.lazy !== undefined && !strings(v.lazy)) throw new Error('net.json: lazy must be a list of names')
+  return { version: v.version, bootstrap: v.bootstrap, host: v.host, shared: v.shared, lazy: v.lazy ?? [] }
 }
 
 export function formatNetState (s: NetState): string {

@@ -37,7 +37,7 @@ declare module 'hypercore' {
 declare module 'hyperswarm' {
   import type { EventEmitter } from 'node:events'
   export interface PeerInfo { publicKey: Buffer, topics: Buffer[], client: boolean }
-  export interface Discovery { flushed (): Promise<void>, destroy (): Promise<void> }
+  export interface Discovery { flushed (): Promise<void>, destroy (): Promise<void>, refresh (opts: { client: boolean, server: boolean }): Promise<void> }
   export default class Hyperswarm extends EventEmitter {
     constructor (opts?: { dht?: unknown, keyPair?: unknown, maxPeers?: number })
     dht: any

@@ -223,18 +223,19 @@ export const commands: Command[] = [
   },
   {
     name: 'join',
-    usage: 'wxs join <key>[@<snapshot>] [name] [--mount [dir]] [--timeout <s>]',
+    usage: 'wxs join <key>[@<snapshot>] [name] [--mount [dir]] [--lazy] [--timeout <s>]',
     summary: 'follow a workspace shared by another peer (read-only; fork it to write)',
     details: 'The tree is browsable as soon as the log and the root arrive; file content is fetched on demand\nand in the background (wxs sync waits for all of it). New commits by the sharer appear here.\n<key>@<snapshot> pins a snapshot instead of following the head. Name default: the sharer\'s.',
     options: {
       mount: { type: 'string', value: 'dir', description: 'mount it too (the dir is optional; default ~/wxs/<name>)' },
       timeout: { type: 'string', value: 'seconds', description: 'give up when no peer is found within this time (default 30)' },
+      lazy: { type: 'boolean', description: 'fetch content only when read (no background prefetch; wxs sync fetches the rest)' },
       ...NET_OPTIONS
     },
     args: [1, 2],
     request: ({ args, opts }) => ({
       method: 'join',
-      params: { target: args[0], name: args[1], mount: opts.mount === undefined ? undefined : opts.mount === '' ? '' : abs(opts.mount as string), timeoutMs: opts.timeout === undefined ? undefined : seconds(opts.timeout as string, 'join'), ...netParams(opts) },
+      params: { target: args[0], name: args[1], mount: opts.mount === undefined ? undefined : opts.mount === '' ? '' : abs(opts.mount as string), timeoutMs: opts.timeout === undefined ? undefined : seconds(opts.timeout as string, 'join'), lazy: opts.lazy === true, ...netParams(opts) },
       progress: 'join'
     }),
     print: r => { show.line(`joined ${r.workspace.name}: commit ${r.workspace.head.seq} (${r.workspace.head.root.slice(0, 12)}), ${r.workspace.head.stats.files} files; content arrives in the background (wxs sync ${r.workspace.name} waits for it)`); if (r.mount) show.line(`mounted at ${r.mount.dir}`) }

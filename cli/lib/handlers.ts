@@ -85,7 +85,7 @@ export const handlers: Record<string, Handler> = {
     const target = parseJoinTarget(str(p, 'target'))
     const monitor = ctx.monitorFor('join')
     monitor.unit = 'object'
-    const summary = await ctx.network.join(target, { name: optionalStr(p, 'name'), timeoutMs: optionalInt(p, 'timeoutMs'), monitor, settings: swarmSettings(p) })
+    const summary = await ctx.network.join(target, { name: optionalStr(p, 'name'), timeoutMs: optionalInt(p, 'timeoutMs'), monitor, settings: swarmSettings(p), lazy: p.lazy === true })
     finish(monitor, null)
     if (p.mount === undefined || p.mount === null) return { workspace: withMount(ctx, summary), mount: null }
     const mount = await ctx.mounts.mount(summary.name, optionalPath(p, 'mount'))

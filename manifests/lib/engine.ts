@@ -134,7 +134,7 @@ export class Engine extends Resource {
    */
   async openRemote (key: Buffer, opts: { pin?: string | null } = {}): Promise<Workspace> {
     for (const e of this.entries.values()) {
-      if (e.key.equals(key)) throw ManifestError.WORKSPACE_EXISTS(`${e.name}" (it has this key; "${e.name}`)
+      if (e.key.equals(key)) throw ManifestError.KEY_EXISTS(e.name)
     }
     const ws = new Workspace(this.corestore.get({ key }))
     ws.remote = true

@@ -36,6 +36,7 @@ export class ManifestError extends Error {
 
   static WORKSPACE_NOT_FOUND (name: string) { return new ManifestError('WORKSPACE_NOT_FOUND', `no workspace named "${name}" (see: wxs list)`) }
   static WORKSPACE_EXISTS (name: string) { return new ManifestError('WORKSPACE_EXISTS', `a workspace named "${name}" already exists`) }
+  static KEY_EXISTS (name: string) { return new ManifestError('WORKSPACE_EXISTS', `this workspace is already here as "${name}" (see: wxs info ${name}); for another copy use: wxs fork ${name} <new-name> [--at <snapshot>]`) }
   static BAD_NAME (name: string, why: string) { return new ManifestError('BAD_NAME', `invalid workspace name ${JSON.stringify(name)}: ${why}`) }
   static BAD_LABEL (label: string, why: string) { return new ManifestError('BAD_LABEL', `invalid snapshot label ${JSON.stringify(label)}: ${why}`) }
   static BAD_REF (ws: string, ref: string) { return new ManifestError('BAD_REF', `"${ref}" is neither a commit number nor a snapshot of "${ws}" (see: wxs log ${ws})`) }

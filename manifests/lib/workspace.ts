@@ -166,6 +166,8 @@ export class Workspace extends Resource {
    */
   async resolve (ref: string | undefined | null): Promise<CommitRecord> {
     if (this.head === null) throw ManifestError.BAD_REF(this.name, String(ref))
+    // no ref = what this workspace shows: the pinned snapshot of a pinned join, else the head
+    if ((ref === undefined || ref === null) && this.current !== null) return this.current
     const r = ref ?? 'head'
     const back = /^head(?:~(\d+))?$/i.exec(r)
     const found = back

@@ -7,6 +7,7 @@
  * persistent nodes in one process.
  */
 import DHT from 'hyperdht'
+import { freeUdpPort } from './ports.js'
 
 export interface BootstrapHandle { host: string, port: number, nodes: number, close (): Promise<void> }
 
@@ -17,13 +18,13 @@ export async function runBootstrap (opts: { host?: string, port?: number, nodes?
   const nodes: DHT[] = []
   const close = async () => { for (const n of nodes.reverse()) await n.destroy().catch(() => {}) }
   try {
-    const first = new DHT({ ephemeral: false, firewalled: false, bootstrap: [], port: opts.port ?? 0, host: bind })
+    const first = new DHT({ ephemeral: false, firewalled: false, bootstrap: [], port: opts.port ?? await freeUdpPort(bind), host: bind })
     nodes.push(first)
     await first.fullyBootstrapped()
     const port = first.address().port
     const bootstrap = [{ host: bind, port }]
     while (nodes.length < count) {
-      const node = new DHT({ ephemeral: false, firewalled: false, bootstrap, host: bind })
+      const node = new DHT({ ephemeral: false, firewalled: false, bootstrap, host: bind, port: await freeUdpPort(bind) })
       nodes.push(node)
       await node.fullyBootstrapped()
     }

@@ -17,6 +17,7 @@ const BATCH_BYTES = 1024 * 1024
 
 export interface Connection {
   handshakeHash: Buffer
+  isInitiator: boolean
   remotePublicKey: Buffer
   rawStream?: { remoteHost?: string, remotePort?: number }
   on (event: string, fn: (...args: any[]) => void): unknown
@@ -27,6 +28,7 @@ export class ObjectChannel implements Peer {
   readonly session: Session
   readonly conn: Connection
   readonly inflight = new Map<string, Want>()
+  readonly expired = new Set<string>()
   inflightBytes = 0
   lastHeard = Date.now()
   readonly received = { objects: 0, bytes: 0 }
@@ -53,7 +55,7 @@ export class ObjectChannel implements Peer {
       id: session.discoveryKey,
       unique: true,
       handshake,
-      onopen: (hs: { capability: Buffer }) => this.onOpen(hs),
+      onopen: (hs: { version: number, capability: Buffer | null }) => this.onOpen(hs),
       onclose: () => this.onClose()
     })
     if (ch === null) throw new Error('object channel already open on this connection')
@@ -64,7 +66,7 @@ export class ObjectChannel implements Peer {
       objects: ch.addMessage({ encoding: objectBatch, onmessage: (m: ObjectItem[]) => this.onObjects(m) }),
       missing: ch.addMessage({ encoding: hashList, onmessage: (m: Buffer[]) => this.onMissing(m) })
     }
-    ch.open({ version: PROTOCOL_VERSION, capability: capability(conn.handshakeHash, session.key) })
+    ch.open({ version: PROTOCOL_VERSION, capability: capability(conn.handshakeHash, session.key, conn.isInitiator) })
   }
 
   get address (): string {
@@ -96,8 +98,13 @@ export class ObjectChannel implements Peer {
     if (!this.closed) this.channel.close()
   }
 
-  private onOpen (hs: { capability: Buffer }) {
-    if (!verifyCapability(hs.capability, this.conn.handshakeHash, this.session.key)) {
+  private onOpen (hs: { version: number, capability: Buffer | null }) {
+    if (hs.version !== PROTOCOL_VERSION) {
+      this.session.log(`peer ${this.id.slice(0, 12)} speaks object protocol version ${hs.version}, not ${PROTOCOL_VERSION}: channel closed`)
+      this.channel.close()
+      return
+    }
+    if (!verifyCapability(hs.capability, this.conn.handshakeHash, this.session.key, !this.conn.isInitiator)) {
       this.session.log(`peer ${this.id.slice(0, 12)} opened ${this.session.name} without the key: refused`)
       this.channel.close()
       return

@@ -25,6 +25,8 @@ export interface Peer {
   /** Closes the channel after a protocol violation. */
   drop (reason: string): void
   inflight: Map<string, Want>
+  /** Requests this peer timed out on: a late answer is accepted, not taken for a push. */
+  expired: Set<string>
   inflightBytes: number
   lastHeard: number
   received: { objects: number, bytes: number }
@@ -163,35 +165,45 @@ export class Downloader implements ObjectFetcher {
   /** Objects a peer sent: check each was asked of it and matches its hash, then store. */
   async onObjects (peer: Peer, items: ObjectItem[]) {
     peer.lastHeard = Date.now()
-    const good: Array<{ want: Want, hash: Buffer, data: Buffer }> = []
+    const good: Array<{ want: Want | null, hex: string, hash: Buffer, data: Buffer }> = []
+    // On a violation the whole peer goes; what it already sent right in this batch is
+    // given back to the queue (never stranded as "in flight" to a dropped peer).
+    const violation = (reason: string) => {
+      this.stats.rejected++
+      for (const g of good) if (g.want !== null) { g.want.peer = null; this.requeue(g.want, false) }
+      this.reject(peer, reason)
+    }
     for (const item of items) {
       const hex = toHex(item.hash)
-      const want = peer.inflight.get(hex)
-      if (want === undefined) {
-        this.stats.rejected++
-        return this.reject(peer, `sent object ${hex.slice(0, 12)}… that was not asked of it`)
-      }
+      let want: Want | null = peer.inflight.get(hex) ?? null
+      const late = want === null && peer.expired.has(hex)
+      if (want === null && !late) return violation(`sent object ${hex.slice(0, 12)}… that was not asked of it`)
       const h = blake3(item.data)
-      if (!h.equals(item.hash)) {
-        this.stats.rejected++
-        return this.reject(peer, `sent corrupt data for object ${hex.slice(0, 12)}…`)
+      if (!h.equals(item.hash)) return violation(`sent corrupt data for object ${hex.slice(0, 12)}…`)
+      if (late) {
+        peer.expired.delete(hex)
+        want = this.wants.get(hex) ?? null // still wanted (asked of someone else since)? this answer settles it
+        if (want !== null && want.peer !== null && want.peer !== peer) { want.peer.inflight.delete(hex); want.peer.inflightBytes -= want.size; want.peer = null }
+      } else {
+        peer.inflight.delete(hex)
+        peer.inflightBytes -= want!.size
       }
-      peer.inflight.delete(hex)
-      peer.inflightBytes -= want.size
       peer.received.objects++
       peer.received.bytes += item.data.byteLength
-      good.push({ want, hash: h, data: item.data })
+      good.push({ want, hex, hash: h, data: item.data })
     }
     await this.lock.shared(async () => {
-      for (const { want, hash, data } of good) await this.store.putHashed(want.hex, hash, data)
+      for (const { hex, hash, data } of good) await this.store.putHashed(hex, hash, data)
     })
-    for (const { want, data } of good) {
+    for (const { want, hex, data } of good) {
       this.stats.objects++
       this.stats.bytes += data.byteLength
-      this.wants.delete(want.hex)
-      want.peer = null
-      for (const w of want.waiters) w.resolve()
-      this.onStored?.(want.hex, data.byteLength, peer)
+      if (want !== null) {
+        this.wants.delete(hex)
+        want.peer = null
+        for (const w of want.waiters) w.resolve()
+      }
+      this.onStored?.(hex, data.byteLength, peer)
     }
     this.scheduleFlush()
     this.pump()
@@ -319,7 +331,7 @@ export class Downloader implements ObjectFetcher {
       for (const w of peer.inflight.values()) oldest = Math.min(oldest, w.sentAt)
       if (now - oldest < this.peerTimeoutMs) continue
       this.log(`peer ${peer.id.slice(0, 12)} did not answer ${peer.inflight.size} request(s) in ${this.peerTimeoutMs} ms; asking others`)
-      for (const w of peer.inflight.values()) { w.peer = null; w.tried.add(peer); this.requeue(w, false) }
+      for (const w of peer.inflight.values()) { w.peer = null; w.tried.add(peer); peer.expired.add(w.hex); this.requeue(w, false) }
       peer.inflight.clear()
       peer.inflightBytes = 0
     }

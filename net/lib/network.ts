@@ -17,6 +17,7 @@ import { Downloader } from './downloader.js'
 import { NetError } from './errors.js'
 import { formatBootstrap, isLoopback, parseBootstrap, type HostPort, type JoinTarget } from './keys.js'
 import { Session } from './session.js'
+import { freeUdpPort } from './ports.js'
 
 export interface SwarmSettings {
   /** host:port list; undefined = saved setting, else WXS_BOOTSTRAP, else public nodes. */
@@ -58,6 +59,7 @@ export class Network {
   private readonly sessions = new Map<string, Session>()
   private readonly conns = new Set<any>()
   private closed = false
+  private refresher: NodeJS.Timeout | null = null
 
   constructor (opts: NetworkOptions) {
     this.engine = opts.engine
@@ -86,19 +88,22 @@ export class Network {
     const followed = this.engine.names().filter(n => this.engine.entry(n).remote)
     if (shared.length === 0 && followed.length === 0) return
     for (const name of followed) await this.startSession(name, 'join').catch(err => this.log(`cannot follow ${name}: ${err.message}`))
-    for (const name of shared) await this.startSession(name, 'share').catch(err => this.log(`cannot share ${name}: ${err.message}`))
+    for (const name of shared) await this.startSession(name, 'share', { lookup: true }).catch(err => this.log(`cannot share ${name}: ${err.message}`))
   }
 
   get online () { return this.swarm !== null }
 
   info () {
-    return { online: this.swarm !== null, bootstrap: this.bootstrapInUse, host: this.state.host, connections: this.conns.size, sessions: [...this.sessions.values()].map(s => ({ name: s.name, role: s.role, peers: s.channels.size })) }
+    return { online: this.swarm !== null, bootstrap: this.bootstrapInUse, host: this.state.host, connections: this.conns.size, received: { ...this.downloader.stats }, sessions: [...this.sessions.values()].map(s => ({ name: s.name, role: s.role, peers: s.channels.size })) }
   }
 
   async share (name: string, settings: SwarmSettings = {}): Promise<{ name: string, key: string, discoveryKey: string, peers: number, bootstrap: string | null }> {
     const ws = await this.engine.workspace(name)
     await this.ensureSwarm(settings)
     const session = this.sessionOf(name) ?? await this.startSession(name, ws.remote ? 'join' : 'share')
+    // return once the DHT holds the announcement: a peer looking it up before that
+    // finds a half-made record and its first connection attempt times out (~13 s)
+    await session.announced
     if (!this.state.shared.includes(name)) {
       this.state.shared.push(name)
       await this.saveState()
@@ -120,8 +125,9 @@ export class Network {
   async forget (name: string) {
     const session = this.sessionOf(name)
     if (session) await this.stopSession(session)
-    if (this.state.shared.includes(name)) {
+    if (this.state.shared.includes(name) || this.state.lazy.includes(name)) {
       this.state.shared = this.state.shared.filter(n => n !== name)
+      this.state.lazy = this.state.lazy.filter(n => n !== name)
       await this.saveState()
     }
   }
@@ -132,7 +138,7 @@ export class Network {
    * under `name` (default: the sharer's name), fetches its root tree, and
    * starts the background sync.
    */
-  async join (target: JoinTarget, opts: { name?: string, timeoutMs?: number, monitor?: Monitor, settings?: SwarmSettings } = {}): Promise<WorkspaceSummary> {
+  async join (target: JoinTarget, opts: { name?: string, timeoutMs?: number, monitor?: Monitor, settings?: SwarmSettings, lazy?: boolean } = {}): Promise<WorkspaceSummary> {
     if (opts.name !== undefined && this.engine.has(opts.name)) throw ManifestError.WORKSPACE_EXISTS(opts.name)
     const ws = await this.engine.openRemote(target.key, { pin: target.pin })
     let registered = false
@@ -148,6 +154,11 @@ export class Network {
       const summary = await this.engine.registerRemote(name, ws)
       registered = true
       ws.core.download({ start: 0, end: -1 }) // the whole log: small, and then readable offline
+      if (opts.lazy) {
+        session.prefetch = false
+        this.state.lazy = [...this.state.lazy.filter(n => n !== name), name]
+        await this.saveState()
+      }
       await this.downloader.want(toHex(ws.current!.root), { urgent: true })
       await session.start()
       return summary
@@ -166,6 +177,7 @@ export class Network {
     if (!ws.remote || session === null) {
       return { name, complete: true, objects: 0, bytes: 0, fetchedObjects: 0, fetchedBytes: 0, peers: 0, local: true }
     }
+    session.ensureSync()
     const timer = monitor ? setInterval(() => report(monitor, session), 200) : null
     try {
       await session.whenComplete()
@@ -195,6 +207,7 @@ export class Network {
       shared: this.state.shared.includes(name),
       following: s?.following ?? false,
       peers: s?.channels.size ?? 0,
+      lazy: s ? !s.prefetch : false,
       sync: s?.following ? { ...s.progress } : null
     }
   }
@@ -202,6 +215,7 @@ export class Network {
   async close () {
     if (this.closed) return
     this.closed = true
+    if (this.refresher) clearInterval(this.refresher)
     for (const s of [...this.sessions.values()]) await s.close()
     this.sessions.clear()
     this.downloader.close()
@@ -217,16 +231,17 @@ export class Network {
     return null
   }
 
-  private async startSession (name: string, role: 'share' | 'join'): Promise<Session> {
+  private async startSession (name: string, role: 'share' | 'join', opts: { lookup?: boolean } = {}): Promise<Session> {
     const ws = await this.engine.workspace(name)
     await this.ensureSwarm({})
-    const session = this.newSession(ws, role)
+    const session = this.newSession(ws, role, opts)
+    session.prefetch = !this.state.lazy.includes(name)
     await session.start()
     return session
   }
 
   /** Registers a session, opens its channel on every connection and joins its topic. */
-  private newSession (ws: Awaited<ReturnType<Engine['workspace']>>, role: 'share' | 'join'): Session {
+  private newSession (ws: Awaited<ReturnType<Engine['workspace']>>, role: 'share' | 'join', opts: { lookup?: boolean } = {}): Session {
     const session = new Session({
       ws,
       engine: this.engine,
@@ -240,7 +255,13 @@ export class Network {
     if (existing) return existing
     this.sessions.set(id, session)
     for (const conn of this.conns) session.attach(conn, Protomux.from(conn))
-    this.swarm!.join(session.discoveryKey, { server: true, client: true })
+    // A fresh share only announces: if it also looked peers up, a joiner connecting
+    // at that moment races the sharer's own connection and hyperswarm's
+    // deduplication can leave one side with a dead stream (a ~13 s stall, seen
+    // here). Joiners look up; a restarted daemon (resume) looks up its followers.
+    const discovery = this.swarm!.join(session.discoveryKey, { server: true, client: role === 'join' || opts.lookup === true })
+    session.discovery = discovery
+    session.announced = discovery.flushed().catch(err => this.log(`announcing ${session.name} failed: ${err?.message ?? err}`))
     return session
   }
 
@@ -279,7 +300,8 @@ export class Network {
   /** Creates the swarm on first use, with the bootstrap list from the call, net.json, WXS_BOOTSTRAP or the public default. */
   private async ensureSwarm (settings: SwarmSettings) {
     const wanted = settings.bootstrap ?? this.state.bootstrap?.join(',') ?? this.env.WXS_BOOTSTRAP ?? null
-    const list: HostPort[] | null = wanted ? parseBootstrap(wanted) : null
+    // an empty list is an error, never "the public nodes"
+    const list: HostPort[] | null = wanted !== null ? parseBootstrap(wanted) : null
     const wantedText = list ? formatBootstrap(list) : 'public'
     if (this.swarm !== null) {
       if (settings.bootstrap !== undefined && wantedText !== this.bootstrapInUse) throw NetError.SWARM_CONFLICT(this.bootstrapInUse!, wantedText)
@@ -287,16 +309,33 @@ export class Network {
     }
     if (list === null && this.env.WXS_NO_PUBLIC_BOOTSTRAP) throw NetError.NO_BOOTSTRAP()
     const host = settings.host ?? this.state.host ?? this.env.WXS_DHT_HOST ?? (list !== null && list.every(b => isLoopback(b.host)) ? '127.0.0.1' : undefined)
-    const dht = new DHT({ bootstrap: list ?? undefined, host })
+    // a private network gets an OS-chosen port (see ports.ts); the public one keeps HyperDHT's default
+    const port = list !== null ? await freeUdpPort(host ?? '0.0.0.0') : undefined
+    // Bound to a known address (loopback, or --dht-host), the node is reachable
+    // there: say so. Left "firewalled" (HyperDHT's default until it has probed),
+    // peers in separate processes try to holepunch each other first and the first
+    // connection often stalls until a 13 s timeout (measured here with raw
+    // Hyperswarm in four processes: 5 of 9 first connections timed out; none
+    // with firewalled: false).
+    const dht = new DHT({ bootstrap: list ?? undefined, host, port, ...(host !== undefined ? { firewalled: false } : {}) })
     const swarm = new Hyperswarm({ dht })
     swarm.on('connection', (conn: any) => this.onConnection(conn))
     this.swarm = swarm
+    this.refresher = setInterval(() => this.lookAgain(), 3000)
+    this.refresher.unref()
     this.bootstrapInUse = wantedText
     this.log(`swarm started (bootstrap ${wantedText}${host ? ', DHT bound to ' + host : ''})`)
-    const next = { ...this.state, bootstrap: list ? list.map(b => `${b.host}:${b.port}`) : null, host: settings.host ?? this.state.host }
+    const next = { ...this.state, bootstrap: list ? formatBootstrap(list).split(',') : null, host: settings.host ?? this.state.host }
     if (JSON.stringify(next) !== JSON.stringify(this.state)) {
       this.state = next
       await this.saveState()
+    }
+  }
+
+  /** A follower without peers looks again every few seconds (the sharer may be back). */
+  private lookAgain () {
+    for (const s of this.sessions.values()) {
+      if (s.following && s.channels.size === 0 && s.discovery) s.discovery.refresh({ client: true, server: true }).catch(() => {})
     }
   }
 

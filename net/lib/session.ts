@@ -45,12 +45,19 @@ export class Session {
   readonly downloader: Downloader
   readonly engine: Engine
   role: 'share' | 'join'
+  /** The swarm's discovery of this workspace's topic. */
+  discovery: { refresh (opts: { client: boolean, server: boolean }): Promise<void> } | null = null
+  /** Resolves once the DHT holds this workspace's announcement. */
+  announced: Promise<unknown> = Promise.resolve()
+  /** Fetch everything in the background (else only on demand, and on wxs sync). */
+  prefetch = true
   progress: SyncProgress = { seq: -1, phase: 'idle', objects: 0, totalObjects: null, bytes: 0, totalBytes: null, fetchedObjects: 0, fetchedBytes: 0, complete: false }
   private readonly banned = new Set<string>()
   private readonly logLine: (line: string) => void
   private readonly onHeadCb: SessionOptions['onHead']
   private offHead: (() => void) | null = null
   private syncGen = 0
+  private syncing = false
   private completeWaiters: Array<() => void> = []
   private statusTimer: NodeJS.Timeout | null = null
   private closed = false
@@ -76,7 +83,14 @@ export class Session {
   async start () {
     await this.reachable.update()
     this.offHead = this.ws.onHead(() => { this.headMoved().catch(err => this.log(`following the new head failed: ${err?.message ?? err}`)) })
-    if (this.following && this.ws.current !== null) this.startSync()
+    if (this.following && this.prefetch && this.ws.current !== null) this.startSync()
+  }
+
+  /** Makes sure a sync of the current commit runs (wxs sync on a lazy workspace). */
+  ensureSync () {
+    const current = this.ws.current
+    if (current === null) return
+    if (this.progress.seq !== current.seq || (!this.progress.complete && !this.syncing)) this.startSync()
   }
 
   /** Opens this workspace's object channel on a connection (once per connection). */
@@ -148,14 +162,17 @@ export class Session {
   private async headMoved () {
     await this.reachable.update()
     this.announceStatus()
-    if (this.following) this.startSync()
+    if (this.following && this.prefetch) this.startSync()
     this.onHeadCb?.(this)
   }
 
   /** (Re)starts the background sync of the current commit; a newer head supersedes a running one. */
   startSync () {
     const gen = ++this.syncGen
-    this.runSync(gen).catch(err => { if (gen === this.syncGen) this.log(`sync stopped: ${err?.message ?? err}`) })
+    this.syncing = true
+    this.runSync(gen)
+      .catch(err => { if (gen === this.syncGen) this.log(`sync stopped: ${err?.message ?? err}`) })
+      .finally(() => { if (gen === this.syncGen) this.syncing = false })
   }
 
   private async runSync (gen: number) {

@@ -286,16 +286,15 @@ test('a peer that knows only the discovery key gets no objects and no log blocks
   t.ok(await waitFor(() => withKey !== null && withKey.data > 0, WAIT), 'control: with the key, block 0 arrives over the same raw channel')
 })
 
-// KNOWN BUG (net/lib/capability.ts + net/lib/channel.ts): the object channel's capability is
+// Was a real bug (net/lib/capability.ts + net/lib/channel.ts): the object channel's capability was
 // BLAKE2b(ns || handshake hash || key), the same value on both ends of a connection, and every
 // peer sends its own proof first, on every connection. A peer that knows only the discovery key
-// reads the sharer's proof out of the sharer's channel open and sends it back as its own: it is
+// reads the sharer's proof out of the sharer's channel open and sends it back as its own: it was
 // accepted and served the whole workspace. Hypercore avoids this with distinct initiator and
-// responder proofs (caps.replicate(isInitiator, ...)). Skipped until channel.ts binds the proof
-// to the sender's role; run it with WXS_TEST_KNOWN_BUGS=1 (it fails today: 4 batches served).
-const knownBug: typeof test = process.env.WXS_TEST_KNOWN_BUGS === '1' ? test : (test as any).skip
+// responder proofs (caps.replicate(isInitiator, ...)); so does capability() now (before the fix:
+// 4 batches served).
 
-knownBug('a peer without the key cannot reflect the sharer\'s own capability back', async t => {
+test('a peer without the key cannot reflect the sharer\'s own capability back', async t => {
   t.timeout(60_000)
   const bootstrap = await localBootstrap(t)
   const s = await sharer(t, bootstrap)
@@ -409,13 +408,13 @@ test('a peer with the key that answers with corrupt bytes is dropped and banned;
   t.absent(peerIds(j.net).includes(h.id), 'the hostile peer is still not a peer')
 })
 
-// KNOWN BUG (net/lib/downloader.ts, Downloader.onObjects): items of a batch are taken out of the
+// Was a real bug (net/lib/downloader.ts, Downloader.onObjects): items of a batch were taken out of the
 // peer's in-flight map as they verify; when a later item of the same batch is corrupt (or
 // unsolicited) the function returns early: the good items are neither stored nor requeued, and
 // their wants keep `peer` set to the dropped peer, so fill() skips them forever and everything
-// awaiting them (join, sync, a read in the mount) hangs. Skipped until fixed; run it with
-// WXS_TEST_KNOWN_BUGS=1 (today: the sync never completes).
-knownBug('good objects in a batch that ends with a corrupt one are not stranded', async t => {
+// awaiting them (join, sync, a read in the mount) hung. Now they are requeued (before the fix
+// the sync never completed).
+test('good objects in a batch that ends with a corrupt one are not stranded', async t => {
   t.timeout(90_000)
   const bootstrap = await localBootstrap(t)
   const s = await sharer(t, bootstrap)

@@ -1,0 +1,237 @@
+// Share and join between real daemons (one state dir each) on a private DHT on
+// 127.0.0.1, through the real `wxs` command: join, browse, read on demand,
+// sync, follow, several sources, dedupe against local content, resume.
+import test, { configure } from 'brittle'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { tmpDir, writeTree, compareTrees, randomBuffer, run, sh, waitFor, type TreeSpec } from '../helpers/index.js'
+import { localBootstrap, peer, ok, waitForPeers, type NetPeer } from '../helpers/net.js'
+
+configure({ timeout: 300_000 })
+
+const MiB = 1024 * 1024
+
+async function mountDir (t: any, p: NetPeer, name: string) {
+  const dir = await tmpDir(t, `wxs-mnt-${name}-`)
+  t.teardown(async () => {
+    await p.run(['unmount', name]).catch(() => null)
+    await run('fusermount', ['-uz', dir]).catch(() => null)
+  }, { order: -1 })
+  return dir
+}
+
+function smallFiles (n: number, seed: number): TreeSpec {
+  const spec: TreeSpec = {}
+  for (let i = 0; i < n; i++) spec[`f${String(i).padStart(4, '0')}.txt`] = `file ${i} of seed ${seed}\n`.repeat(1 + (i % 7))
+  return spec
+}
+
+async function shared (t: any, p: NetPeer, name: string, src: string): Promise<string> {
+  await ok(p, ['create', name, '--from', src])
+  const r = await ok(p, ['share', name])
+  t.is(r.key.length, 64, 'share prints a 64-hex key')
+  return r.key
+}
+
+test('join: browsable before content is local, a read fetches only that file, sync makes it byte-equal', async t => {
+  const net = await localBootstrap(t)
+  const a = await peer(t, net)
+  const b = await peer(t, net)
+  const work = await tmpDir(t)
+  const src = path.join(work, 'src')
+  await writeTree(src, {
+    docs: smallFiles(30, 1),
+    big: { 'one.bin': randomBuffer(3 * MiB + 5, 11), 'two.bin': randomBuffer(5 * MiB, 12) },
+    'run.sh': { mode: 0o755, content: '#!/bin/sh\necho hello from the sharer\n' },
+    'link': { link: 'docs/f0001.txt' }
+  })
+  const key = await shared(t, a, 'proj', src)
+  const mnt = await mountDir(t, b, 'proj')
+
+  const joined = await ok(b, ['join', key, '--lazy', '--mount', mnt])
+  t.is(joined.workspace.name, 'proj', 'the name defaults to the sharer\'s')
+  t.ok(joined.workspace.remote, 'marked as joined')
+  t.is(joined.mount.dir, mnt)
+
+  const ls = await sh(`ls -R ${mnt}`)
+  t.is(ls.code, 0, ls.stderr)
+  t.ok(ls.stdout.includes('f0029.txt') && ls.stdout.includes('two.bin'), 'the whole tree lists')
+  let net0 = (await ok(b, ['peers'])).network.received
+  t.ok(net0.bytes < 64 * 1024, `browsing moved only trees (${net0.bytes} bytes)`)
+
+  const cmp = await sh(`cmp ${path.join(mnt, 'big/one.bin')} ${path.join(src, 'big/one.bin')}`)
+  t.is(cmp.code, 0, 'a file read through the mount is byte-equal ' + cmp.stdout + cmp.stderr)
+  const net1 = (await ok(b, ['peers'])).network.received
+  const got = net1.bytes - net0.bytes
+  t.ok(got >= 3 * MiB + 5 && got < 3 * MiB + 64 * 1024, `reading one.bin moved its 4 chunks and no more (${got} bytes)`)
+  t.is(net1.objects - net0.objects, 4, 'exactly the chunks of that file')
+
+  const runIt = await sh(path.join(mnt, 'run.sh'))
+  t.is(runIt.stdout.trim(), 'hello from the sharer', 'the executable bit crossed the network')
+
+  const synced = await ok(b, ['sync', 'proj'])
+  t.ok(synced.complete)
+  const out = path.join(work, 'export')
+  await ok(b, ['export', 'proj', out])
+  t.is(await compareTrees(src, out), '', 'after sync the joined workspace is byte-equal to the source (modes, links, mtimes)')
+  net0 = (await ok(b, ['peers'])).network.received
+  t.ok(net0.bytes <= 8 * MiB + 5 + 64 * 1024 + 20_000, `nothing crossed twice (${net0.bytes} bytes in total)`)
+
+  const write = await sh(`echo x > ${path.join(mnt, 'new.txt')}`)
+  t.not(write.code, 0, 'a joined mount is read-only')
+  t.ok(/Read-only file system/.test(write.stderr), write.stderr)
+  const imp = await b.run(['import', 'proj', src])
+  t.is(imp.code, 2)
+  t.ok(imp.stderr.includes('READ_ONLY') && imp.stderr.includes('wxs fork'), 'the error says how to get a writable copy')
+
+  const fork = await ok(b, ['fork', 'proj', 'mine'])
+  t.is(fork.workspace.origin.name, 'proj')
+  const fmnt = await mountDir(t, b, 'mine')
+  await ok(b, ['mount', 'mine', fmnt])
+  const w = await sh(`echo mine > ${path.join(fmnt, 'new.txt')} && cat ${path.join(fmnt, 'docs/f0003.txt')} >/dev/null`)
+  t.is(w.code, 0, 'a fork of a joined workspace is writable ' + w.stderr)
+})
+
+test('follow: commits by the sharer appear in the joined workspace and its mount; a pinned snapshot stays', async t => {
+  const net = await localBootstrap(t)
+  const a = await peer(t, net)
+  const b = await peer(t, net)
+  const c = await peer(t, net)
+  const work = await tmpDir(t)
+  const src = path.join(work, 'src')
+  await writeTree(src, { 'a.txt': 'one\n', sub: { 'b.txt': 'two\n' } })
+  const key = await shared(t, a, 'live', src)
+  await ok(a, ['snapshot', 'live', 'v1'])
+  const mnt = await mountDir(t, b, 'live')
+  await ok(b, ['join', key, '--mount', mnt])
+  const pinned = await ok(c, ['join', `${key}@v1`, 'live-v1'])
+  t.is(pinned.workspace.pin, 'v1')
+  const twice = await b.run(['join', key, 'again'])
+  t.is(twice.code, 2, 'the same workspace cannot be joined twice')
+  t.ok(twice.stderr.includes('already here as "live"'), twice.stderr.trim())
+
+  await fs.writeFile(path.join(src, 'a.txt'), 'one, changed\n')
+  await fs.writeFile(path.join(src, 'c.txt'), 'three\n')
+  const imp = await ok(a, ['import', 'live', src])
+  t.is(imp.commit.seq, 1)
+
+  const seen = await waitFor(async () => (await sh(`cat ${path.join(mnt, 'c.txt')} 2>/dev/null || true`)).stdout === 'three\n', 15_000, 100)
+  t.ok(seen, 'the new file shows up in the joined mount')
+  t.is((await sh(`cat ${path.join(mnt, 'a.txt')}`)).stdout, 'one, changed\n', 'the changed file shows its new content')
+  t.is((await ok(b, ['info', 'live'])).head.seq, 1, 'the joined head moved')
+  const pin = await ok(c, ['info', 'live-v1'])
+  t.is(pin.head.seq, 0, 'the pinned join stays at the snapshot')
+  const pout = path.join(work, 'pinned')
+  await ok(c, ['export', 'live-v1', pout])
+  t.is(await fs.readFile(path.join(pout, 'a.txt'), 'utf8'), 'one\n', 'and shows the snapshot\'s content')
+
+  const d = await peer(t, net)
+  const badPin = await d.run(['join', `${key}@nope`, 'x', '--timeout', '10'])
+  t.is(badPin.code, 1)
+  t.ok(badPin.stderr.includes('SNAPSHOT_NOT_FOUND'), badPin.stderr)
+  t.is((await ok(d, ['list'])).length, 0, 'a failed join leaves nothing behind')
+})
+
+test('three peers: content comes from two sources at once', async t => {
+  const net = await localBootstrap(t)
+  const a = await peer(t, net)
+  const b = await peer(t, net)
+  const c = await peer(t, net)
+  const work = await tmpDir(t)
+  const src = path.join(work, 'src')
+  const files: TreeSpec = {}
+  for (let i = 0; i < 12; i++) files[`blob${i}.bin`] = randomBuffer(4 * MiB, 100 + i)
+  await writeTree(src, files)
+  const key = await shared(t, a, 'data', src)
+  await ok(b, ['join', key])
+  await ok(b, ['sync', 'data'])
+  await waitForPeers(b, 'data', 1)
+
+  await ok(c, ['join', key, '--lazy'])
+  await waitForPeers(c, 'data', 2)
+  const synced = await ok(c, ['sync', 'data'])
+  t.ok(synced.complete)
+  const peers = (await ok(c, ['peers', 'data'])).peers
+  t.is(peers.length, 2, 'connected to both seeders')
+  for (const p of peers) t.ok(p.received.bytes >= 4 * MiB, `received ${p.received.bytes} bytes from ${p.peer.slice(0, 8)}`)
+  const total = peers.reduce((n: number, p: any) => n + p.received.bytes, 0)
+  t.ok(total < 48 * MiB + 64 * 1024, `no chunk fetched twice (${total} bytes)`)
+  const out = path.join(work, 'out')
+  await ok(c, ['export', 'data', out])
+  t.is(await compareTrees(src, out), '')
+})
+
+test('a join that shares 95% of its content with a local workspace moves only the rest', async t => {
+  const net = await localBootstrap(t)
+  const a = await peer(t, net)
+  const b = await peer(t, net)
+  const work = await tmpDir(t)
+  const src = path.join(work, 'src')
+  const files: TreeSpec = {}
+  for (let i = 0; i < 20; i++) files[`part${i}.bin`] = randomBuffer(MiB, 500 + i)
+  await writeTree(src, files)
+  await ok(b, ['create', 'mine', '--from', src]) // the joiner already holds this content
+  await fs.writeFile(path.join(src, 'part7.bin'), randomBuffer(MiB, 9999)) // 1 of 20 files changed: 5%
+  const key = await shared(t, a, 'theirs', src)
+  await ok(b, ['join', key])
+  const synced = await ok(b, ['sync', 'theirs'])
+  const logical = 20 * MiB
+  const received = (await ok(b, ['peers'])).network.received.bytes
+  t.ok(received <= logical * 0.06, `received ${received} bytes = ${(100 * received / logical).toFixed(2)}% of ${logical}`)
+  t.ok(received >= MiB, 'the changed file did cross')
+  t.ok(synced.fetchedBytes >= MiB && synced.fetchedBytes <= logical * 0.06, `sync reports what it fetched (${synced.fetchedBytes})`)
+  const out = path.join(work, 'out')
+  await ok(b, ['export', 'theirs', out])
+  t.is(await compareTrees(src, out), '')
+})
+
+test('the sharer stops mid-transfer and returns: the joiner resumes without fetching anything twice', async t => {
+  const net = await localBootstrap(t)
+  const a = await peer(t, net)
+  const b = await peer(t, net)
+  const work = await tmpDir(t)
+  const src = path.join(work, 'src')
+  const files: TreeSpec = {}
+  for (let i = 0; i < 8; i++) files[`f${i}.bin`] = randomBuffer(2 * MiB, 40 + i)
+  await writeTree(src, files)
+  const key = await shared(t, a, 'resume', src)
+  const mnt = await mountDir(t, b, 'resume')
+  await ok(b, ['join', key, '--lazy', '--mount', mnt])
+  t.is((await sh(`cat ${mnt}/f0.bin ${mnt}/f1.bin | wc -c`)).stdout.trim(), String(4 * MiB), 'part of it read')
+  const before = (await ok(b, ['peers'])).network.received
+
+  await ok(a, ['daemon', 'stop'])
+  const gone = await waitFor(async () => (await ok(b, ['peers', 'resume'])).peers.length === 0, 30_000, 200)
+  t.ok(gone, 'the joiner noticed the sharer left')
+  const offline = await sh(`timeout 60 cat ${mnt}/f0.bin | wc -c`)
+  t.is(offline.stdout.trim(), String(2 * MiB), 'what was fetched stays readable with no peer')
+
+  await ok(a, ['daemon', 'start']) // the restarted daemon shares again (net.json)
+  await waitForPeers(b, 'resume', 1, 30_000)
+  await ok(b, ['sync', 'resume'])
+  const after = (await ok(b, ['peers'])).network.received
+  t.is(after.objects - before.objects, 12, 'only the 12 chunks not yet local were fetched after the return')
+  t.ok(after.bytes <= 16 * MiB + 64 * 1024, `total received ${after.bytes} bytes for 16 MiB`)
+  const out = path.join(work, 'out')
+  await ok(b, ['export', 'resume', out])
+  t.is(await compareTrees(src, out), '')
+})
+
+test('join with a malformed or unknown key fails clearly and leaves nothing behind', async t => {
+  const net = await localBootstrap(t)
+  const b = await peer(t, net)
+  for (const bad of ['nope', 'abc123', 'z'.repeat(64), 'f'.repeat(63), 'f'.repeat(64) + '@bad/label']) {
+    const r = await b.run(['join', bad])
+    t.is(r.code, 2, `exit 2 for ${bad}`)
+    t.ok(r.stderr.includes('BAD_KEY'), r.stderr.trim())
+  }
+  const unknown = await b.run(['join', 'ab'.repeat(32), '--timeout', '3', '--json'])
+  t.is(unknown.code, 1)
+  t.is(unknown.json.error.code, 'NO_PEERS', unknown.stderr)
+  t.ok(unknown.stderr.includes('--bootstrap'), 'the error says what to check')
+  t.is((await ok(b, ['list'])).length, 0, 'no workspace was created')
+  await ok(b, ['create', 'x'])
+  const badBoot = await b.run(['share', 'x', '--bootstrap', 'localhost'])
+  t.is(badBoot.code, 2)
+  t.ok(badBoot.stderr.includes('BAD_BOOTSTRAP'), badBoot.stderr.trim())
+})
