@@ -1,43 +1,66 @@
 #!/usr/bin/env bash
-# A walk through wxs on this machine, with a throwaway state dir:
-# import this project's source as a workspace, fork it, change the fork,
-# snapshot, diff, restore, export, and show how little disk it all costs.
+# wxs on this machine, end to end, with two local peers ("laptop" and "server",
+# each its own state dir and daemon) on a private DHT bootstrap on 127.0.0.1:
+# the laptop imports this project as a workspace, works in it through a mount
+# (git inside), snapshots and shares it; the server joins it, browses and reads
+# it at once while content streams in, follows a new commit, and forks it to
+# continue the work. Nothing here talks to the public DHT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export WXS_HOME=${WXS_HOME:-$(mktemp -d /tmp/wxs-demo-XXXXXX)}
-wxs () { echo; echo "\$ wxs $*"; node cli/wxs.js "$@"; }
-trap 'node cli/wxs.js daemon stop >/dev/null 2>&1 || true' EXIT
-work=$(mktemp -d /tmp/wxs-demo-src-XXXXXX)
-echo "state dir: $WXS_HOME"
-cp -r core manifests cli tui test package.json "$work/"
-cp -r "$work" "$work.orig"
+export WXS_NO_PUBLIC_BOOTSTRAP=1
+base=$(mktemp -d /tmp/wxs-demo-XXXXXX)
+LAPTOP=$base/laptop SERVER=$base/server
+laptop () { echo; echo "[laptop]\$ wxs $*"; WXS_HOME=$LAPTOP node cli/wxs.js "$@"; }
+server () { echo; echo "[server]\$ wxs $*"; WXS_HOME=$SERVER node cli/wxs.js "$@"; }
+boot_pid=
+cleanup () {
+  for home in "$SERVER" "$LAPTOP"; do WXS_HOME=$home node cli/wxs.js daemon stop >/dev/null 2>&1 || true; done
+  [ -n "$boot_pid" ] && kill "$boot_pid" 2>/dev/null || true
+  for m in "$base"/mnt-*; do [ -d "$m" ] && { fusermount -uz "$m" 2>/dev/null || true; }; done
+  rm -rf "$base"
+}
+trap cleanup EXIT
 
-wxs create demo --from "$work"
-wxs snapshot demo original
-for i in 1 2 3; do wxs fork demo "agent-$i"; done
-echo "// changed by agent 1" >> "$work/core/index.ts"
-rm -rf "$work/test"
-wxs import agent-1 "$work" -m "agent 1: edit core, drop tests"
-wxs diff agent-1 0 head | tail -n 5
-wxs log agent-1
-wxs list
-wxs stats
-wxs restore agent-1 0
-wxs export agent-1 "$work.out"
-echo; echo "\$ diff -r <original tree> <export of the restored workspace>"
-diff -r "$work.orig" "$work.out" && echo "byte-equal: the restore brought back the original tree"
-mnt=$(mktemp -d /tmp/wxs-demo-mnt-XXXXXX)
-if wxs mount agent-2 "$mnt"; then
-  echo; echo "\$ cd $mnt && git init && git add -A && git commit   # inside the mounted workspace"
-  (cd "$mnt" && git -c init.defaultBranch=main init -q . && git add -A && git -c user.name=demo -c user.email=demo@example.com commit -qm "tracked inside wxs" && git log --oneline && ls | head -5)
-  echo "edited in the mount" > "$mnt/NOTES.md"
-  wxs commit agent-2 -m "notes and a git repo, written through the mount"
-  wxs diff agent-2 | tail -n 3
-  wxs unmount agent-2
-else
-  echo "(mounting needs FUSE: /dev/fuse and libfuse2; skipped)"
-fi
-rmdir "$mnt" 2>/dev/null || true
-wxs fsck
-wxs daemon status
-rm -rf "$work" "$work.out" "$work.orig"
+echo "state dirs: $LAPTOP and $SERVER"
+node cli/wxs.js bootstrap --json > "$base/bootstrap.json" 2> "$base/bootstrap.log" &
+boot_pid=$!
+for _ in $(seq 1 100); do [ -s "$base/bootstrap.json" ] && break; sleep 0.1; done
+export WXS_BOOTSTRAP=$(node -p "require('$base/bootstrap.json').bootstrap")
+echo "private DHT bootstrap on $WXS_BOOTSTRAP (wxs bootstrap)"
+
+src=$base/src
+mkdir -p "$src" && cp -r core manifests mount net cli tui test package.json README.md "$src/"
+mnt=$base/mnt-laptop
+laptop create api --from "$src" -m "import the project" --mount "$mnt"
+echo; echo "[laptop]\$ cd $mnt && git init && git add -A && git commit   # inside the mounted workspace"
+(cd "$mnt" && git -c init.defaultBranch=main init -q . && git add -A && git -c user.name=demo -c user.email=demo@example.com commit -qm "tracked inside wxs" && git log --oneline)
+laptop snapshot api before-sharing
+laptop fork api api-experiment
+KEY=$(WXS_HOME=$LAPTOP node cli/wxs.js share api 2>/dev/null)
+echo; echo "[laptop]\$ wxs share api"; echo "$KEY"
+
+smnt=$base/mnt-server
+server join "$KEY" --mount "$smnt"
+echo; echo "[server]\$ ls $smnt   # browsable at once; file content is fetched on demand and in the background"
+ls "$smnt"
+echo; echo "[server]\$ head -3 $smnt/README.md"
+head -3 "$smnt/README.md"
+server sync api
+server peers
+
+echo "// edited on the laptop" >> "$mnt/core/index.ts"
+laptop commit api -m "edit core"
+for _ in $(seq 1 50); do grep -q "edited on the laptop" "$smnt/core/index.ts" 2>/dev/null && break; sleep 0.2; done
+echo; echo "[server]\$ tail -1 $smnt/core/index.ts   # the laptop's new commit, followed"
+tail -1 "$smnt/core/index.ts"
+echo; echo "[server]\$ touch $smnt/x   # a joined workspace is read-only; fork it to write"
+touch "$smnt/x" 2>&1 || true
+server fork api api-server
+fmnt=$base/mnt-fork
+server mount api-server "$fmnt"
+(cd "$fmnt" && git status --short | head -3 && echo "continued on the server" > NOTES.md && git add NOTES.md && git -c user.name=demo -c user.email=demo@example.com commit -qm "continue on the server" && git log --oneline | head -3)
+server unmount api-server
+server list
+server stats
+laptop unmount api
+laptop list
