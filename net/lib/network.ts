@@ -149,6 +149,7 @@ export class Network {
       opts.monitor?.setPhase('finding peers')
       const timeoutMs = opts.timeoutMs ?? 30_000
       await this.waitForHead(session, target, timeoutMs)
+      if (opts.monitor) opts.monitor.peers = session.channels.size
       const name = opts.name ?? ws.meta!.name
       opts.monitor?.setPhase('fetching the root tree')
       const summary = await this.engine.registerRemote(name, ws)

@@ -66,6 +66,12 @@ test('join: browsable before content is local, a read fetches only that file, sy
   t.ok(got >= 3 * MiB + 5 && got < 3 * MiB + 64 * 1024, `reading one.bin moved its 4 chunks and no more (${got} bytes)`)
   t.is(net1.objects - net0.objects, 4, 'exactly the chunks of that file')
 
+  const fsck = await ok(b, ['fsck'])
+  t.ok(fsck.ok, 'fsck: content of a joined workspace not fetched yet is not damage')
+  const gc = await ok(b, ['gc'])
+  t.ok(gc.liveObjects >= 5, `gc keeps what was fetched (${gc.liveObjects} live objects) and does not refuse`)
+  t.is((await sh(`cmp ${path.join(mnt, 'big/one.bin')} ${path.join(src, 'big/one.bin')}`)).code, 0, 'still readable after gc')
+
   const runIt = await sh(path.join(mnt, 'run.sh'))
   t.is(runIt.stdout.trim(), 'hello from the sharer', 'the executable bit crossed the network')
 
