@@ -247,7 +247,7 @@ export const commands: Command[] = [
     options: {},
     args: [1, 1],
     request: ({ args }) => ({ method: 'sync', params: { name: args[0] }, progress: 'sync' }),
-    print: r => show.line(r.local ? `${r.name} is local: nothing to fetch` : `${r.name} is complete at commit ${r.seq}: ${r.objects} objects, ${r.fetchedObjects} fetched (${r.fetchedBytes} bytes) from ${r.peers} peer(s)`)
+    print: r => show.synced(r)
   },
   {
     name: 'bootstrap',

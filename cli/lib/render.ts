@@ -101,6 +101,11 @@ export function stats (r: any) {
   out(`dedupe ratio:  ${r.dedupeRatio.toFixed(2)}x`)
 }
 
+export function synced (r: any) {
+  if (r.local) { out(`${r.name} is local: nothing to fetch`); return }
+  out(`${r.name} is complete at commit ${r.seq}: ${formatCount(r.objects)} objects, ${formatBytes(r.bytes)}; fetched ${formatCount(r.fetchedObjects)} (${formatBytes(r.fetchedBytes)}) from ${r.peers} peer(s)`)
+}
+
 export function peers (r: any) {
   const net = r.network
   if (!net.online) { out('not on the network (nothing shared or joined)'); return }
