@@ -4,7 +4,7 @@
 import test, { configure } from 'brittle'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { tmpDir, writeTree, compareTrees, randomBuffer, run, sh, waitFor, type TreeSpec } from '../helpers/index.js'
+import { tmpDir, writeTree, compareTrees, randomBuffer, run, sh, waitFor, daemonPid, type TreeSpec } from '../helpers/index.js'
 import { localBootstrap, peer, ok, waitForPeers, type NetPeer } from '../helpers/net.js'
 
 configure({ timeout: 300_000 })
@@ -191,7 +191,7 @@ test('a join that shares 95% of its content with a local workspace moves only th
   t.is(await compareTrees(src, out), '')
 })
 
-test('the sharer stops mid-transfer and returns: the joiner resumes without fetching anything twice', async t => {
+test('the sharer stops after part was read and returns: what was fetched stays readable offline, nothing is fetched twice', async t => {
   const net = await localBootstrap(t)
   const a = await peer(t, net)
   const b = await peer(t, net)
@@ -240,4 +240,33 @@ test('join with a malformed or unknown key fails clearly and leaves nothing behi
   const badBoot = await b.run(['share', 'x', '--bootstrap', 'localhost'])
   t.is(badBoot.code, 2)
   t.ok(badBoot.stderr.includes('BAD_BOOTSTRAP'), badBoot.stderr.trim())
+})
+
+test('the sharer is killed (-9) in the middle of a background transfer and comes back: every object crosses exactly once', async t => {
+  const net = await localBootstrap(t)
+  const a = await peer(t, net)
+  const b = await peer(t, net)
+  const work = await tmpDir(t)
+  const src = path.join(work, 'src')
+  const files: TreeSpec = {}
+  for (let i = 0; i < 24; i++) files[`f${i}.bin`] = randomBuffer(4 * MiB, 300 + i)
+  await writeTree(src, files)
+  const key = await shared(t, a, 'big', src)
+  await ok(b, ['join', key]) // background prefetch starts at once
+  let seen = 0
+  const moving = await waitFor(async () => { seen = (await ok(b, ['peers'])).network.received.objects; return seen > 0 }, 20_000, 20)
+  t.ok(moving, 'the transfer started')
+  const pid = await daemonPid(a.home)
+  process.kill(pid!, 'SIGKILL')
+  const partial = (await ok(b, ['info', 'big'])).network.sync
+  t.ok(partial.objects < partial.totalObjects || partial.totalObjects === null, `killed mid-transfer (${partial.objects}/${partial.totalObjects} objects local)`)
+
+  await ok(a, ['daemon', 'start']) // the new daemon cleans up, shares again, looks up its followers
+  const synced = await ok(b, ['sync', 'big'], { timeoutMs: 120_000 })
+  t.ok(synced.complete)
+  const received = (await ok(b, ['peers'])).network.received
+  t.is(received.objects, 24 * 4 + 1, 'each chunk and the root tree arrived exactly once across both connections')
+  const out = path.join(work, 'out')
+  await ok(b, ['export', 'big', out])
+  t.is(await compareTrees(src, out), '')
 })
