@@ -138,10 +138,9 @@ function usage (name?: string): number {
   }
   if (command) {
     show.line(`usage: ${command.usage}\n\n${command.summary}.${command.details ? '\n' + command.details : ''}\n\noptions:`)
-    for (const [key, o] of Object.entries({ ...command.options, ...COMMON })) {
-      const flag = `${o.short ? `-${o.short}, ` : '    '}--${key}${o.value ? ` <${o.value}>` : ''}`
-      show.line(`  ${flag.padEnd(24)} ${o.description}`)
-    }
+    const flags = Object.entries({ ...command.options, ...COMMON }).map(([key, o]) => [`${o.short ? `-${o.short}, ` : '    '}--${key}${o.value ? ` <${o.value}>` : ''}`, o.description])
+    const width = Math.max(24, ...flags.map(([flag]) => flag.length))
+    for (const [flag, description] of flags) show.line(`  ${flag.padEnd(width)} ${description}`)
     return EXIT_OK
   }
   show.line('usage: wxs <command> [args] [--json] [--help]\n\ncommands:')
