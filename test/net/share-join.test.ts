@@ -26,6 +26,23 @@ function smallFiles (n: number, seed: number): TreeSpec {
   return spec
 }
 
+/** A private network with `n` peers and a source tree; `spec` may be a TreeSpec or (count, MiB, seed) of random blobs. */
+async function setup (t: any, n: number, spec: TreeSpec) {
+  const net = await localBootstrap(t)
+  const peers: NetPeer[] = []
+  for (let i = 0; i < n; i++) peers.push(await peer(t, net))
+  const work = await tmpDir(t)
+  const src = path.join(work, 'src')
+  await writeTree(src, spec)
+  return { net, peers, work, src }
+}
+
+function blobs (count: number, size: number, seed: number, prefix = 'f'): TreeSpec {
+  const spec: TreeSpec = {}
+  for (let i = 0; i < count; i++) spec[`${prefix}${i}.bin`] = randomBuffer(size, seed + i)
+  return spec
+}
+
 async function shared (t: any, p: NetPeer, name: string, src: string): Promise<string> {
   await ok(p, ['create', name, '--from', src])
   const r = await ok(p, ['share', name])
@@ -34,12 +51,7 @@ async function shared (t: any, p: NetPeer, name: string, src: string): Promise<s
 }
 
 test('join: browsable before content is local, a read fetches only that file, sync makes it byte-equal', async t => {
-  const net = await localBootstrap(t)
-  const a = await peer(t, net)
-  const b = await peer(t, net)
-  const work = await tmpDir(t)
-  const src = path.join(work, 'src')
-  await writeTree(src, {
+  const { peers: [a, b], work, src } = await setup(t, 2, {
     docs: smallFiles(30, 1),
     big: { 'one.bin': randomBuffer(3 * MiB + 5, 11), 'two.bin': randomBuffer(5 * MiB, 12) },
     'run.sh': { mode: 0o755, content: '#!/bin/sh\necho hello from the sharer\n' },
@@ -99,13 +111,7 @@ test('join: browsable before content is local, a read fetches only that file, sy
 })
 
 test('follow: commits by the sharer appear in the joined workspace and its mount; a pinned snapshot stays', async t => {
-  const net = await localBootstrap(t)
-  const a = await peer(t, net)
-  const b = await peer(t, net)
-  const c = await peer(t, net)
-  const work = await tmpDir(t)
-  const src = path.join(work, 'src')
-  await writeTree(src, { 'a.txt': 'one\n', sub: { 'b.txt': 'two\n' } })
+  const { net, peers: [a, b, c], work, src } = await setup(t, 3, { 'a.txt': 'one\n', sub: { 'b.txt': 'two\n' } })
   const key = await shared(t, a, 'live', src)
   await ok(a, ['snapshot', 'live', 'v1'])
   const mnt = await mountDir(t, b, 'live')
@@ -139,15 +145,7 @@ test('follow: commits by the sharer appear in the joined workspace and its mount
 })
 
 test('three peers: content comes from two sources at once', async t => {
-  const net = await localBootstrap(t)
-  const a = await peer(t, net)
-  const b = await peer(t, net)
-  const c = await peer(t, net)
-  const work = await tmpDir(t)
-  const src = path.join(work, 'src')
-  const files: TreeSpec = {}
-  for (let i = 0; i < 12; i++) files[`blob${i}.bin`] = randomBuffer(4 * MiB, 100 + i)
-  await writeTree(src, files)
+  const { peers: [a, b, c], work, src } = await setup(t, 3, blobs(12, 4 * MiB, 100, 'blob'))
   const key = await shared(t, a, 'data', src)
   await ok(b, ['join', key])
   await ok(b, ['sync', 'data'])
@@ -168,14 +166,7 @@ test('three peers: content comes from two sources at once', async t => {
 })
 
 test('a join that shares 95% of its content with a local workspace moves only the rest', async t => {
-  const net = await localBootstrap(t)
-  const a = await peer(t, net)
-  const b = await peer(t, net)
-  const work = await tmpDir(t)
-  const src = path.join(work, 'src')
-  const files: TreeSpec = {}
-  for (let i = 0; i < 20; i++) files[`part${i}.bin`] = randomBuffer(MiB, 500 + i)
-  await writeTree(src, files)
+  const { peers: [a, b], work, src } = await setup(t, 2, blobs(20, MiB, 500, 'part'))
   await ok(b, ['create', 'mine', '--from', src]) // the joiner already holds this content
   await fs.writeFile(path.join(src, 'part7.bin'), randomBuffer(MiB, 9999)) // 1 of 20 files changed: 5%
   const key = await shared(t, a, 'theirs', src)
@@ -192,14 +183,7 @@ test('a join that shares 95% of its content with a local workspace moves only th
 })
 
 test('the sharer stops after part was read and returns: what was fetched stays readable offline, nothing is fetched twice', async t => {
-  const net = await localBootstrap(t)
-  const a = await peer(t, net)
-  const b = await peer(t, net)
-  const work = await tmpDir(t)
-  const src = path.join(work, 'src')
-  const files: TreeSpec = {}
-  for (let i = 0; i < 8; i++) files[`f${i}.bin`] = randomBuffer(2 * MiB, 40 + i)
-  await writeTree(src, files)
+  const { peers: [a, b], work, src } = await setup(t, 2, blobs(8, 2 * MiB, 40, 'f'))
   const key = await shared(t, a, 'resume', src)
   const mnt = await mountDir(t, b, 'resume')
   await ok(b, ['join', key, '--lazy', '--mount', mnt])
@@ -243,14 +227,7 @@ test('join with a malformed or unknown key fails clearly and leaves nothing behi
 })
 
 test('the sharer is killed (-9) in the middle of a background transfer and comes back: every object crosses exactly once', async t => {
-  const net = await localBootstrap(t)
-  const a = await peer(t, net)
-  const b = await peer(t, net)
-  const work = await tmpDir(t)
-  const src = path.join(work, 'src')
-  const files: TreeSpec = {}
-  for (let i = 0; i < 24; i++) files[`f${i}.bin`] = randomBuffer(4 * MiB, 300 + i)
-  await writeTree(src, files)
+  const { peers: [a, b], work, src } = await setup(t, 2, blobs(24, 4 * MiB, 300, 'f'))
   const key = await shared(t, a, 'big', src)
   await ok(b, ['join', key]) // background prefetch starts at once
   let seen = 0
