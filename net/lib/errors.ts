@@ -25,7 +25,7 @@ export class NetError extends Error {
   static NO_BOOTSTRAP () { return new NetError('NO_BOOTSTRAP', 'WXS_NO_PUBLIC_BOOTSTRAP is set and no bootstrap was given: pass --bootstrap host:port or set WXS_BOOTSTRAP (start one with: wxs bootstrap)') }
   static NO_PEERS (key: string, seconds: number) { return new NetError('NO_PEERS', `no peer sharing ${key} was found within ${seconds} s; check that the sharer runs "wxs share" and that both use the same bootstrap (--bootstrap / WXS_BOOTSTRAP)`) }
   static NOT_SHARED (name: string) { return new NetError('NOT_SHARED', `${name} is not shared (share it with: wxs share ${name})`) }
-  static SWARM_CONFLICT (running: string, wanted: string) { return new NetError('SWARM_CONFLICT', `the daemon's swarm already uses bootstrap ${running}, not ${wanted}; stop the daemon (wxs daemon stop) to change it`) }
+  static SWARM_CONFLICT (running: string, wanted: string) { return new NetError('SWARM_CONFLICT', `the daemon's swarm already uses ${running}, not ${wanted}; stop the daemon (wxs daemon stop) to change it`) }
   static PROTOCOL (detail: string) { return new NetError('PROTOCOL', detail) }
   static SNAPSHOT_NOT_FOUND (label: string, key: string) { return new NetError('SNAPSHOT_NOT_FOUND', `the shared workspace ${key} has no snapshot labelled "${label}"`) }
 }

@@ -17,7 +17,7 @@ import { Downloader } from './downloader.js'
 import { NetError } from './errors.js'
 import { formatBootstrap, isLoopback, parseBootstrap, type HostPort, type JoinTarget } from './keys.js'
 import { Session } from './session.js'
-import { freeUdpPort } from './ports.js'
+import { freeUdpPort, localAddressTowards, isPrivateAddress } from './ports.js'
 
 export interface SwarmSettings {
   /** host:port list; undefined = saved setting, else WXS_BOOTSTRAP, else public nodes. */
@@ -60,6 +60,7 @@ export class Network {
   private readonly conns = new Set<any>()
   private closed = false
   private refresher: NodeJS.Timeout | null = null
+  private hostInUse: string | null = null
 
   constructor (opts: NetworkOptions) {
     this.engine = opts.engine
@@ -94,7 +95,7 @@ export class Network {
   get online () { return this.swarm !== null }
 
   info () {
-    return { online: this.swarm !== null, bootstrap: this.bootstrapInUse, host: this.state.host, connections: this.conns.size, received: { ...this.downloader.stats }, sessions: [...this.sessions.values()].map(s => ({ name: s.name, role: s.role, peers: s.channels.size })) }
+    return { online: this.swarm !== null, bootstrap: this.bootstrapInUse, host: this.hostInUse, connections: this.conns.size, received: { ...this.downloader.stats }, sessions: [...this.sessions.values()].map(s => ({ name: s.name, role: s.role, peers: s.channels.size })) }
   }
 
   async share (name: string, settings: SwarmSettings = {}): Promise<{ name: string, key: string, discoveryKey: string, peers: number, bootstrap: string | null }> {
@@ -305,20 +306,23 @@ export class Network {
     const list: HostPort[] | null = wanted !== null ? parseBootstrap(wanted) : null
     const wantedText = list ? formatBootstrap(list) : 'public'
     if (this.swarm !== null) {
-      if (settings.bootstrap !== undefined && wantedText !== this.bootstrapInUse) throw NetError.SWARM_CONFLICT(this.bootstrapInUse!, wantedText)
+      if (settings.bootstrap !== undefined && wantedText !== this.bootstrapInUse) throw NetError.SWARM_CONFLICT(`bootstrap ${this.bootstrapInUse}`, `bootstrap ${wantedText}`)
+      if (settings.host !== undefined && settings.host !== this.hostInUse) throw NetError.SWARM_CONFLICT(`DHT host ${this.hostInUse ?? 'any'}`, `DHT host ${settings.host}`)
       return
     }
     if (list === null && this.env.WXS_NO_PUBLIC_BOOTSTRAP) throw NetError.NO_BOOTSTRAP()
-    const host = settings.host ?? this.state.host ?? this.env.WXS_DHT_HOST ?? (list !== null && list.every(b => isLoopback(b.host)) ? '127.0.0.1' : undefined)
+    const host = settings.host ?? this.state.host ?? (this.env.WXS_DHT_HOST || undefined) ?? await privateHost(list)
     // a private network gets an OS-chosen port (see ports.ts); the public one keeps HyperDHT's default
     const port = list !== null ? await freeUdpPort(host ?? '0.0.0.0') : undefined
-    // Bound to a known address (loopback, or --dht-host), the node is reachable
-    // there: say so. Left "firewalled" (HyperDHT's default until it has probed),
-    // peers in separate processes try to holepunch each other first and the first
-    // connection often stalls until a 13 s timeout (measured here with raw
-    // Hyperswarm in four processes: 5 of 9 first connections timed out; none
-    // with firewalled: false).
+    // Bound to a known address (loopback, --dht-host, or the interface that routes
+    // to a private-range bootstrap), the node is reachable there: say so. Left
+    // "firewalled" (HyperDHT's default until it has probed), peers in separate
+    // processes try to holepunch each other first and the first connection often
+    // stalls until a 13 s timeout (measured here with raw Hyperswarm in four
+    // processes: 5 of 9 first connections timed out; none with firewalled: false;
+    // across two network namespaces without a bound address 4 of 5 joins failed).
     const dht = new DHT({ bootstrap: list ?? undefined, host, port, ...(host !== undefined ? { firewalled: false } : {}) })
+    this.hostInUse = host ?? null
     const swarm = new Hyperswarm({ dht })
     swarm.on('connection', (conn: any) => this.onConnection(conn))
     this.swarm = swarm
@@ -353,6 +357,19 @@ export class Network {
   private async saveState () {
     await writeFileDurable(this.stateFile, Buffer.from(formatNetState(this.state)))
   }
+}
+
+/**
+ * With a bootstrap on loopback, 127.0.0.1; on a private-range address (a LAN, a
+ * lab, network namespaces), the local address that routes to it (a connected UDP
+ * socket sends nothing); otherwise (public addresses, NAT) HyperDHT's own choice.
+ */
+async function privateHost (list: HostPort[] | null): Promise<string | undefined> {
+  if (list === null) return undefined
+  if (list.every(b => isLoopback(b.host))) return '127.0.0.1'
+  const first = list[0]
+  if (!isPrivateAddress(first.host)) return undefined
+  return localAddressTowards(first).catch(() => undefined)
 }
 
 function report (monitor: Monitor, session: Session) {

@@ -18,3 +18,26 @@ export function freeUdpPort (host: string): Promise<number> {
     })
   })
 }
+
+/** The local address the kernel would use to reach `to` (connecting a UDP socket sends nothing). */
+export function localAddressTowards (to: { host: string, port: number }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket(to.host.includes(':') ? 'udp6' : 'udp4')
+    socket.once('error', err => { socket.close(); reject(err) })
+    socket.connect(to.port, to.host, () => {
+      const { address } = socket.address()
+      socket.close(() => resolve(address))
+    })
+  })
+}
+
+/** Loopback, RFC 1918, link-local, CGNAT and IPv6 ULA/link-local addresses. */
+export function isPrivateAddress (host: string): boolean {
+  const m = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(host)
+  if (m) {
+    const [a, b] = [Number(m[1]), Number(m[2])]
+    return a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127)
+  }
+  const h = host.toLowerCase()
+  return h === '::1' || h === 'localhost' || h.startsWith('fc') || h.startsWith('fd') || h.startsWith('fe80')
+}

@@ -139,7 +139,7 @@ test('follow: commits by the sharer appear in the joined workspace and its mount
 
   const d = await peer(t, net)
   const badPin = await d.run(['join', `${key}@nope`, 'x', '--timeout', '10'])
-  t.is(badPin.code, 1)
+  t.is(badPin.code, 2)
   t.ok(badPin.stderr.includes('SNAPSHOT_NOT_FOUND'), badPin.stderr)
   t.is((await ok(d, ['list'])).length, 0, 'a failed join leaves nothing behind')
 })
