@@ -127,7 +127,13 @@ export class ObjectChannel implements Peer {
     this.serving = this.serving.then(() => this.serve(hashes)).catch(err => this.session.log(`serving ${this.id.slice(0, 12)} failed: ${err?.message ?? err}`))
   }
 
-  /** Answers one request: objects this workspace reaches and we hold, batched; the rest as missing. */
+  /**
+   * Answers one request: objects this workspace reaches and we hold, batched; the
+   * rest as missing. Objects are read synchronously from the local packs (page
+   * cache: an awaited thread-pool read per object made serving the bottleneck of
+   * a sync); the loop yields between batches so a request of large objects never
+   * holds the event loop for more than one batch.
+   */
   private async serve (hashes: Buffer[]) {
     const store = this.session.store
     let batch: ObjectItem[] = []
@@ -136,18 +142,21 @@ export class ObjectChannel implements Peer {
     for (const h of hashes) {
       if (this.closed) return
       const hex = toHex(h)
-      if (!this.session.reachable.has(hex) || !store.hasHex(hex)) { missing.push(h); continue }
-      let data: Buffer
-      try {
-        data = await store.get(hex) // verified: never pass on a damaged object
-      } catch {
-        missing.push(h)
-        continue
+      let data: Buffer | null = null
+      if (this.session.reachable.has(hex)) {
+        try {
+          data = store.getLocalSync(hex) // verified: never pass on a damaged object
+        } catch {
+          data = null
+        }
       }
+      if (data === null) { missing.push(h); continue }
       if (batch.length > 0 && (batchBytes + data.byteLength > BATCH_BYTES || batch.length >= MAX_BATCH_OBJECTS)) {
         this.messages.objects.send(batch)
         batch = []
         batchBytes = 0
+        await new Promise(resolve => setImmediate(resolve))
+        if (this.closed) return
       }
       batch.push({ hash: h, data })
       batchBytes += data.byteLength
