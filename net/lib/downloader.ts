@@ -92,6 +92,7 @@ export class Downloader implements ObjectFetcher {
   private readonly peerTimeoutMs: number
   private pumping = false
   private pumpAgain = false
+  private pumpScheduled = false
   private flushTimer: NodeJS.Timeout | null = null
   private readonly ticker: NodeJS.Timeout
   private closed = false
@@ -140,7 +141,7 @@ export class Downloader implements ObjectFetcher {
         if (want.waiters.length === 0 && want.peer === null) this.wants.delete(hex)
       }, { once: true })
     })
-    this.pump()
+    this.schedulePump()
     return p
   }
 
@@ -206,7 +207,7 @@ export class Downloader implements ObjectFetcher {
       this.onStored?.(hex, data.byteLength, peer)
     }
     this.scheduleFlush()
-    this.pump()
+    this.schedulePump()
   }
 
   /** A peer cannot serve these: ask someone else. */
@@ -222,7 +223,7 @@ export class Downloader implements ObjectFetcher {
       want.tried.add(peer)
       this.requeue(want, false)
     }
-    this.pump()
+    this.schedulePump()
   }
 
   close () {
@@ -246,6 +247,22 @@ export class Downloader implements ObjectFetcher {
     if (this.closed || !this.wants.has(want.hex)) return
     if (want.urgent) { if (!want.queuedUrgent) { want.queuedUrgent = true; this.urgent.push(want) } } else if (!want.queuedBackground) { want.queuedBackground = true; this.background.push(want) }
     void front
+  }
+
+  /**
+   * Pumps once the current tick's work is done (a microtask: no added latency), so
+   * every want made in one go (a sync's level of trees, its list of chunks) and every
+   * slot freed by a burst of answers goes out as one batched request. Pumping on each
+   * want sent one hash per request: the peer then answered one object per message,
+   * and the sync ran at one message round per object.
+   */
+  private schedulePump () {
+    if (this.pumpScheduled || this.closed) return
+    this.pumpScheduled = true
+    queueMicrotask(() => {
+      this.pumpScheduled = false
+      this.pump()
+    })
   }
 
   /** Fills every peer's window from the urgent queue, then the background queue. */
