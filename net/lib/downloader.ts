@@ -93,6 +93,7 @@ export class Downloader implements ObjectFetcher {
   private pumping = false
   private pumpAgain = false
   private pumpScheduled = false
+  private wantsSincePump = 0
   private flushTimer: NodeJS.Timeout | null = null
   private readonly ticker: NodeJS.Timeout
   private closed = false
@@ -141,7 +142,10 @@ export class Downloader implements ObjectFetcher {
         if (want.waiters.length === 0 && want.peer === null) this.wants.delete(hex)
       }, { once: true })
     })
-    this.schedulePump()
+    // a long run of wants (a sync's chunk list) starts moving after its first
+    // request's worth instead of after the whole list has been queued
+    if (++this.wantsSincePump >= MAX_REQUEST_HASHES) this.pump()
+    else this.schedulePump()
     return p
   }
 
@@ -267,6 +271,7 @@ export class Downloader implements ObjectFetcher {
 
   /** Fills every peer's window from the urgent queue, then the background queue. */
   private pump () {
+    this.wantsSincePump = 0
     if (this.pumping) { this.pumpAgain = true; return }
     this.pumping = true
     try {
