@@ -6,13 +6,14 @@ interface BenchModule { main (args: string[]): Promise<number> }
 
 const BENCHES: Record<string, { about: string, load: () => Promise<BenchModule> }> = {
   fs: { about: 'filesystem: the wxs mount vs tmpfs, journaled ext4 and a bare FUSE floor (root, /dev/fuse)', load: () => import('./fs.js') },
-  ws: { about: 'workspaces: import, fork, dedupe, snapshot/diff/restore, CLI latency', load: () => import('./ws.js') }
+  ws: { about: 'workspaces: import, fork, dedupe, snapshot/diff/restore, CLI latency', load: () => import('./ws.js') },
+  net: { about: 'network: join/sync between daemons on a private loopback DHT vs a raw TCP copy (--reps N, --no-build)', load: () => import('./net.js') }
 }
 
-const PLANNED = { net: 'network (peers on a local testnet)' }
+const PLANNED: Record<string, string> = {}
 
 function usage (): string {
-  const lines = ['usage: npm run bench -- <name> [--quick] [--only <scenario substring>]', '', 'benchmarks:']
+  const lines = ['usage: npm run bench -- <name> [--quick] [--only <scenario substring>] [--reps N]', '', 'benchmarks:']
   for (const [name, b] of Object.entries(BENCHES)) lines.push(`  ${name.padEnd(4)} ${b.about}`)
   for (const [name, about] of Object.entries(PLANNED)) lines.push(`  ${name.padEnd(4)} ${about} (not written yet)`)
   return lines.join('\n')
