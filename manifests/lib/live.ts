@@ -150,9 +150,14 @@ export class LiveTree {
   }
 
   async readdir (p: string): Promise<string[]> {
+    return [...(await this.entries(p)).keys()]
+  }
+
+  /** A directory's children by name, as nodes (readdir hands their types and stats to the kernel). */
+  async entries (p: string): Promise<Map<string, LiveNode>> {
     const dir = await this.lookup(p)
     if (dir.type !== DIR) throw ManifestError.NOT_DIRECTORY(p)
-    return [...(await this.childrenOf(dir)).keys()]
+    return this.childrenOf(dir)
   }
 
   async readlink (p: string): Promise<string> {

@@ -95,7 +95,18 @@ export function makeOps (ctx: OpsContext) {
       if (h) cb(0, stat(h.node))
       else withNode(p, cb, n => cb(0, stat(n)))
     },
-    readdir: (p: string, cb: Cb) => { L().readdir(p).then(names => cb(0, names), err => fail(cb, err)) },
+    // Names with their stats: the kernel learns each entry's type (d_type) from
+    // readdir, so `ls -R`, find and git need no getattr round trip per entry to
+    // tell directories from files (measured on the bare floor: ls -R of 10k
+    // files 0.8-1.0 s -> 0.06 s).
+    readdir: (p: string, cb: Cb) => {
+      L().entries(p).then(children => {
+        const names: string[] = []
+        const stats: ReturnType<typeof stat>[] = []
+        for (const [name, node] of children) { names.push(name); stats.push(stat(node)) }
+        cb(0, names, stats)
+      }, err => fail(cb, err))
+    },
     readlink: (p: string, cb: Cb) => withNode(p, cb, n => n.target !== null ? cb(0, n.target) : cb(-ERRNO.EINVAL)),
     open: (p: string, flags: number, cb: Cb) => {
       L().lookup(p).then(async node => {
