@@ -218,7 +218,7 @@ async function browsable (ctx: NetContext): Promise<NetRow[]> {
     netRow(`1. browsable: join --mount until ls -R lists ${n}`, 's', b / 1000, { baseline: t / 1000, ratio: b / t, target: atMost(1), note: `baseline: TCP copy of the whole tree; median of ${w.length}` }),
     netRow('   of which: finding + connecting to the sharer', 's', c === null ? null : c / 1000, { note: CONNECT_NOTE }),
     netRow('   browsable, counted from the first peer connected', 's', afterConnect === null ? null : afterConnect / 1000, { baseline: t / 1000, ratio: afterConnect === null ? null : afterConnect / t, target: atMost(1), note: 'what wxs controls (join minus connection setup)' }),
-    netRow('   the ls -R that listed everything', 's', median(w.map(s => s.lsMs)) / 1000, { note: `ls stats every entry (readdir gives no d_type); ls runs per sample: ${w.map(s => s.lsRuns).join(', ')}` }),
+    netRow('   the ls -R that listed everything', 's', median(w.map(s => s.lsMs)) / 1000, { note: `readdir hands the kernel each entry's type, so ls -R needs no stat per entry; ls runs per sample: ${w.map(s => s.lsRuns).join(', ')}` }),
     netRow(`1. fully local: join --mount, ls -R, sync (${n})`, 's', l / 1000, { baseline: t / 1000, ratio: l / t })
   ]
 }
