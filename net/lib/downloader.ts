@@ -37,14 +37,15 @@ interface Waiter { resolve: () => void, reject: (err: Error) => void }
 export interface Want {
   hex: string
   hash: Buffer
-  urgent: boolean
+  /** Lower goes first: URGENT (a read in the mount), TREE (sync's trees), BACKGROUND (chunks). */
+  priority: Priority
   size: number
   waiters: Waiter[]
   tried: Set<Peer>
   peer: Peer | null
   sentAt: number
-  queuedUrgent: boolean
-  queuedBackground: boolean
+  /** Bit i set: this want sits in queue i. */
+  queued: number
 }
 
 export interface DownloaderOptions {
@@ -60,6 +61,11 @@ export interface DownloaderOptions {
 }
 
 const ESTIMATE_BYTES = 16 * 1024
+
+export const URGENT = 0
+export const TREE = 1
+export const BACKGROUND = 2
+export type Priority = typeof URGENT | typeof TREE | typeof BACKGROUND
 
 /** FIFO with O(1) shift (the queues hold up to one entry per wanted object). */
 class Queue<T> {
@@ -79,7 +85,8 @@ export class Downloader implements ObjectFetcher {
   readonly peers = new Set<Peer>()
   readonly wants = new Map<string, Want>()
   readonly stats = { objects: 0, bytes: 0, rejected: 0 }
-  private readonly urgent = new Queue<Want>()
+  /** One FIFO per priority. */
+  private readonly queues: Array<Queue<Want>> = [new Queue<Want>(), new Queue<Want>(), new Queue<Want>()]
   private readonly background = new Queue<Want>()
   /** Wants no connected peer could serve: retried when a peer arrives. */
   private parked: Want[] = []
@@ -116,22 +123,19 @@ export class Downloader implements ObjectFetcher {
   }
 
   /** Resolves once `hex` is stored locally. `size` is an estimate used for windows. */
-  want (hex: string, opts: { urgent?: boolean, size?: number, signal?: AbortSignal } = {}): Promise<void> {
+  want (hex: string, opts: { urgent?: boolean, priority?: Priority, size?: number, signal?: AbortSignal } = {}): Promise<void> {
     if (this.store.hasHex(hex)) return Promise.resolve()
     if (this.closed) return Promise.reject(new Error('the network is closed'))
     let w = this.wants.get(hex)
     if (w === undefined) {
-      w = { hex, hash: Buffer.from(hex, 'hex'), urgent: false, size: opts.size ?? ESTIMATE_BYTES, waiters: [], tried: new Set(), peer: null, sentAt: 0, queuedUrgent: false, queuedBackground: false }
+      w = { hex, hash: Buffer.from(hex, 'hex'), priority: BACKGROUND, size: opts.size ?? ESTIMATE_BYTES, waiters: [], tried: new Set(), peer: null, sentAt: 0, queued: 0 }
       this.wants.set(hex, w)
     }
     const want = w
-    if (opts.urgent && !want.urgent) {
-      want.urgent = true
-      if (want.peer === null && !want.queuedUrgent) { want.queuedUrgent = true; this.urgent.push(want) }
-    } else if (want.peer === null && !want.queuedUrgent && !want.queuedBackground) {
-      want.queuedBackground = true
-      this.background.push(want)
-    }
+    // asked again more urgently (a read of something the sync queued): it moves up
+    const priority = opts.urgent ? URGENT : opts.priority ?? BACKGROUND
+    if (priority < want.priority) want.priority = priority
+    if (want.peer === null) this.enqueue(want)
     const p = new Promise<void>((resolve, reject) => {
       const waiter = { resolve, reject }
       want.waiters.push(waiter)
@@ -249,7 +253,7 @@ export class Downloader implements ObjectFetcher {
 
   private requeue (want: Want, front: boolean) {
     if (this.closed || !this.wants.has(want.hex)) return
-    if (want.urgent) { if (!want.queuedUrgent) { want.queuedUrgent = true; this.urgent.push(want) } } else if (!want.queuedBackground) { want.queuedBackground = true; this.background.push(want) }
+    this.enqueue(want)
     void front
   }
 
@@ -287,17 +291,17 @@ export class Downloader implements ObjectFetcher {
   private fill () {
     if (this.peers.size === 0) return
     const batches = new Map<Peer, Buffer[]>()
-    const take = (q: Queue<Want>, urgentQueue: boolean): boolean => {
+    const take = (q: Queue<Want>, bit: number): boolean => {
       while (q.length > 0) {
         const want = q.shift()!
-        if (urgentQueue) want.queuedUrgent = false; else want.queuedBackground = false
+        want.queued &= ~bit
         if (want.peer !== null || !this.wants.has(want.hex)) continue
         if (this.store.hasHex(want.hex)) { this.settle(want); continue }
         const peer = this.choose(want)
         if (peer === 'none') { this.parked.push(want); continue }
         if (peer === 'full') {
           // the peers that could serve it are busy: put it back and stop for now
-          if (urgentQueue) { want.queuedUrgent = true } else { want.queuedBackground = true }
+          want.queued |= bit
           q.push(want)
           return false
         }
@@ -312,8 +316,16 @@ export class Downloader implements ObjectFetcher {
       }
       return true
     }
-    if (take(this.urgent, true)) take(this.background, false)
+    for (let i = 0; i < this.queues.length; i++) if (!take(this.queues[i], 1 << i)) break
     for (const [peer, batch] of batches) if (batch.length > 0) peer.request(batch)
+  }
+
+  /** Puts a want in the queue of its priority, once. */
+  private enqueue (want: Want) {
+    const bit = 1 << want.priority
+    if (want.queued & bit) return
+    want.queued |= bit
+    this.queues[want.priority].push(want)
   }
 
   private roomFor (p: Peer, size: number) {

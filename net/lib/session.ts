@@ -10,7 +10,7 @@ import { CHUNK_SIZE, toHex, type PackStore } from '../../core/index.js'
 import { DIR, FILE, type Engine, type Workspace } from '../../manifests/index.js'
 import type { Status } from '../messages.js'
 import { ObjectChannel, type Connection } from './channel.js'
-import type { Downloader } from './downloader.js'
+import { TREE, BACKGROUND, type Downloader, type Priority } from './downloader.js'
 import { Reachable } from './reachable.js'
 
 export interface SyncProgress {
@@ -181,50 +181,53 @@ export class Session {
     const p: SyncProgress = { seq: rec.seq, phase: 'trees', objects: 0, totalObjects: null, bytes: 0, totalBytes: rec.stats.bytes, fetchedObjects: 0, fetchedBytes: 0, complete: false }
     this.progress = p
     const stale = () => gen !== this.syncGen || this.closed
-    const fetched = (hex: string, size: number) => {
+    const fetched = (hex: string, size: number, priority: Priority) => {
       if (this.store.hasHex(hex)) return Promise.resolve(false)
-      return this.downloader.want(hex, { size }).then(() => { p.fetchedObjects++; p.fetchedBytes += size; return true })
+      return this.downloader.want(hex, { size, priority }).then(() => { p.fetchedObjects++; p.fetchedBytes += size; return true })
     }
-    // trees, level by level
-    const chunks: Array<{ hex: string, size: number }> = []
+    // Trees and chunks in one walk: each tree is asked for at TREE priority, and
+    // as soon as it is here its files' chunks are queued at BACKGROUND priority.
+    // The downloader serves every queued tree before any chunk (and a read in the
+    // mount before both), so trees still come first, without a barrier between
+    // the two (which cost a round trip per tree level before the first chunk).
     const seen = new Set<string>()
-    let level = [toHex(rec.root)]
+    const counted = new Set<string>()
+    const trees: Array<Promise<void>> = []
+    const chunks: Array<Promise<unknown>> = []
     let treeCount = 0
+    let chunkCount = 0
     let chunkBytes = 0
-    while (level.length > 0) {
-      await Promise.all(level.map(hex => fetched(hex, 4096)))
+    const visit = async (hex: string): Promise<void> => {
+      await fetched(hex, 4096, TREE)
       if (stale()) return
-      const next: string[] = []
-      for (const hex of level) {
-        treeCount++
-        p.objects++
-        const t = await this.engine.trees.get(hex, { local: true })
-        for (const e of t.entries) {
-          if (e.type === DIR) {
-            const sub = toHex(e.tree!)
-            if (!seen.has(sub)) { seen.add(sub); next.push(sub) }
-          } else if (e.type === FILE) {
-            for (let i = 0; i < e.chunks.length; i++) {
-              const size = Math.min(CHUNK_SIZE, e.size - i * CHUNK_SIZE)
-              chunks.push({ hex: toHex(e.chunks[i]), size })
-              chunkBytes += size
-            }
+      treeCount++
+      p.objects++
+      const t = await this.engine.trees.get(hex, { local: true })
+      for (const e of t.entries) {
+        if (e.type === DIR) {
+          const sub = toHex(e.tree!)
+          if (!seen.has(sub)) { seen.add(sub); trees.push(visit(sub)) }
+        } else if (e.type === FILE) {
+          for (let i = 0; i < e.chunks.length; i++) {
+            const size = Math.min(CHUNK_SIZE, e.size - i * CHUNK_SIZE)
+            const chunk = toHex(e.chunks[i])
+            chunkCount++
+            chunkBytes += size
+            if (this.store.hasHex(chunk) || counted.has(chunk)) { p.objects++; p.bytes += size; continue } // local already (any workspace), or a duplicate
+            counted.add(chunk)
+            chunks.push(fetched(chunk, size, BACKGROUND).then(() => { p.objects++; p.bytes += size }))
           }
         }
       }
-      level = next
     }
+    trees.push(visit(toHex(rec.root)))
+    for (let i = 0; i < trees.length; i++) await trees[i]
+    if (stale()) return
     await this.reachable.update()
-    // chunks: those already local (from any workspace) count as done
     p.phase = 'chunks'
-    p.totalObjects = treeCount + chunks.length
+    p.totalObjects = treeCount + chunkCount
     p.totalBytes = chunkBytes
-    const missing: Array<{ hex: string, size: number }> = []
-    const counted = new Set<string>()
-    for (const ch of chunks) {
-      if (this.store.hasHex(ch.hex)) { p.objects++; p.bytes += ch.size } else if (!counted.has(ch.hex)) { counted.add(ch.hex); missing.push(ch) } else { p.objects++; p.bytes += ch.size }
-    }
-    await Promise.all(missing.map(ch => fetched(ch.hex, ch.size).then(() => { p.objects++; p.bytes += ch.size })))
+    for (let i = 0; i < chunks.length; i++) await chunks[i]
     if (stale()) return
     p.objects = p.totalObjects
     p.bytes = p.totalBytes
