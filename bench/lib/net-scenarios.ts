@@ -293,7 +293,7 @@ async function overlap (ctx: NetContext): Promise<NetRow[]> {
   return [
     netRow(`3. join with 95% local (${changedPct}% of files changed, ${addedPct}% added)`, '% of logical', pct(received), { baseline: pct(o.deltaBytes), ratio: received / o.deltaBytes, target: atMost(6), note: `objects received (wxs peers); baseline: bytes of the changed + added files; logical ${(logical / MiB).toFixed(1)} MiB` }),
     netRow('   of which trees (directory listings)', '% of logical', pct(trees), { note: `${(trees / 1024).toFixed(0)} KiB; ${median(samples.map(s => s.receivedObjects))} objects in all` }),
-    netRow('   wxs sync --json fetchedBytes', '% of logical', pct(median(samples.map(s => s.fetchedBytes))), { note: 'sync counts each tree as 4096 bytes (an estimate)' })
+    netRow('   wxs sync --json fetchedBytes', '% of logical', pct(median(samples.map(s => s.fetchedBytes))), { note: 'bytes of the objects the sync fetched, trees included' })
   ]
 }
 

@@ -183,7 +183,7 @@ export class Session {
     const stale = () => gen !== this.syncGen || this.closed
     const fetched = (hex: string, size: number, priority: Priority) => {
       if (this.store.hasHex(hex)) return Promise.resolve(false)
-      return this.downloader.want(hex, { size, priority }).then(() => { p.fetchedObjects++; p.fetchedBytes += size; return true })
+      return this.downloader.want(hex, { size, priority }).then(() => { p.fetchedObjects++; p.fetchedBytes += this.store.objectSize(hex) ?? size; return true })
     }
     // Trees and chunks in one walk: each tree is asked for at TREE priority, and
     // as soon as it is here its files' chunks are queued at BACKGROUND priority.
