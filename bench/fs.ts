@@ -26,7 +26,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { MOUNT_OPTIONS } from '../mount/lib/fuse-ops.js'
-import { Cleanup } from './lib/cleanup.js'
+import { Cleanup, stopOnSignals } from './lib/cleanup.js'
 import { assertMounted, LostMountError, makeTarget, TARGET_NAMES, type FsTarget, type TargetName } from './lib/fs-targets.js'
 import { SCENARIOS, NPM_DEPENDENCIES, scenarioEnv, type FsSizes, type Scenario } from './lib/fs-scenarios.js'
 import { renderResults, summarizeScenario, verdicts, type ScenarioResult } from './lib/fs-report.js'
@@ -199,22 +199,10 @@ export async function main (args: string[]): Promise<number> {
   const cleanup = new Cleanup()
   cleanup.defer('remove the scratch dir', () => removeScratch(scratch))
   let b: FsBench | null = null
-  let stopping = false
-  const onSignal = (signal: string, code = 130) => {
-    if (stopping) return // a second Ctrl-C must not cut the cleanup short
-    stopping = true
-    log(`[fs] ${signal}: stopping and cleaning up`)
+  const unhook = stopOnSignals('fs', cleanup, log, () => {
     if (b) b.aborted = true
     killRunning()
-    void cleanup.run(log).finally(() => process.exit(code))
-  }
-  const onInt = () => onSignal('SIGINT')
-  const onTerm = () => onSignal('SIGTERM')
-  const onCrash = (err: unknown) => { log(`[fs] uncaught: ${(err as Error)?.stack ?? err}`); onSignal('crash', 1) }
-  process.on('SIGINT', onInt)
-  process.on('SIGTERM', onTerm)
-  process.on('uncaughtException', onCrash)
-  process.on('unhandledRejection', onCrash)
+  })
   let env: Awaited<ReturnType<typeof fsEnvironment>>
   try {
     const shared = scenarios.some(s => s.key === 'npm') ? await warmNpm(scratch) : { npmProject: '', npmCache: '' }
@@ -230,10 +218,7 @@ export async function main (args: string[]): Promise<number> {
     }
     env = await fsEnvironment(b, config, quick)
   } finally {
-    process.off('SIGINT', onInt)
-    process.off('SIGTERM', onTerm)
-    process.off('uncaughtException', onCrash)
-    process.off('unhandledRejection', onCrash)
+    unhook()
     await cleanup.run(log)
   }
   const totalMs = performance.now() - started

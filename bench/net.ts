@@ -22,7 +22,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runBootstrap, type BootstrapHandle } from '../net/index.js'
-import { Cleanup } from './lib/cleanup.js'
+import { Cleanup, stopOnSignals } from './lib/cleanup.js'
 import { mountsUnder } from './lib/mounts.js'
 import { Lab } from './lib/net-peer.js'
 import { failedRow, renderNetTable, type NetRow } from './lib/net-report.js'
@@ -147,20 +147,10 @@ export async function main (args: string[]): Promise<number> {
   let bootstrap: BootstrapHandle | null = null
   let lab: Lab | null = null
   let stopping = false
-  const onSignal = (signal: string, code = 130) => {
-    if (stopping) return
+  const unhook = stopOnSignals('net', cleanup, log, () => {
     stopping = true
-    log(`[net] ${signal}: stopping and cleaning up`)
     killRunning()
-    void cleanup.run(log).finally(() => process.exit(code))
-  }
-  const onInt = () => onSignal('SIGINT')
-  const onTerm = () => onSignal('SIGTERM')
-  const onCrash = (err: unknown) => { log(`[net] uncaught: ${(err as Error)?.stack ?? err}`); onSignal('crash', 1) }
-  process.on('SIGINT', onInt)
-  process.on('SIGTERM', onTerm)
-  process.on('uncaughtException', onCrash)
-  process.on('unhandledRejection', onCrash)
+  })
   const rows: NetRow[] = []
   const raw: Record<string, unknown> = {}
   const errors: Record<string, string> = {}
@@ -193,10 +183,7 @@ export async function main (args: string[]): Promise<number> {
       }
     }
   } finally {
-    process.off('SIGINT', onInt)
-    process.off('SIGTERM', onTerm)
-    process.off('uncaughtException', onCrash)
-    process.off('unhandledRejection', onCrash)
+    unhook()
     await cleanup.run(log)
   }
   void lab

@@ -27,3 +27,32 @@ export class Cleanup {
     }
   }
 }
+
+/**
+ * On SIGINT, SIGTERM or a crash: note it, run `onStop` (abort flags, kill
+ * children), then the cleanup, then exit. A second signal does not cut the
+ * cleanup short. Returns the function that removes the handlers.
+ */
+export function stopOnSignals (tag: string, cleanup: Cleanup, log: (line: string) => void, onStop: () => void): () => void {
+  let stopping = false
+  const stop = (signal: string, code = 130) => {
+    if (stopping) return
+    stopping = true
+    log(`[${tag}] ${signal}: stopping and cleaning up`)
+    onStop()
+    void cleanup.run(log).finally(() => process.exit(code))
+  }
+  const onInt = () => stop('SIGINT')
+  const onTerm = () => stop('SIGTERM')
+  const onCrash = (err: unknown) => { log(`[${tag}] uncaught: ${(err as Error)?.stack ?? err}`); stop('crash', 1) }
+  process.on('SIGINT', onInt)
+  process.on('SIGTERM', onTerm)
+  process.on('uncaughtException', onCrash)
+  process.on('unhandledRejection', onCrash)
+  return () => {
+    process.off('SIGINT', onInt)
+    process.off('SIGTERM', onTerm)
+    process.off('uncaughtException', onCrash)
+    process.off('unhandledRejection', onCrash)
+  }
+}

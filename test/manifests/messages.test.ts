@@ -2,10 +2,9 @@ import test from 'brittle'
 import c from 'compact-encoding'
 import { messages } from '../../manifests/index.js'
 import * as v from '../fixtures/values.js'
+import { fixtureRoundTrips, type FixtureCase } from '../fixtures/round-trip.js'
 
-interface Codec<T> { preencode (s: c.State, m: T): void, encode (s: c.State, m: T): void, decode (s: c.State): T }
-
-const cases: Array<[string, Codec<any>, unknown]> = [
+const cases: FixtureCase[] = [
   ['tree', messages.tree, v.treeValue],
   ['tree-empty', messages.tree, v.emptyTreeValue],
   ['commit', messages.commit, v.commitValue],
@@ -16,20 +15,7 @@ const cases: Array<[string, Codec<any>, unknown]> = [
   ['registry-entry', messages.registryEntry, v.registryEntryValue]
 ]
 
-for (const [name, codec, value] of cases) {
-  test(`${name}: fixture decodes to the known value and re-encodes byte for byte`, async t => {
-    const bytes = await v.readFixture(name)
-    t.alike(c.decode(codec, bytes), value, 'decoded fixture')
-    t.ok(Buffer.from(c.encode(codec, value)).equals(bytes), 're-encoded bytes equal the fixture')
-  })
-
-  test(`${name}: an unknown version throws`, async t => {
-    const bytes = Buffer.from(await v.readFixture(name))
-    t.is(bytes[0], 1, 'the version comes first')
-    bytes[0] = 2
-    t.exception(() => c.decode(codec, bytes), /unsupported (tree|value) version 2/)
-  })
-}
+fixtureRoundTrips(cases)
 
 test('tree: an unknown entry type throws', async t => {
   const one = { entries: [{ ...v.treeValue.entries[3], name: 'a' }] }

@@ -6,10 +6,9 @@ import c from 'compact-encoding'
 import { messages as manifestMessages } from '../../manifests/index.js'
 import * as n from '../../net/messages.js'
 import * as v from '../fixtures/values.js'
+import { fixtureRoundTrips, type FixtureCase } from '../fixtures/round-trip.js'
 
-interface Codec<T> { preencode (s: c.State, m: T): void, encode (s: c.State, m: T): void, decode (s: c.State): T }
-
-const cases: Array<[string, Codec<any>, unknown]> = [
+const cases: FixtureCase[] = [
   ['net-handshake', n.handshake, v.netHandshakeValue],
   ['net-status', n.status, v.netStatusValue],
   ['net-status-empty', n.status, v.netStatusEmptyValue],
@@ -20,13 +19,7 @@ const cases: Array<[string, Codec<any>, unknown]> = [
   ['registry-entry-remote-unpinned', manifestMessages.registryEntry, v.registryEntryRemoteUnpinnedValue]
 ]
 
-for (const [name, codec, value] of cases) {
-  test(`${name}: fixture decodes to the known value and re-encodes byte for byte`, async t => {
-    const bytes = await v.readFixture(name)
-    t.alike(c.decode(codec, bytes), value, 'decoded fixture')
-    t.ok(Buffer.from(c.encode(codec, value)).equals(bytes), 're-encoded bytes equal the fixture')
-  })
-}
+fixtureRoundTrips(cases)
 
 // Every strict prefix of a wire message must throw (registry entries end in optional flags,
 // so only the net encodings are truncated here; the registry case is below).
