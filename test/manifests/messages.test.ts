@@ -17,6 +17,15 @@ const cases: FixtureCase[] = [
 
 fixtureRoundTrips(cases)
 
+for (const [name, codec] of cases) {
+  test(`${name}: an unknown version throws`, async t => {
+    const bytes = Buffer.from(await v.readFixture(name))
+    t.is(bytes[0], 1, 'the version comes first')
+    bytes[0] = 2
+    t.exception(() => c.decode(codec, bytes), /unsupported (tree|value) version 2/)
+  })
+}
+
 test('tree: an unknown entry type throws', async t => {
   const one = { entries: [{ ...v.treeValue.entries[3], name: 'a' }] }
   const bytes = Buffer.from(c.encode(messages.tree, one))
