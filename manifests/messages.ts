@@ -102,6 +102,37 @@ export const tree = {
   }
 }
 
+/**
+ * A tree's bytes cut into its header (version, flags) and the bytes of each
+ * entry, as encoded: the network sends a tree as a delta against a tree the
+ * receiver holds (net/lib/tree-delta.ts) by naming entries both have. joinTree
+ * puts the parts back together byte for byte. Throws on anything that is not a
+ * well-formed tree encoding.
+ */
+export interface TreeParts { head: Buffer, entries: Buffer[] }
+
+export function splitTree (bytes: Buffer): TreeParts {
+  const state = { start: 0, end: bytes.byteLength, buffer: bytes }
+  const version = c.uint.decode(state)
+  if (version !== TREE_VERSION) throw new Error(`unsupported tree version ${version}`)
+  c.uint.decode(state) // flags
+  const head = bytes.subarray(0, state.start)
+  const n = c.uint.decode(state)
+  if (n > MAX_TREE_ENTRIES || n > state.end - state.start) throw new Error(`tree of ${n} entries in ${state.end - state.start} bytes`)
+  const out: Buffer[] = new Array(n)
+  for (let i = 0; i < n; i++) {
+    const s = state.start
+    entryEncoding.decode(state)
+    out[i] = bytes.subarray(s, state.start)
+  }
+  if (state.start !== state.end) throw new Error(`${state.end - state.start} trailing bytes after a tree`)
+  return { head, entries: out }
+}
+
+export function joinTree (parts: TreeParts): Buffer {
+  return Buffer.concat([parts.head, c.encode(c.uint, parts.entries.length) as Buffer, ...parts.entries])
+}
+
 export interface CommitStats { files: number, dirs: number, symlinks: number, bytes: number }
 
 export interface Commit {

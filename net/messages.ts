@@ -13,6 +13,12 @@
  *   1 request  object hashes wanted (batched, at most MAX_REQUEST_HASHES)
  *   2 objects  objects sent in answer (each verified by BLAKE3 on arrival)
  *   3 missing  requested hashes the sender cannot serve
+ *   4 trees    trees wanted, each with a sketch of a tree the sender already
+ *              holds at the same path (a fingerprint per entry)
+ *   5 deltas   trees sent in answer to 4, as entries named by their index in
+ *              that sketch plus the entries the sketch lacks; the receiver
+ *              rebuilds the tree and checks its BLAKE3 like any object (a tree
+ *              a delta does not shrink is sent whole, as 2)
  * Every decoder bounds what it allocates: counts and sizes from peers are
  * checked before anything is read.
  *
@@ -22,11 +28,17 @@
 import c from 'compact-encoding'
 
 export const PROTOCOL = 'wxs/objects'
-export const PROTOCOL_VERSION = 1
+export const PROTOCOL_VERSION = 2
 export const CAPABILITY_NAMESPACE = 'wxs/objects/capability/v1'
 
 export const MAX_REQUEST_HASHES = 1024
 export const MAX_BATCH_OBJECTS = 1024
+/** Trees per tree request (4) and per delta batch (5). */
+export const MAX_TREE_REQUESTS = 256
+/** Bytes of one entry fingerprint in a sketch (a collision only costs a refetch: the rebuilt tree fails its hash). */
+export const FINGERPRINT_BYTES = 4
+/** Entries a sketch may name; bigger base trees are not offered. */
+export const MAX_SKETCH_ENTRIES = 16_384
 /** Largest object a peer may send: a chunk is 1 MiB; trees of huge directories can be larger. */
 export const MAX_OBJECT_BYTES = 64 * 1024 * 1024
 
@@ -95,6 +107,85 @@ const objectItem = {
 }
 
 export const objectBatch = bounded<ObjectItem>(objectItem, MAX_BATCH_OBJECTS, 'object batch')
+
+/** A tree wanted (4): its hash, and the fingerprints of the entries of a tree the requester holds. */
+export interface TreeRequest { hash: Buffer, sketch: Buffer }
+
+const treeRequestItem = {
+  preencode (state: c.State, m: TreeRequest) { c.fixed32.preencode(state, m.hash); c.buffer.preencode(state, m.sketch) },
+  encode (state: c.State, m: TreeRequest) { c.fixed32.encode(state, m.hash); c.buffer.encode(state, m.sketch) },
+  decode (state: c.State): TreeRequest {
+    const hash = c.fixed32.decode(state) as Buffer
+    const start = state.start
+    const len = c.uint.decode(state)
+    if (len > MAX_SKETCH_ENTRIES * FINGERPRINT_BYTES || len % FINGERPRINT_BYTES !== 0) throw new Error(`sketch of ${len} bytes`)
+    state.start = start
+    const sketch = c.buffer.decode(state) as Buffer | null
+    return { hash, sketch: sketch ?? Buffer.alloc(0) }
+  }
+}
+
+export const treeRequests = bounded<TreeRequest>(treeRequestItem, MAX_TREE_REQUESTS, 'tree request')
+
+/**
+ * A tree sent as a delta (5). `parts` rebuild its entries in order: a number k
+ * is the entry at index k of the requester's sketch, a buffer is an entry's
+ * bytes. On the wire a part is a uint: 0 then a literal entry, or k + 1.
+ */
+export interface TreeDelta { hash: Buffer, head: Buffer, parts: Array<number | Buffer> }
+
+const MAX_TREE_HEAD_BYTES = 32
+
+const treeDeltaItem = {
+  preencode (state: c.State, m: TreeDelta) {
+    c.fixed32.preencode(state, m.hash); c.buffer.preencode(state, m.head); c.uint.preencode(state, m.parts.length)
+    for (const p of m.parts) {
+      if (typeof p === 'number') c.uint.preencode(state, p + 1)
+      else { state.end += 1; c.buffer.preencode(state, p) }
+    }
+  },
+  encode (state: c.State, m: TreeDelta) {
+    c.fixed32.encode(state, m.hash); c.buffer.encode(state, m.head); c.uint.encode(state, m.parts.length)
+    for (const p of m.parts) {
+      if (typeof p === 'number') c.uint.encode(state, p + 1)
+      else { c.uint.encode(state, 0); c.buffer.encode(state, p) }
+    }
+  },
+  decode (state: c.State): TreeDelta {
+    const hash = c.fixed32.decode(state) as Buffer
+    const head = c.buffer.decode(state) as Buffer | null
+    if (head === null || head.byteLength === 0 || head.byteLength > MAX_TREE_HEAD_BYTES) throw new Error('tree delta without a valid head')
+    const n = c.uint.decode(state)
+    // every part takes at least one byte: a count the message cannot hold is refused before allocating
+    if (n > state.end - state.start) throw new Error(`tree delta of ${n} parts in ${state.end - state.start} bytes`)
+    const parts: Array<number | Buffer> = new Array(n)
+    let literalBytes = 0
+    for (let i = 0; i < n; i++) {
+      const k = c.uint.decode(state)
+      if (k > 0) { parts[i] = k - 1; continue }
+      const entry = c.buffer.decode(state) as Buffer | null
+      if (entry === null || entry.byteLength === 0) throw new Error('empty literal entry in a tree delta')
+      literalBytes += entry.byteLength
+      if (literalBytes > MAX_OBJECT_BYTES) throw new Error(`tree delta of more than ${MAX_OBJECT_BYTES} bytes`)
+      parts[i] = entry
+    }
+    return { hash, head, parts }
+  }
+}
+
+export const treeDeltas = bounded<TreeDelta>(treeDeltaItem, MAX_TREE_REQUESTS, 'tree delta batch')
+
+/** Bytes `value` takes in `encoding` (message payload, without Protomux framing). */
+export function encodedBytes<T> (encoding: { preencode (s: c.State, v: T): void }, value: T): number {
+  const state = { start: 0, end: 0, buffer: null }
+  encoding.preencode(state as unknown as c.State, value)
+  return state.end
+}
+
+/** Bytes a delta takes on the wire (what `wxs peers` counts as received for it). */
+export function treeDeltaBytes (m: TreeDelta): number {
+  return encodedBytes(treeDeltaItem, m)
+}
 
 // -- disk --------------------------------------------------------------------
 

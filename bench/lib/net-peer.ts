@@ -75,13 +75,14 @@ export class WxsPeer {
     return t === undefined ? null : Math.max(0, t - sinceWall)
   }
 
-  /** Bytes of objects this daemon received from peers, per `wxs peers --json`. */
-  async received (name?: string): Promise<{ objects: number, bytes: number, peers: number }> {
+  /** Bytes of objects this daemon received from peers, and of the requests it sent them, per `wxs peers --json`. */
+  async received (name?: string): Promise<{ objects: number, bytes: number, requestBytes: number, peers: number }> {
     const { out } = await this.json(name ? ['peers', name] : ['peers'])
     let objects = 0
     let bytes = 0
-    for (const p of out.peers) { objects += p.received.objects; bytes += p.received.bytes }
-    return { objects, bytes, peers: out.peers.length }
+    let requestBytes = 0
+    for (const p of out.peers) { objects += p.received.objects; bytes += p.received.bytes; requestBytes += p.requested?.bytes ?? 0 }
+    return { objects, bytes, requestBytes, peers: out.peers.length }
   }
 }
 

@@ -2,12 +2,14 @@
  * One object channel: a Protomux channel for one workspace on one connection.
  * Opens with a capability proof (net/lib/capability.ts); until the remote's
  * proof checks out nothing is served or accepted. Serves only objects the
- * workspace reaches and holds locally; hands what it receives to the
- * downloader, which verifies it.
+ * workspace reaches and holds locally (trees asked for with a sketch as deltas
+ * when that is smaller); hands what it receives to the downloader, which
+ * verifies it.
  */
 import Protomux, { type Channel } from 'protomux'
 import { toHex } from '../../core/index.js'
-import { PROTOCOL, PROTOCOL_VERSION, handshake, status as statusEncoding, hashList, objectBatch, MAX_BATCH_OBJECTS, type Status, type ObjectItem } from '../messages.js'
+import { PROTOCOL, PROTOCOL_VERSION, handshake, status as statusEncoding, hashList, objectBatch, treeRequests, treeDeltas, treeDeltaBytes, encodedBytes, MAX_BATCH_OBJECTS, MAX_TREE_REQUESTS, type Status, type ObjectItem, type TreeDelta, type TreeRequest } from '../messages.js'
+import { makeDelta } from './tree-delta.js'
 import { capability, verifyCapability } from './capability.js'
 import type { Peer, Want } from './downloader.js'
 import type { Session } from './session.js'
@@ -33,6 +35,8 @@ export class ObjectChannel implements Peer {
   lastHeard = Date.now()
   readonly received = { objects: 0, bytes: 0 }
   readonly sent = { objects: 0, bytes: 0 }
+  /** What we asked this peer for: objects, and the bytes the requests took (hashes, tree sketches). */
+  readonly requested = { objects: 0, bytes: 0 }
   remoteStatus: Status | null = null
   verified = false
   closed = false
@@ -42,6 +46,8 @@ export class ObjectChannel implements Peer {
     request: { send (m: Buffer[]): boolean }
     objects: { send (m: ObjectItem[]): boolean }
     missing: { send (m: Buffer[]): boolean }
+    trees: { send (m: TreeRequest[]): boolean }
+    deltas: { send (m: TreeDelta[]): boolean }
   }
   private serving: Promise<void> = Promise.resolve()
   private readonly openedAt = Date.now()
@@ -64,7 +70,9 @@ export class ObjectChannel implements Peer {
       status: ch.addMessage({ encoding: statusEncoding, onmessage: (m: Status) => { this.remoteStatus = m; this.lastHeard = Date.now() } }),
       request: ch.addMessage({ encoding: hashList, onmessage: (m: Buffer[]) => this.onRequest(m) }),
       objects: ch.addMessage({ encoding: objectBatch, onmessage: (m: ObjectItem[]) => this.onObjects(m) }),
-      missing: ch.addMessage({ encoding: hashList, onmessage: (m: Buffer[]) => this.onMissing(m) })
+      missing: ch.addMessage({ encoding: hashList, onmessage: (m: Buffer[]) => this.onMissing(m) }),
+      trees: ch.addMessage({ encoding: treeRequests, onmessage: (m: TreeRequest[]) => this.onRequest(m) }),
+      deltas: ch.addMessage({ encoding: treeDeltas, onmessage: (m: TreeDelta[]) => this.onDeltas(m) })
     }
     ch.open({ version: PROTOCOL_VERSION, capability: capability(conn.handshakeHash, session.key, conn.isInitiator) })
   }
@@ -80,7 +88,16 @@ export class ObjectChannel implements Peer {
 
   request (hashes: Buffer[]) {
     if (!this.verified || this.closed) return
+    this.requested.objects += hashes.length
+    this.requested.bytes += encodedBytes(hashList, hashes)
     this.messages.request.send(hashes)
+  }
+
+  requestTrees (items: TreeRequest[]) {
+    if (!this.verified || this.closed) return
+    this.requested.objects += items.length
+    this.requested.bytes += encodedBytes(treeRequests, items)
+    this.messages.trees.send(items)
   }
 
   sendStatus (s: Status) {
@@ -121,10 +138,10 @@ export class ObjectChannel implements Peer {
     this.session.peerClosed(this)
   }
 
-  private onRequest (hashes: Buffer[]) {
+  private onRequest (wanted: Buffer[] | TreeRequest[]) {
     if (!this.verified) return
     this.lastHeard = Date.now()
-    this.serving = this.serving.then(() => this.serve(hashes)).catch(err => this.session.log(`serving ${this.id.slice(0, 12)} failed: ${err?.message ?? err}`))
+    this.serving = this.serving.then(() => this.serve(wanted)).catch(err => this.session.log(`serving ${this.id.slice(0, 12)} failed: ${err?.message ?? err}`))
   }
 
   /**
@@ -134,13 +151,23 @@ export class ObjectChannel implements Peer {
    * a sync); the loop yields between batches so a request of large objects never
    * holds the event loop for more than one batch.
    */
-  private async serve (hashes: Buffer[]) {
+  private async serve (wanted: Buffer[] | TreeRequest[]) {
     const store = this.session.store
     let batch: ObjectItem[] = []
+    let deltas: TreeDelta[] = []
     let batchBytes = 0
     const missing: Buffer[] = []
-    for (const h of hashes) {
+    const send = async () => {
+      if (batch.length > 0) this.messages.objects.send(batch)
+      if (deltas.length > 0) this.messages.deltas.send(deltas)
+      batch = []
+      deltas = []
+      batchBytes = 0
+      await new Promise(resolve => setImmediate(resolve))
+    }
+    for (const w of wanted) {
       if (this.closed) return
+      const h = Buffer.isBuffer(w) ? w : w.hash
       const hex = toHex(h)
       let data: Buffer | null = null
       if (this.session.reachable.has(hex)) {
@@ -151,25 +178,31 @@ export class ObjectChannel implements Peer {
         }
       }
       if (data === null) { missing.push(h); continue }
-      if (batch.length > 0 && (batchBytes + data.byteLength > BATCH_BYTES || batch.length >= MAX_BATCH_OBJECTS)) {
-        this.messages.objects.send(batch)
-        batch = []
-        batchBytes = 0
-        await new Promise(resolve => setImmediate(resolve))
+      const delta = Buffer.isBuffer(w) || w.sketch.byteLength === 0 ? null : makeDelta(h, data, w.sketch)
+      const bytes = delta === null ? data.byteLength : treeDeltaBytes(delta)
+      if (batchBytes > 0 && (batchBytes + bytes > BATCH_BYTES || batch.length >= MAX_BATCH_OBJECTS || deltas.length >= MAX_TREE_REQUESTS)) {
+        await send()
         if (this.closed) return
       }
-      batch.push({ hash: h, data })
-      batchBytes += data.byteLength
+      if (delta === null) batch.push({ hash: h, data })
+      else deltas.push(delta)
+      batchBytes += bytes
       this.sent.objects++
-      this.sent.bytes += data.byteLength
+      this.sent.bytes += bytes
     }
     if (batch.length > 0) this.messages.objects.send(batch)
+    if (deltas.length > 0) this.messages.deltas.send(deltas)
     if (missing.length > 0) this.messages.missing.send(missing)
   }
 
   private onObjects (items: ObjectItem[]) {
     if (!this.verified) return
     this.session.downloader.onObjects(this, items).catch(err => this.session.log(`storing objects from ${this.id.slice(0, 12)} failed: ${err?.message ?? err}`))
+  }
+
+  private onDeltas (deltas: TreeDelta[]) {
+    if (!this.verified) return
+    this.session.downloader.onTreeDeltas(this, deltas).catch(err => this.session.log(`storing trees from ${this.id.slice(0, 12)} failed: ${err?.message ?? err}`))
   }
 
   private onMissing (hashes: Buffer[]) {

@@ -11,15 +11,22 @@
  *   its requests back. Nothing already stored is ever requested.
  * - Every object is verified by BLAKE3 before it is stored. An unsolicited or
  *   corrupt object gets the peer dropped for that workspace.
+ * - A tree wanted with a base (a local tree at the same path) is asked for as a
+ *   delta (net/lib/tree-delta.ts); the rebuilt tree is verified like any object.
+ *   One that fails its hash (a fingerprint collision, or a lie) is asked for
+ *   whole; a second failure is a corrupt object.
  */
 import { hash as blake3, toHex, type ObjectFetcher, type PackStore, type RwLock } from '../../core/index.js'
-import { MAX_REQUEST_HASHES, type ObjectItem } from '../messages.js'
+import { MAX_REQUEST_HASHES, MAX_TREE_REQUESTS, treeDeltaBytes, type ObjectItem, type TreeDelta, type TreeRequest } from '../messages.js'
+import { applyDelta, sketchOf } from './tree-delta.js'
 
 /** What the downloader needs of a connected peer (one object channel). */
 export interface Peer {
   readonly id: string
   /** Sends one request message. */
   request (hashes: Buffer[]): void
+  /** Sends one tree request (trees with the sketch of a base); peers without it get plain requests. */
+  requestTrees? (items: TreeRequest[]): void
   /** Whether this peer's workspace reaches `hex`, as far as we know. */
   reaches (hex: string): boolean
   /** Closes the channel after a protocol violation. */
@@ -46,6 +53,9 @@ export interface Want {
   sentAt: number
   /** Bit i set: this want sits in queue i. */
   queued: number
+  /** A tree: the entries of the local base it may come as a delta against, and their sketch. */
+  base: Buffer[] | null
+  sketch: Buffer | null
 }
 
 export interface DownloaderOptions {
@@ -81,10 +91,13 @@ class Queue<T> {
   }
 }
 
+/** One object as received: whole (data) or as a tree delta; `wire` = bytes it took. */
+interface Arrival { hash: Buffer, data: Buffer | null, delta: TreeDelta | null, wire: number }
+
 export class Downloader implements ObjectFetcher {
   readonly peers = new Set<Peer>()
   readonly wants = new Map<string, Want>()
-  readonly stats = { objects: 0, bytes: 0, rejected: 0 }
+  readonly stats = { objects: 0, bytes: 0, rejected: 0, deltas: 0, deltaFallbacks: 0 }
   /** One FIFO per priority. */
   private readonly queues: Array<Queue<Want>> = [new Queue<Want>(), new Queue<Want>(), new Queue<Want>()]
   private readonly background = new Queue<Want>()
@@ -123,13 +136,17 @@ export class Downloader implements ObjectFetcher {
   }
 
   /** Resolves once `hex` is stored locally. `size` is an estimate used for windows. */
-  want (hex: string, opts: { urgent?: boolean, priority?: Priority, size?: number, signal?: AbortSignal } = {}): Promise<void> {
+  want (hex: string, opts: { urgent?: boolean, priority?: Priority, size?: number, signal?: AbortSignal, base?: Buffer[] | null } = {}): Promise<void> {
     if (this.store.hasHex(hex)) return Promise.resolve()
     if (this.closed) return Promise.reject(new Error('the network is closed'))
     let w = this.wants.get(hex)
     if (w === undefined) {
-      w = { hex, hash: Buffer.from(hex, 'hex'), priority: BACKGROUND, size: opts.size ?? ESTIMATE_BYTES, waiters: [], tried: new Set(), peer: null, sentAt: 0, queued: 0 }
+      w = { hex, hash: Buffer.from(hex, 'hex'), priority: BACKGROUND, size: opts.size ?? ESTIMATE_BYTES, waiters: [], tried: new Set(), peer: null, sentAt: 0, queued: 0, base: null, sketch: null }
       this.wants.set(hex, w)
+    }
+    if (opts.base && w.base === null && w.peer === null) {
+      w.sketch = sketchOf(opts.base)
+      if (w.sketch !== null) w.base = opts.base
     }
     const want = w
     // asked again more urgently (a read of something the sync queued): it moves up
@@ -172,7 +189,16 @@ export class Downloader implements ObjectFetcher {
   }
 
   /** Objects a peer sent: check each was asked of it and matches its hash, then store. */
-  async onObjects (peer: Peer, items: ObjectItem[]) {
+  onObjects (peer: Peer, items: ObjectItem[]) {
+    return this.receive(peer, items.map(i => ({ hash: i.hash, data: i.data, delta: null, wire: i.data.byteLength })))
+  }
+
+  /** Trees a peer sent as deltas against the sketches we sent: rebuilt, then as onObjects. */
+  onTreeDeltas (peer: Peer, deltas: TreeDelta[]) {
+    return this.receive(peer, deltas.map(d => ({ hash: d.hash, data: null, delta: d, wire: treeDeltaBytes(d) })))
+  }
+
+  private async receive (peer: Peer, items: Arrival[]) {
     peer.lastHeard = Date.now()
     const good: Array<{ want: Want | null, hex: string, hash: Buffer, data: Buffer }> = []
     // On a violation the whole peer goes; what it already sent right in this batch is
@@ -182,12 +208,38 @@ export class Downloader implements ObjectFetcher {
       for (const g of good) if (g.want !== null) { g.want.peer = null; this.requeue(g.want, false) }
       this.reject(peer, reason)
     }
+    let retry = false
     for (const item of items) {
       const hex = toHex(item.hash)
       let want: Want | null = peer.inflight.get(hex) ?? null
       const late = want === null && peer.expired.has(hex)
       if (want === null && !late) return violation(`sent object ${hex.slice(0, 12)}… that was not asked of it`)
-      const h = blake3(item.data)
+      let data = item.data
+      if (item.delta !== null) {
+        const asked = want ?? this.wants.get(hex) ?? null
+        if (asked === null || asked.base === null) return violation(`sent tree ${hex.slice(0, 12)}… as a delta it was not asked for`)
+        try {
+          data = applyDelta(item.delta, asked.base)
+        } catch (err) {
+          return violation(`sent a malformed delta for tree ${hex.slice(0, 12)}…: ${(err as Error).message}`)
+        }
+        if (!blake3(data).equals(item.hash)) {
+          if (late) { peer.expired.delete(hex); continue }
+          // a fingerprint collision or a lie: ask for the tree whole, once
+          this.stats.deltaFallbacks++
+          this.log(`tree ${hex.slice(0, 12)}… from ${peer.id.slice(0, 12)} did not rebuild from its delta; asking for it whole`)
+          peer.inflight.delete(hex)
+          peer.inflightBytes -= want!.size
+          want!.peer = null
+          want!.base = null
+          want!.sketch = null
+          this.requeue(want!, false)
+          retry = true
+          continue
+        }
+        this.stats.deltas++
+      }
+      const h = blake3(data!)
       if (!h.equals(item.hash)) return violation(`sent corrupt data for object ${hex.slice(0, 12)}…`)
       if (late) {
         peer.expired.delete(hex)
@@ -198,9 +250,10 @@ export class Downloader implements ObjectFetcher {
         peer.inflightBytes -= want!.size
       }
       peer.received.objects++
-      peer.received.bytes += item.data.byteLength
-      good.push({ want, hex, hash: h, data: item.data })
+      peer.received.bytes += item.wire
+      good.push({ want, hex, hash: h, data: data! })
     }
+    if (retry) this.schedulePump()
     await this.lock.shared(async () => {
       for (const { hex, hash, data } of good) await this.store.putHashed(hex, hash, data)
     })
@@ -291,6 +344,7 @@ export class Downloader implements ObjectFetcher {
   private fill () {
     if (this.peers.size === 0) return
     const batches = new Map<Peer, Buffer[]>()
+    const treeBatches = new Map<Peer, TreeRequest[]>()
     const take = (q: Queue<Want>, bit: number): boolean => {
       while (q.length > 0) {
         const want = q.shift()!
@@ -309,6 +363,13 @@ export class Downloader implements ObjectFetcher {
         want.sentAt = Date.now()
         peer.inflight.set(want.hex, want)
         peer.inflightBytes += want.size
+        if (want.sketch !== null && peer.requestTrees !== undefined) {
+          let trees = treeBatches.get(peer)
+          if (trees === undefined) { trees = []; treeBatches.set(peer, trees) }
+          trees.push({ hash: want.hash, sketch: want.sketch })
+          if (trees.length >= MAX_TREE_REQUESTS) { peer.requestTrees(trees); treeBatches.set(peer, []) }
+          continue
+        }
         let batch = batches.get(peer)
         if (batch === undefined) { batch = []; batches.set(peer, batch) }
         batch.push(want.hash)
@@ -317,6 +378,7 @@ export class Downloader implements ObjectFetcher {
       return true
     }
     for (let i = 0; i < this.queues.length; i++) if (!take(this.queues[i], 1 << i)) break
+    for (const [peer, trees] of treeBatches) if (trees.length > 0) peer.requestTrees!(trees)
     for (const [peer, batch] of batches) if (batch.length > 0) peer.request(batch)
   }
 

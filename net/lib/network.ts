@@ -43,6 +43,7 @@ export interface PeerReport {
   holds: { length: number, objects: number, complete: boolean } | null
   received: { objects: number, bytes: number }
   sent: { objects: number, bytes: number }
+  requested: { objects: number, bytes: number }
   inflight: number
 }
 
@@ -196,7 +197,7 @@ export class Network {
     for (const s of this.sessions.values()) {
       if (name !== undefined && s.ws.name !== name) continue
       for (const ch of s.channels) {
-        out.push({ workspace: s.name, peer: ch.id, address: ch.address, connectedMs: ch.connectedMs, holds: ch.remoteStatus, received: { ...ch.received }, sent: { ...ch.sent }, inflight: ch.inflight.size })
+        out.push({ workspace: s.name, peer: ch.id, address: ch.address, connectedMs: ch.connectedMs, holds: ch.remoteStatus, received: { ...ch.received }, sent: { ...ch.sent }, requested: { ...ch.requested }, inflight: ch.inflight.size })
       }
     }
     return out

@@ -3,15 +3,23 @@
  * Holds its object channels, what its log reaches, the peers it banned, and,
  * for a joined workspace, the background sync of its current commit: all
  * trees first (small, and what makes the tree browsable), then the chunks.
+ * Each tree is asked for as a delta against the tree at the same path of a
+ * base held locally: the previous commit when following, else the local
+ * workspace whose root looks most like the one joined.
  */
 import { discoveryKey } from 'hypercore-crypto'
 import type Protomux from 'protomux'
 import { CHUNK_SIZE, toHex, type PackStore } from '../../core/index.js'
 import { DIR, FILE, type Engine, type Workspace } from '../../manifests/index.js'
+import type { Entry, Tree } from '../../manifests/messages.js'
 import type { Status } from '../messages.js'
 import { ObjectChannel, type Connection } from './channel.js'
 import { TREE, BACKGROUND, type Downloader, type Priority } from './downloader.js'
 import { Reachable } from './reachable.js'
+import { baseEntries } from './tree-delta.js'
+
+/** Workspaces looked at when choosing a base for a join's trees. */
+const MAX_BASE_CANDIDATES = 64
 
 export interface SyncProgress {
   seq: number
@@ -166,6 +174,62 @@ export class Session {
     this.onHeadCb?.(this)
   }
 
+  /** The entries of local tree `hex`, to offer as a delta base. */
+  private baseOf (hex: string | null): Buffer[] | null {
+    if (hex === null || !this.store.hasHex(hex)) return null
+    try {
+      return baseEntries(this.store.getLocalSync(hex))
+    } catch {
+      return null
+    }
+  }
+
+  private async localTree (hex: string): Promise<Tree | null> {
+    try {
+      return await this.engine.trees.get(hex, { local: true })
+    } catch {
+      return null
+    }
+  }
+
+  /** The root of the latest earlier commit of this workspace that is local (following: most of a new commit is the old one). */
+  private async previousRoot (seq: number): Promise<string | null> {
+    for (let s = seq - 1; s >= 0 && s >= seq - 8; s--) {
+      const rec = await this.ws.getCommit(s)
+      if (rec !== null && this.store.hasHex(toHex(rec.root))) return toHex(rec.root)
+    }
+    return null
+  }
+
+  /**
+   * A first join has no earlier commit: the base is the root of the local
+   * workspace that shares the most top-level names with the joined root (a fork
+   * or an older copy of the same project), or null.
+   */
+  private async similarRoot (root: Tree, rootHex: string): Promise<string | null> {
+    const names = new Set(root.entries.map(e => e.name))
+    let best: string | null = null
+    let bestScore = 0
+    for (const name of this.engine.names().slice(0, MAX_BASE_CANDIDATES)) {
+      let ws: Workspace
+      try {
+        ws = await this.engine.workspace(name)
+      } catch {
+        continue
+      }
+      const cur = ws.key.equals(this.key) ? null : ws.current
+      if (cur === null) continue
+      const hex = toHex(cur.root)
+      if (hex === rootHex) continue
+      const t = await this.localTree(hex)
+      if (t === null) continue
+      let score = 0
+      for (const e of t.entries) if (names.has(e.name)) score++
+      if (score > bestScore) { best = hex; bestScore = score }
+    }
+    return best
+  }
+
   /** (Re)starts the background sync of the current commit; a newer head supersedes a running one. */
   startSync () {
     const gen = ++this.syncGen
@@ -181,9 +245,9 @@ export class Session {
     const p: SyncProgress = { seq: rec.seq, phase: 'trees', objects: 0, totalObjects: null, bytes: 0, totalBytes: rec.stats.bytes, fetchedObjects: 0, fetchedBytes: 0, complete: false }
     this.progress = p
     const stale = () => gen !== this.syncGen || this.closed
-    const fetched = (hex: string, size: number, priority: Priority) => {
+    const fetched = (hex: string, size: number, priority: Priority, baseHex: string | null = null) => {
       if (this.store.hasHex(hex)) return Promise.resolve(false)
-      return this.downloader.want(hex, { size, priority }).then(() => { p.fetchedObjects++; p.fetchedBytes += this.store.objectSize(hex) ?? size; return true })
+      return this.downloader.want(hex, { size, priority, base: this.baseOf(baseHex) }).then(() => { p.fetchedObjects++; p.fetchedBytes += this.store.objectSize(hex) ?? size; return true })
     }
     // Trees and chunks in one walk: each tree is asked for at TREE priority, and
     // as soon as it is here its files' chunks are queued at BACKGROUND priority.
@@ -197,16 +261,21 @@ export class Session {
     let treeCount = 0
     let chunkCount = 0
     let chunkBytes = 0
-    const visit = async (hex: string): Promise<void> => {
-      await fetched(hex, 4096, TREE)
+    const rootHex = toHex(rec.root)
+    const visit = async (hex: string, baseHex: string | null): Promise<void> => {
+      await fetched(hex, 4096, TREE, baseHex)
       if (stale()) return
       treeCount++
       p.objects++
       const t = await this.engine.trees.get(hex, { local: true })
+      if (hex === rootHex && baseHex === null) baseHex = await this.similarRoot(t, hex)
+      const base = baseHex === null ? null : await this.localTree(baseHex)
+      const byName = base === null ? null : new Map<string, Entry>(base.entries.map(e => [e.name, e]))
       for (const e of t.entries) {
         if (e.type === DIR) {
           const sub = toHex(e.tree!)
-          if (!seen.has(sub)) { seen.add(sub); trees.push(visit(sub)) }
+          const b = byName?.get(e.name)
+          if (!seen.has(sub)) { seen.add(sub); trees.push(visit(sub, b?.type === DIR ? toHex(b.tree!) : null)) }
         } else if (e.type === FILE) {
           for (let i = 0; i < e.chunks.length; i++) {
             const size = Math.min(CHUNK_SIZE, e.size - i * CHUNK_SIZE)
@@ -220,7 +289,7 @@ export class Session {
         }
       }
     }
-    trees.push(visit(toHex(rec.root)))
+    trees.push(visit(rootHex, this.store.hasHex(rootHex) ? null : await this.previousRoot(rec.seq)))
     for (let i = 0; i < trees.length; i++) await trees[i]
     if (stale()) return
     await this.reachable.update()

@@ -20,7 +20,8 @@ import { hash as blake3, toHex } from '../../core/index.js'
 import { DIR, FILE, type Engine } from '../../manifests/index.js'
 import { Network, parseJoinTarget, capability } from '../../net/index.js'
 import * as n from '../../net/messages.js'
-import { setupEngine, tmpDir, writeTree, compareTrees, randomBuffer, waitFor, type TreeSpec } from '../helpers/index.js'
+import { makeDelta } from '../../net/lib/tree-delta.js'
+import { setupEngine, tmpDir, writeTree, compareTrees, randomBuffer, waitFor, sh, type TreeSpec } from '../helpers/index.js'
 import { localBootstrap, type LocalBootstrap } from '../helpers/net.js'
 
 const WAIT = 20_000
@@ -128,6 +129,7 @@ interface ObjectsRx {
   requests: Buffer[][]
   objects: n.ObjectItem[][]
   missing: Buffer[][]
+  trees: n.TreeRequest[][]
 }
 
 interface RawObjects {
@@ -136,15 +138,16 @@ interface RawObjects {
   request (hashes: Buffer[]): void
   objects (items: n.ObjectItem[]): void
   missing (hashes: Buffer[]): void
+  deltas (items: n.TreeDelta[]): void
 }
 
 /**
  * Opens the `wxs/objects` channel for `dk` on a connection with the given
  * capability, exactly as net/lib/channel.ts does, but without any of its checks.
  */
-function objectChannel (conn: any, dk: Buffer, cap: Buffer, on: { request?: (hashes: Buffer[], ch: RawObjects) => void, open?: (ch: RawObjects) => void } = {}): RawObjects {
+function objectChannel (conn: any, dk: Buffer, cap: Buffer, on: { request?: (hashes: Buffer[], ch: RawObjects) => void, trees?: (items: n.TreeRequest[], ch: RawObjects) => void, open?: (ch: RawObjects) => void } = {}): RawObjects {
   const mux = Protomux.from(conn)
-  const rx: ObjectsRx = { opened: false, closed: false, status: [], requests: [], objects: [], missing: [] }
+  const rx: ObjectsRx = { opened: false, closed: false, status: [], requests: [], objects: [], missing: [], trees: [] }
   const ch = mux.createChannel({
     protocol: n.PROTOCOL,
     id: dk,
@@ -158,12 +161,16 @@ function objectChannel (conn: any, dk: Buffer, cap: Buffer, on: { request?: (has
   const request = ch.addMessage({ encoding: n.hashList, onmessage: (m: Buffer[]) => { rx.requests.push(m); on.request?.(m, raw) } })
   const objects = ch.addMessage({ encoding: n.objectBatch, onmessage: (m: n.ObjectItem[]) => { rx.objects.push(m) } })
   const missing = ch.addMessage({ encoding: n.hashList, onmessage: (m: Buffer[]) => { rx.missing.push(m) } })
+  // a peer that does not handle tree requests answers them as plain requests
+  ch.addMessage({ encoding: n.treeRequests, onmessage: (m: n.TreeRequest[]) => { rx.trees.push(m); if (on.trees) on.trees(m, raw); else { rx.requests.push(m.map(r => r.hash)); on.request?.(m.map(r => r.hash), raw) } } })
+  const deltas = ch.addMessage({ encoding: n.treeDeltas })
   const raw: RawObjects = {
     rx,
     status: m => { status.send(m) },
     request: m => { request.send(m) },
     objects: m => { objects.send(m) },
-    missing: m => { missing.send(m) }
+    missing: m => { missing.send(m) },
+    deltas: m => { deltas.send(m) }
   }
   ch.open({ version: n.PROTOCOL_VERSION, capability: cap })
   return raw
@@ -330,7 +337,7 @@ test('a peer without the key cannot reflect the sharer\'s own capability back', 
  * honest sharer goes offline, and a joiner starts joining: the hostile peer is the only one it
  * meets until the test brings the sharer back with `sharerBack`.
  */
-async function joinViaHostile (t: any, bootstrap: LocalBootstrap, s: Awaited<ReturnType<typeof sharer>>, answer: (hashes: Buffer[], ch: RawObjects) => void) {
+async function joinViaHostile (t: any, bootstrap: LocalBootstrap, s: Awaited<ReturnType<typeof sharer>>, answer: (hashes: Buffer[], ch: RawObjects) => void, opts: { trees?: (items: n.TreeRequest[], ch: RawObjects) => void, prepare?: (j: Node) => Promise<void> } = {}) {
   const wsCore = (await s.e.workspace('api')).core
   const h = new Hostile(t, bootstrap)
   const store = new Corestore(path.join(await tmpDir(t), 'corestore'))
@@ -343,7 +350,8 @@ async function joinViaHostile (t: any, bootstrap: LocalBootstrap, s: Awaited<Ret
     store.replicate(conn)
     channels.push(objectChannel(conn, s.dk, proof(conn, s.key), {
       open: ch => ch.status({ length: 1000, objects: 100_000, complete: true }),
-      request: answer
+      request: answer,
+      trees: opts.trees
     }))
   }
   await h.join(s.dk)
@@ -352,6 +360,7 @@ async function joinViaHostile (t: any, bootstrap: LocalBootstrap, s: Awaited<Ret
 
   await s.net.close()
   const j = await honest(t)
+  await opts.prepare?.(j)
   const joining = j.net.join(parseJoinTarget(s.keyHex), { name: 'api-copy', settings: { bootstrap: bootstrap.bootstrap }, timeoutMs: WAIT })
   joining.catch(() => {})
   const sharerBack = async () => {
@@ -506,4 +515,72 @@ test('requests for objects the workspace does not reach are answered missing, ne
   t.alike(ch!.rx.missing.flat().map(x => toHex(x)).sort(), [...secretHashes, unknown].sort(), 'secret\'s objects (and an unknown one) answered missing')
   t.absent(ch!.rx.closed, 'asking is not a violation: the channel stays open')
   t.is(s.net.peers('api').find(p => p.peer === h.id)?.sent.objects, 2, 'the sharer counts 2 objects sent')
+})
+
+// -- e. tree deltas ------------------------------------------------------------------
+
+/** The joiner holds `mine`: a copy of the sharer's source (mtimes kept) with two files edited, so src, src/lib and docs differ and are asked for as deltas. */
+async function holdOlderCopy (j: Node, from: string) {
+  const src = path.join(j.dir, 'src-mine')
+  await sh(`cp -a '${from}' '${src}'`) // cp -a keeps nanosecond mtimes (fs.cp rounds them to ms)
+  await fs.writeFile(path.join(src, 'docs', 'guide.md'), 'an older guide\n')
+  await fs.writeFile(path.join(src, 'src', 'lib', 'util.ts'), 'export const b = 1\n')
+  await j.e.create('mine', { from: src })
+}
+
+const genuineObjects = (s: Awaited<ReturnType<typeof sharer>>, hashes: Buffer[]) => Promise.all(hashes.map(async hash => ({ hash, data: await s.e.store.get(toHex(hash)) })))
+
+test('a tree delta that does not rebuild to its hash is asked for whole (no ban); the join completes from that peer', async t => {
+  t.timeout(90_000)
+  const bootstrap = await localBootstrap(t)
+  const s = await sharer(t, bootstrap)
+  let lied = 0
+  const { h, j, joining } = await joinViaHostile(t, bootstrap, s, (hashes, ch) => {
+    genuineObjects(s, hashes).then(items => ch.objects(items), () => {})
+  }, {
+    prepare: j => holdOlderCopy(j, s.src),
+    trees: (items, ch) => {
+      Promise.all(items.map(async r => makeDelta(r.hash, await s.e.store.get(toHex(r.hash)), r.sketch))).then(deltas => {
+        const sent = deltas.filter((d): d is n.TreeDelta => d !== null)
+        // the first delta lies: its first two parts swapped (the entries are real, the order is not)
+        if (lied === 0 && sent.length > 0 && sent[0].parts.length > 1) { lied++; const p = sent[0].parts; [p[0], p[1]] = [p[1], p[0]] }
+        ch.deltas(sent)
+        const whole = items.filter((_r, i) => deltas[i] === null).map(r => r.hash)
+        if (whole.length > 0) genuineObjects(s, whole).then(o => ch.objects(o), () => {})
+      }, () => {})
+    }
+  })
+  await joining
+  const synced = await j.net.sync('api-copy')
+  t.ok(synced.complete, 'sync complete, from the hostile peer alone (the sharer never came back)')
+  t.is(lied, 1, 'one delta lied')
+  t.ok(await logged(j.logs, new RegExp(`did not rebuild from its delta; asking for it whole`)), 'the joiner noticed and asked for the tree whole')
+  t.is(j.net.downloader.stats.deltaFallbacks, 1, 'one fallback')
+  t.ok(j.net.downloader.stats.deltas >= 1, `${j.net.downloader.stats.deltas} tree(s) did arrive as deltas`)
+  t.ok(peerIds(j.net).includes(h.id), 'the peer was not dropped (a fingerprint collision looks the same)')
+  const out = path.join(j.dir, 'export')
+  await j.e.export('api-copy', out)
+  t.is(await compareTrees(s.src, out), '', 'byte-equal to the source')
+})
+
+test('a malformed tree delta (an entry the sketch does not have) gets the peer dropped; the join completes from the sharer', async t => {
+  t.timeout(90_000)
+  const bootstrap = await localBootstrap(t)
+  const s = await sharer(t, bootstrap)
+  const { h, j, joining, sharerBack } = await joinViaHostile(t, bootstrap, s, (hashes, ch) => {
+    genuineObjects(s, hashes).then(items => ch.objects(items), () => {})
+  }, {
+    prepare: j => holdOlderCopy(j, s.src),
+    trees: (items, ch) => { ch.deltas(items.map(r => ({ hash: r.hash, head: Buffer.from([1, 0]), parts: [r.sketch.byteLength / n.FINGERPRINT_BYTES] }))) }
+  })
+  t.ok(await logged(j.logs, new RegExp(`dropping peer ${h.id.slice(0, 12)}: sent a malformed delta for tree [0-9a-f]{12}…: tree delta names entry \\d+ of a \\d+-entry sketch`)), 'dropped for the malformed delta')
+  t.absent(peerIds(j.net).includes(h.id), 'no longer a peer')
+  await sharerBack()
+  await joining
+  const synced = await j.net.sync('api-copy')
+  t.ok(synced.complete, 'sync complete from the honest sharer')
+  const out = path.join(j.dir, 'export')
+  await j.e.export('api-copy', out)
+  t.is(await compareTrees(s.src, out), '', 'byte-equal to the source')
+  t.ok((await j.e.fsck()).ok, 'fsck ok')
 })

@@ -15,6 +15,8 @@ const cases: FixtureCase[] = [
   ['net-hash-list', n.hashList, v.netHashListValue],
   ['net-hash-list-empty', n.hashList, v.netHashListEmptyValue],
   ['net-object-batch', n.objectBatch, v.netObjectBatchValue],
+  ['net-tree-requests', n.treeRequests, v.netTreeRequestsValue],
+  ['net-tree-deltas', n.treeDeltas, v.netTreeDeltasValue],
   ['registry-entry-remote', manifestMessages.registryEntry, v.registryEntryRemoteValue],
   ['registry-entry-remote-unpinned', manifestMessages.registryEntry, v.registryEntryRemoteUnpinnedValue]
 ]
@@ -39,13 +41,17 @@ for (const [name, codec] of cases.filter(([name]) => name.startsWith('net-'))) {
 test('handshake: the version comes first; an unknown one decodes without a capability (the channel closes, not the connection)', async t => {
   const bytes = Buffer.from(await v.readFixture('net-handshake'))
   t.is(bytes[0], n.PROTOCOL_VERSION)
-  for (const version of [0, 2, 127]) {
+  for (const version of [0, 1, 3, 127]) {
     bytes[0] = version
     t.alike(c.decode(n.handshake, bytes), { version, capability: null }, `version ${version}`)
   }
   // a multi-byte version (uint 0xfd prefix) is read as a number, not misparsed
   const big = Buffer.concat([Buffer.from([0xfd, 0x00, 0x01]), Buffer.alloc(32)])
   t.alike(c.decode(n.handshake, big), { version: 256, capability: null })
+})
+
+test('handshake: version 1 (before tree deltas) decodes as an unknown version', async t => {
+  t.alike(c.decode(n.handshake, await v.readFixture('net-handshake-v1')), v.netHandshakeV1Value)
 })
 
 test('handshake: a short capability throws', t => {
@@ -174,4 +180,30 @@ test('registry entry: the flags follow the old layout; a pin flag without its la
   const unpinned = await v.readFixture('registry-entry-remote-unpinned')
   t.is(unpinned[unpinned.byteLength - 1], 1, 'flags: remote only')
   t.exception(() => c.decode(manifestMessages.registryEntry, remote.subarray(0, plain.byteLength + 1)), /out of bounds/i, 'pin flag without a label')
+})
+
+// -- tree requests and deltas ---------------------------------------------------------
+
+test('tree requests: a sketch is whole fingerprints, at most MAX_SKETCH_ENTRIES; at most 256 trees a message', t => {
+  const one = (sketch: Buffer) => c.encode(n.treeRequests, [{ hash: Buffer.alloc(32, 1), sketch }])
+  t.is(c.decode(n.treeRequests, one(Buffer.alloc(n.MAX_SKETCH_ENTRIES * 4, 9)))[0].sketch.byteLength, n.MAX_SKETCH_ENTRIES * 4, 'the limit itself is allowed')
+  t.exception(() => c.decode(n.treeRequests, one(Buffer.alloc(n.MAX_SKETCH_ENTRIES * 4 + 4))), /sketch of/, 'one entry more')
+  t.exception(() => c.decode(n.treeRequests, one(Buffer.alloc(7))), /sketch of 7 bytes/, 'not whole fingerprints')
+  const many = Array.from({ length: 257 }, () => ({ hash: Buffer.alloc(32), sketch: Buffer.alloc(0) }))
+  t.exception(() => c.decode(n.treeRequests, c.encode(n.treeRequests, many)), /tree request: 257 items, at most 256 allowed/)
+})
+
+test('tree deltas: counts and sizes are checked before allocating', t => {
+  const prefix = Buffer.concat([Buffer.from([1]), Buffer.alloc(32, 5), Buffer.from([2, 1, 0])]) // one delta: hash, head [1, 0]
+  // a part count the rest of the message cannot hold is refused at once
+  for (const count of [2, 1000, 0xffffffff]) {
+    const bytes = Buffer.concat([prefix, Buffer.from(c.encode(c.uint, count)), Buffer.from([1])])
+    t.exception(() => c.decode(n.treeDeltas, bytes), /tree delta of \d+ parts in \d+ bytes/, `count ${count}`)
+  }
+  const enc = (parts: Array<number | Buffer>, head = Buffer.from([1, 0])) => c.encode(n.treeDeltas, [{ hash: Buffer.alloc(32, 5), head, parts }])
+  t.exception(() => c.decode(n.treeDeltas, enc([Buffer.alloc(0)])), /empty literal entry/, 'an empty literal')
+  t.exception(() => c.decode(n.treeDeltas, enc([0], Buffer.alloc(33))), /without a valid head/, 'a head longer than any tree header')
+  t.exception(() => c.decode(n.treeDeltas, enc([0], Buffer.alloc(0))), /without a valid head/, 'no head')
+  t.alike(c.decode(n.treeDeltas, enc([0, 1, 70000]))[0].parts, [0, 1, 70000], 'indexes of any size')
+  t.is(n.treeDeltaBytes({ hash: Buffer.alloc(32), head: Buffer.from([1, 0]), parts: [0, 300, Buffer.alloc(10)] }), 32 + 3 + 1 + 1 + 3 + 1 + 11, 'wire size as encoded')
 })

@@ -182,6 +182,52 @@ test('a join that shares 95% of its content with a local workspace moves only th
   t.is(await compareTrees(src, out), '')
 })
 
+test('directory listings cross as deltas against the joiner\'s own: a join with scattered edits, then a followed commit', async t => {
+  const spec: TreeSpec = {}
+  for (let d = 0; d < 8; d++) {
+    const files: TreeSpec = {}
+    for (let i = 0; i < 80; i++) files[`file-${String(i).padStart(3, '0')}.txt`] = `dir ${d} file ${i}\n`.repeat(40)
+    spec[`dir${d}`] = files
+  }
+  const { peers: [a, b], work, src } = await setup(t, 2, spec)
+  await ok(b, ['create', 'mine', '--from', src]) // the joiner holds every listing as it was
+  let changed = 0
+  for (let d = 0; d < 8; d++) {
+    for (const i of [3, 41, 77]) { // three scattered edits and one new file per directory
+      const data = `edited ${d}/${i}\n`.repeat(50)
+      await fs.writeFile(path.join(src, `dir${d}`, `file-${String(i).padStart(3, '0')}.txt`), data)
+      changed += data.length
+    }
+    const data = `new in ${d}\n`.repeat(60)
+    await fs.writeFile(path.join(src, `dir${d}`, 'new.txt'), data)
+    changed += data.length
+  }
+  const key = await shared(t, a, 'theirs', src)
+  await ok(b, ['join', key])
+  const synced = await ok(b, ['sync', 'theirs'])
+  const listings = synced.fetchedBytes - changed // the trees fetched, at their full size
+  const wire = (await ok(b, ['peers', 'theirs'])).peers.reduce((n: number, p: any) => n + p.received.bytes, 0) - changed
+  const stats = (await ok(b, ['peers'])).network.received
+  t.ok(listings > 8 * 80 * 40, `the 9 listings fetched are ${listings} bytes in all`)
+  t.ok(wire < listings / 4, `they crossed as ${wire} bytes (${(100 * wire / listings).toFixed(1)}%)`)
+  t.is(stats.deltas, 8, 'every changed directory came as a delta (the root came whole: nothing to compare it with yet)')
+  t.is(stats.deltaFallbacks, 0, 'and every one rebuilt to its hash')
+  const out = path.join(work, 'out')
+  await ok(b, ['export', 'theirs', out])
+  t.is(await compareTrees(src, out), '', 'byte-equal to the source')
+
+  // the sharer edits one file: the new root and dir5 come as deltas against the previous commit's
+  await fs.writeFile(path.join(src, 'dir5', 'file-010.txt'), 'edited again\n')
+  await ok(a, ['import', 'theirs', src])
+  t.ok(await waitFor(async () => (await ok(b, ['info', 'theirs'])).head.seq === 1, 15_000, 100), 'the joiner follows the new commit')
+  await ok(b, ['sync', 'theirs'])
+  const after = (await ok(b, ['peers'])).network.received
+  t.is(after.deltas - stats.deltas, 2, 'root and dir5 as deltas')
+  t.is(after.objects - stats.objects, 3, 'and one new chunk: nothing else crossed')
+  await ok(b, ['export', 'theirs', path.join(work, 'out2')])
+  t.is(await compareTrees(src, path.join(work, 'out2')), '', 'byte-equal again')
+})
+
 test('the sharer stops after part was read and returns: what was fetched stays readable offline, nothing is fetched twice', async t => {
   const { peers: [a, b], work, src } = await setup(t, 2, blobs(8, 2 * MiB, 40, 'f'))
   const key = await shared(t, a, 'resume', src)
