@@ -47,6 +47,9 @@ export interface PeerReport {
   inflight: number
 }
 
+/** Kernel buffer asked for each UDP socket a connection runs on (see tuneSocket). */
+const UDP_BUFFER_BYTES = 4 * 1024 * 1024
+
 export class Network {
   readonly downloader: Downloader
   private readonly engine: Engine
@@ -60,6 +63,7 @@ export class Network {
   private readonly sessions = new Map<string, Session>()
   private readonly conns = new Set<any>()
   private closed = false
+  private readonly tunedSockets = new WeakSet<object>()
   private refresher: NodeJS.Timeout | null = null
   private hostInUse: string | null = null
 
@@ -338,6 +342,26 @@ export class Network {
     }
   }
 
+  /**
+   * Larger kernel buffers for the UDP sockets connections run on. HyperDHT leaves
+   * the OS default (208 KiB on Linux): a burst of 1 MiB objects overflowed it and
+   * the kernel dropped datagrams (RcvbufErrors), which UDX's congestion control
+   * reads as loss. The kernel caps the request at net.core.rmem_max/wmem_max.
+   * WXS_UDP_BUFFER_BYTES=0 leaves the default (for measuring).
+   */
+  private tuneSocket (socket: any) {
+    if (!socket || this.tunedSockets.has(socket)) return
+    this.tunedSockets.add(socket)
+    const bytes = this.env.WXS_UDP_BUFFER_BYTES !== undefined ? Number(this.env.WXS_UDP_BUFFER_BYTES) : UDP_BUFFER_BYTES
+    if (!(bytes > 0)) return
+    try {
+      if (socket.getRecvBufferSize() < bytes) socket.setRecvBufferSize(bytes)
+      if (socket.getSendBufferSize() < bytes) socket.setSendBufferSize(bytes)
+    } catch (err) {
+      this.log(`cannot enlarge UDP socket buffers: ${(err as Error).message}`)
+    }
+  }
+
   /** A follower without peers looks again every few seconds (the sharer may be back). */
   private lookAgain () {
     for (const s of this.sessions.values()) {
@@ -347,6 +371,7 @@ export class Network {
 
   private onConnection (conn: any) {
     if (this.closed) { conn.destroy(); return }
+    this.tuneSocket(conn.rawStream?.socket)
     this.conns.add(conn)
     conn.on('error', (err: Error) => this.log(`connection error: ${err.message}`))
     conn.on('close', () => this.conns.delete(conn))
