@@ -306,7 +306,7 @@ export class Network {
 
   /** Creates the swarm on first use, with the bootstrap list from the call, net.json, WXS_BOOTSTRAP or the public default. */
   private async ensureSwarm (settings: SwarmSettings) {
-    const wanted = settings.bootstrap ?? this.state.bootstrap?.join(',') ?? this.env.WXS_BOOTSTRAP ?? null
+    const wanted = settings.bootstrap ?? this.state.bootstrap?.join(',') ?? (this.env.WXS_BOOTSTRAP || null)
     // an empty list is an error, never "the public nodes"
     const list: HostPort[] | null = wanted !== null ? parseBootstrap(wanted) : null
     const wantedText = list ? formatBootstrap(list) : 'public'

@@ -4,7 +4,7 @@
 import test, { configure } from 'brittle'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { tmpDir, writeTree, compareTrees, randomBuffer, run, sh, waitFor, daemonPid, type TreeSpec } from '../helpers/index.js'
+import { tmpDir, writeTree, compareTrees, randomBuffer, run, sh, waitFor, daemonPid, stateDir, wxs, type TreeSpec } from '../helpers/index.js'
 import { localBootstrap, peer, ok, waitForPeers, type NetPeer } from '../helpers/net.js'
 
 configure({ timeout: 300_000 })
@@ -270,6 +270,15 @@ test('join with a malformed or unknown key fails clearly and leaves nothing behi
   const badBoot = await b.run(['share', 'x', '--bootstrap', 'localhost'])
   t.is(badBoot.code, 2)
   t.ok(badBoot.stderr.includes('BAD_BOOTSTRAP'), badBoot.stderr.trim())
+  // no bootstrap at all where the public nodes are refused: a usage error that says what to pass
+  const home = await stateDir(t)
+  const env = { WXS_BOOTSTRAP: '', WXS_NO_PUBLIC_BOOTSTRAP: '1' }
+  t.is((await wxs(home, ['create', 'y'], { env })).code, 0)
+  const noBoot = await wxs(home, ['share', 'y', '--json'], { env })
+  t.is(noBoot.code, 2, 'exit 2')
+  t.is(noBoot.json?.error?.code, 'NO_BOOTSTRAP', noBoot.stderr.trim())
+  t.ok(noBoot.stderr.includes('--bootstrap'), 'and names the flag')
+  t.is((await wxs(home, ['daemon', 'stop'], { env })).code, 0)
 })
 
 test('the sharer is killed (-9) in the middle of a background transfer and comes back: every object crosses exactly once', async t => {
