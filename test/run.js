@@ -61,7 +61,11 @@ function fuseMounts () {
   return readFileSync('/proc/self/mounts', 'utf8').split('\n').map(l => l.split(' ')).filter(f => f[2]?.startsWith('fuse')).map(f => f[1])
 }
 
-/** Kills daemons started by one test file and detaches test mounts that appeared while it ran (only after crashes). */
+/**
+ * Kills daemons started by one test file, detaches test mounts that appeared
+ * while it ran and deletes its network namespaces (test/net/netns.test.ts names
+ * them wxs-<first 8 of the run tag>-…); all of it only left after crashes.
+ */
 function cleanup (tag, mountsBefore) {
   let n = 0
   for (const pid of readdirSync('/proc').filter(p => /^\d+$/.test(p))) {
@@ -73,6 +77,11 @@ function cleanup (tag, mountsBefore) {
   const mounts = fuseMounts().filter(dir => !mountsBefore.has(dir) && dir.startsWith(path.join(tmpdir(), 'wxs-')))
   for (const dir of mounts) {
     try { execFileSync('fusermount', ['-uz', dir], { stdio: 'ignore' }); n++ } catch {}
+  }
+  let namespaces = ''
+  try { namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }) } catch {}
+  for (const ns of namespaces.split('\n').map(l => l.split(' ')[0]).filter(ns => ns.startsWith(`wxs-${tag.slice(0, 8)}-`))) {
+    try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }); n++ } catch {}
   }
   return n
 }

@@ -56,7 +56,8 @@ async function mustIp (args: string[]) {
 }
 
 /**
- * Namespaces `wxs-<rand>-<letter>`: `linked` ones share a veth pair on
+ * Namespaces `wxs-<run>-<rand>-<letter>` (<run>: the first 8 characters of the
+ * runner's WXS_TEST_RUN, so test/run.js deletes them after a crash): `linked` ones share a veth pair on
  * 10.231.X.0/24 (X random, first .1, second .2); `isolated` ones have only lo.
  * Deleted at teardown (after the daemons in them have stopped).
  */
@@ -70,7 +71,7 @@ async function hosts (t: Assert, linked: [string, string], isolated: string[] = 
   }, { order: 80 })
   const out: Hosts = { ns: {}, addr: {}, subnet }
   for (const h of [...linked, ...isolated]) {
-    const ns = `wxs-${tag}-${h}`
+    const ns = `wxs-${(process.env.WXS_TEST_RUN ?? 'manual').slice(0, 8)}-${tag}-${h}`
     await mustIp(['netns', 'add', ns])
     created.push(ns)
     await mustIp(['-n', ns, 'link', 'set', 'lo', 'up'])
