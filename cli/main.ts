@@ -113,10 +113,15 @@ async function daemon (argv: string[], json: boolean): Promise<number> {
   throw CliError.USAGE(`unknown daemon command "${sub}"`, 'daemon')
 }
 
-/** Waits (up to 10 s) until the daemon removed its socket and its process is gone. */
+/**
+ * Waits (up to 10 s) until the daemon removed its socket and its process is gone.
+ * A zombie counts as gone: the daemon is detached, so its parent is init, and
+ * some inits (this VM's) reap only every second or two.
+ */
 async function waitGone (socket: string, pid: number) {
-  const { existsSync } = await import('node:fs')
-  const alive = () => { try { process.kill(pid, 0); return true } catch { return false } }
+  const { existsSync, readFileSync } = await import('node:fs')
+  const zombie = () => { try { return / Z /.test(readFileSync(`/proc/${pid}/stat`, 'latin1').replace(/^.*\)/, ')')) } catch { return false } }
+  const alive = () => { try { process.kill(pid, 0); return !zombie() } catch { return false } }
   for (let i = 0; i < 400 && (existsSync(socket) || alive()); i++) await new Promise(resolve => setTimeout(resolve, 25))
 }
 
