@@ -2,6 +2,7 @@
  * Test helpers: temporary state dirs, source trees, and the real `wxs`
  * command run as a child process (never in the test's own process).
  */
+import { readFileSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -70,8 +71,10 @@ export async function daemonPid (home: string): Promise<number | null> {
   return text === null ? null : Number(text.trim())
 }
 
+/** Whether `pid` still runs: a zombie (exited, not yet reaped by init) does not. */
 export function isRunning (pid: number) {
-  try { process.kill(pid, 0); return true } catch { return false }
+  try { process.kill(pid, 0) } catch { return false }
+  try { return !/^\S+ Z /.test(readFileSync(`/proc/${pid}/stat`, 'latin1').replace(/^.*\) /, ') ')) } catch { return false }
 }
 
 export async function waitFor (cond: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 20) {
