@@ -85,6 +85,19 @@ function bounded<T> (item: { preencode (s: c.State, v: T): void, encode (s: c.St
   }
 }
 
+/**
+ * A length-prefixed byte string whose length is checked before anything is
+ * sliced: at most `max` bytes, a whole number of `unit`-byte items. Zero length
+ * decodes as an empty buffer.
+ */
+function boundedBytes (state: c.State, max: number, what: string, unit = 1): Buffer {
+  const start = state.start
+  const len = c.uint.decode(state)
+  if (len > max || len % unit !== 0) throw new Error(`${what} of ${len} bytes, at most ${max}${unit > 1 ? ` in ${unit}-byte items` : ''} allowed`)
+  state.start = start
+  return (c.buffer.decode(state) as Buffer | null) ?? Buffer.alloc(0)
+}
+
 /** A list of object hashes (request, missing). */
 export const hashList = bounded<Buffer>(c.fixed32 as any, MAX_REQUEST_HASHES, 'hash list')
 
@@ -95,14 +108,9 @@ const objectItem = {
   encode (state: c.State, m: ObjectItem) { c.fixed32.encode(state, m.hash); c.buffer.encode(state, m.data) },
   decode (state: c.State): ObjectItem {
     const hash = c.fixed32.decode(state) as Buffer
-    // peek the length before compact-encoding slices the buffer
-    const start = state.start
-    const len = c.uint.decode(state)
-    if (len > MAX_OBJECT_BYTES) throw new Error(`object of ${len} bytes, at most ${MAX_OBJECT_BYTES} allowed`)
-    state.start = start
-    const data = c.buffer.decode(state)
-    if (data === null) throw new Error('object without data')
-    return { hash, data: data as Buffer }
+    const data = boundedBytes(state, MAX_OBJECT_BYTES, 'object')
+    if (data.byteLength === 0) throw new Error('object without data')
+    return { hash, data }
   }
 }
 
@@ -116,12 +124,7 @@ const treeRequestItem = {
   encode (state: c.State, m: TreeRequest) { c.fixed32.encode(state, m.hash); c.buffer.encode(state, m.sketch) },
   decode (state: c.State): TreeRequest {
     const hash = c.fixed32.decode(state) as Buffer
-    const start = state.start
-    const len = c.uint.decode(state)
-    if (len > MAX_SKETCH_ENTRIES * FINGERPRINT_BYTES || len % FINGERPRINT_BYTES !== 0) throw new Error(`sketch of ${len} bytes`)
-    state.start = start
-    const sketch = c.buffer.decode(state) as Buffer | null
-    return { hash, sketch: sketch ?? Buffer.alloc(0) }
+    return { hash, sketch: boundedBytes(state, MAX_SKETCH_ENTRIES * FINGERPRINT_BYTES, 'sketch', FINGERPRINT_BYTES) }
   }
 }
 
@@ -153,8 +156,8 @@ const treeDeltaItem = {
   },
   decode (state: c.State): TreeDelta {
     const hash = c.fixed32.decode(state) as Buffer
-    const head = c.buffer.decode(state) as Buffer | null
-    if (head === null || head.byteLength === 0 || head.byteLength > MAX_TREE_HEAD_BYTES) throw new Error('tree delta without a valid head')
+    const head = boundedBytes(state, MAX_TREE_HEAD_BYTES, 'tree delta head')
+    if (head.byteLength === 0) throw new Error('tree delta without a head')
     const n = c.uint.decode(state)
     // every part takes at least one byte: a count the message cannot hold is refused before allocating
     if (n > state.end - state.start) throw new Error(`tree delta of ${n} parts in ${state.end - state.start} bytes`)
@@ -163,10 +166,9 @@ const treeDeltaItem = {
     for (let i = 0; i < n; i++) {
       const k = c.uint.decode(state)
       if (k > 0) { parts[i] = k - 1; continue }
-      const entry = c.buffer.decode(state) as Buffer | null
-      if (entry === null || entry.byteLength === 0) throw new Error('empty literal entry in a tree delta')
+      const entry = boundedBytes(state, MAX_OBJECT_BYTES - literalBytes, 'tree delta entry')
+      if (entry.byteLength === 0) throw new Error('empty literal entry in a tree delta')
       literalBytes += entry.byteLength
-      if (literalBytes > MAX_OBJECT_BYTES) throw new Error(`tree delta of more than ${MAX_OBJECT_BYTES} bytes`)
       parts[i] = entry
     }
     return { hash, head, parts }

@@ -93,6 +93,13 @@ function logged (logs: string[], re: RegExp, timeoutMs = WAIT) {
   return waitFor(() => logs.some(l => re.test(l)), timeoutMs, 20)
 }
 
+/** Exports the joiner's copy (`api-copy`) and compares it with the source: '' when byte-equal. */
+async function exportDiff (j: Node, src: string): Promise<string> {
+  const out = path.join(j.dir, 'export')
+  await j.e.export('api-copy', out)
+  return compareTrees(src, out)
+}
+
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
 
 // -- hostile side ------------------------------------------------------------------
@@ -408,9 +415,7 @@ test('a peer with the key that answers with corrupt bytes is dropped and banned;
   await joining
   const synced = await j.net.sync('api-copy')
   t.ok(synced.complete, 'sync complete')
-  const out = path.join(j.dir, 'export')
-  await j.e.export('api-copy', out)
-  t.is(await compareTrees(s.src, out), '', 'the joined workspace exports byte-equal to the source')
+  t.is(await exportDiff(j, s.src), '', 'the joined workspace exports byte-equal to the source')
   const fsck = await j.e.fsck()
   t.ok(fsck.ok, 'fsck: nothing corrupt or missing in the joiner\'s store')
   t.is(fsck.corrupt.length, 0, 'no corrupt object')
@@ -452,9 +457,7 @@ test('good objects in a batch that ends with a corrupt one are not stranded', as
   const outcome = await Promise.race([j.net.sync('api-copy').then(() => 'complete'), sleep(15_000).then(() => 'stuck')])
   t.is(outcome, 'complete', 'the sync completes from the honest sharer')
   if (outcome !== 'complete') return
-  const out = path.join(j.dir, 'export')
-  await j.e.export('api-copy', out)
-  t.is(await compareTrees(s.src, out), '', 'byte-equal to the source')
+  t.is(await exportDiff(j, s.src), '', 'byte-equal to the source')
 })
 
 // -- c. unsolicited objects ----------------------------------------------------------
@@ -558,9 +561,7 @@ test('a tree delta that does not rebuild to its hash is asked for whole (no ban)
   t.is(j.net.downloader.stats.deltaFallbacks, 1, 'one fallback')
   t.ok(j.net.downloader.stats.deltas >= 1, `${j.net.downloader.stats.deltas} tree(s) did arrive as deltas`)
   t.ok(peerIds(j.net).includes(h.id), 'the peer was not dropped (a fingerprint collision looks the same)')
-  const out = path.join(j.dir, 'export')
-  await j.e.export('api-copy', out)
-  t.is(await compareTrees(s.src, out), '', 'byte-equal to the source')
+  t.is(await exportDiff(j, s.src), '', 'byte-equal to the source')
 })
 
 test('a malformed tree delta (an entry the sketch does not have) gets the peer dropped; the join completes from the sharer', async t => {
@@ -579,8 +580,6 @@ test('a malformed tree delta (an entry the sketch does not have) gets the peer d
   await joining
   const synced = await j.net.sync('api-copy')
   t.ok(synced.complete, 'sync complete from the honest sharer')
-  const out = path.join(j.dir, 'export')
-  await j.e.export('api-copy', out)
-  t.is(await compareTrees(s.src, out), '', 'byte-equal to the source')
+  t.is(await exportDiff(j, s.src), '', 'byte-equal to the source')
   t.ok((await j.e.fsck()).ok, 'fsck ok')
 })
