@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util'
 import { commands, type Command, type OptionSpec } from './lib/commands.js'
 import { CliError, exitCodeFor, EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE } from './lib/errors.js'
 import * as show from './lib/render.js'
+import { isAlive } from './lib/proc.js'
 
 const VERSION = '0.1.0'
 const COMMON: OptionSpec = {
@@ -113,15 +114,10 @@ async function daemon (argv: string[], json: boolean): Promise<number> {
   throw CliError.USAGE(`unknown daemon command "${sub}"`, 'daemon')
 }
 
-/**
- * Waits (up to 10 s) until the daemon removed its socket and its process is gone.
- * A zombie counts as gone: the daemon is detached, so its parent is init, and
- * some inits (this VM's) reap only every second or two.
- */
+/** Waits (up to 10 s) until the daemon removed its socket and its process is gone. */
 async function waitGone (socket: string, pid: number) {
-  const { existsSync, readFileSync } = await import('node:fs')
-  const zombie = () => { try { return / Z /.test(readFileSync(`/proc/${pid}/stat`, 'latin1').replace(/^.*\)/, ')')) } catch { return false } }
-  const alive = () => { try { process.kill(pid, 0); return !zombie() } catch { return false } }
+  const { existsSync } = await import('node:fs')
+  const alive = () => isAlive(pid)
   for (let i = 0; i < 400 && (existsSync(socket) || alive()); i++) await new Promise(resolve => setTimeout(resolve, 25))
 }
 

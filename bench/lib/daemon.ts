@@ -1,6 +1,7 @@
 /** Stopping a wxs daemon the bench started, by the pid it recorded in $WXS_HOME. */
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import { isAlive } from '../../cli/lib/proc.js'
 import type { RunResult } from './proc.js'
 
 /**
@@ -33,6 +34,5 @@ export async function exited (pid: number, timeoutMs: number): Promise<boolean> 
   return !alive(pid)
 }
 
-export function alive (pid: number) {
-  try { process.kill(pid, 0); return true } catch { return false }
-}
+/** Whether `pid` still runs (a zombie does not: see cli/lib/proc.ts). */
+export const alive = isAlive

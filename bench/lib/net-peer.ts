@@ -24,19 +24,27 @@ export interface LabOptions {
   daemonNodeArgs: string[]
 }
 
+/** Where a peer runs: another network namespace (`ip netns exec <ns>`), on another private DHT. */
+export interface PeerPlace { netns?: string, bootstrap?: string }
+
 export class WxsPeer {
   readonly env: NodeJS.ProcessEnv
   private readonly cli: string
+  private readonly wrap: string[]
 
-  constructor (readonly lab: Lab, readonly name: string, readonly home: string) {
-    if (!lab.opts.bootstrap) throw new Error('bench net: no local bootstrap; refusing to start a peer')
-    this.env = childEnv({ WXS_HOME: home, WXS_BOOTSTRAP: lab.opts.bootstrap, WXS_NO_PUBLIC_BOOTSTRAP: '1' })
+  constructor (readonly lab: Lab, readonly name: string, readonly home: string, place: PeerPlace = {}) {
+    const bootstrap = place.bootstrap ?? lab.opts.bootstrap
+    if (!bootstrap) throw new Error('bench net: no local bootstrap; refusing to start a peer')
+    this.env = childEnv({ WXS_HOME: home, WXS_BOOTSTRAP: bootstrap, WXS_NO_PUBLIC_BOOTSTRAP: '1' })
     this.cli = path.join(lab.opts.root, 'cli', 'wxs.js')
+    this.wrap = place.netns ? ['ip', 'netns', 'exec', place.netns] : []
   }
 
-  /** Runs `wxs <args>` as a child process; throws nothing (check status). */
+  /** Runs `wxs <args>` as a child process (in the peer's namespace); throws nothing (check status). */
   run (args: string[], opts: { nodeArgs?: string[], timeoutMs?: number } = {}): Promise<SpawnResult> {
-    return spawnAsync(process.execPath, [...(opts.nodeArgs ?? []), this.cli, ...args], { cwd: this.lab.opts.root, env: this.env, timeoutMs: opts.timeoutMs ?? 300_000 })
+    const argv = [process.execPath, ...(opts.nodeArgs ?? []), this.cli, ...args]
+    const [cmd, ...rest] = [...this.wrap, ...argv]
+    return spawnAsync(cmd, rest, { cwd: this.lab.opts.root, env: this.env, timeoutMs: opts.timeoutMs ?? 300_000 })
   }
 
   /** Runs `wxs <args> --json`, which must succeed; returns the parsed result and the timing. */
@@ -96,8 +104,8 @@ export class Lab {
   constructor (readonly opts: LabOptions) {}
 
   /** A peer with a fresh state dir (its daemon is not started yet). */
-  peer (name: string): WxsPeer {
-    const p = new WxsPeer(this, name, this.opts.scratch.path(`home-${name}-${this.counter++}`))
+  peer (name: string, place: PeerPlace = {}): WxsPeer {
+    const p = new WxsPeer(this, name, this.opts.scratch.path(`home-${name}-${this.counter++}`), place)
     this.peers.add(p)
     return p
   }

@@ -2,7 +2,6 @@
  * Test helpers: temporary state dirs, source trees, and the real `wxs`
  * command run as a child process (never in the test's own process).
  */
-import { readFileSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -10,6 +9,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Assert } from 'brittle'
 import { Engine } from '../../manifests/index.js'
+import { isAlive } from '../../cli/lib/proc.js'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const WXS_BIN = path.join(ROOT, 'cli', 'wxs.js')
@@ -71,10 +71,9 @@ export async function daemonPid (home: string): Promise<number | null> {
   return text === null ? null : Number(text.trim())
 }
 
-/** Whether `pid` still runs: a zombie (exited, not yet reaped by init) does not. */
+/** Whether `pid` still runs (a zombie does not). */
 export function isRunning (pid: number) {
-  try { process.kill(pid, 0) } catch { return false }
-  try { return !/^\S+ Z /.test(readFileSync(`/proc/${pid}/stat`, 'latin1').replace(/^.*\) /, ') ')) } catch { return false }
+  return isAlive(pid)
 }
 
 export async function waitFor (cond: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 20) {
