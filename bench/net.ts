@@ -43,6 +43,7 @@ const FULL: NetConfig = {
     small: { files: 10_000, minBytes: 3072, maxBytes: 5120 },
     large: { files: 2, fileBytes: 256 * MiB },
     seed: { files: 2, fileBytes: 256 * MiB },
+    uplink: { files: 2, fileBytes: 64 * MiB, mbit: 200 },
     overlap: { changedPct: 4, addedPct: 1 }
   }
 }
@@ -55,6 +56,7 @@ const QUICK: NetConfig = {
     small: { files: 2_000, minBytes: 3072, maxBytes: 5120 },
     large: { files: 2, fileBytes: 32 * MiB },
     seed: { files: 2, fileBytes: 32 * MiB },
+    uplink: { files: 2, fileBytes: 16 * MiB, mbit: 200 },
     overlap: { changedPct: 4, addedPct: 1 }
   }
 }
@@ -66,6 +68,7 @@ const NOTES = [
   'Source trees and packs are in the page cache (generated once, imported by the sharer just before each sample). All peers share this machine\'s CPUs (see cpus below).',
   'Scenario 3: the joiner first creates workspace "base" from the original tree; the sharer shares a copy (mtimes kept) with the given percentages of files rewritten / added at random places; moved = object and tree-delta bytes received plus request bytes sent (hashes, tree sketches), from `wxs peers --json` (manifest-log replication and Protomux framing not included).',
   'Scenario 4: with `wxs join --lazy` available, the third peer joins lazily, waits (untimed) until every seeder is connected, and `wxs sync` is timed alone; else join + sync is timed.'
+  'Scenario 4b: the seeders and the third peer are hosts in network namespaces on a bridge (bench/lib/net-hosts.ts), each seeder\'s egress shaped by `tc tbf` to the given rate, the third peer\'s not, with a private DHT bootstrap on the bridge; so a seeder\'s uplink is the bottleneck, as between machines, not the two CPUs all daemons share on loopback (scenario 4).',
 ]
 
 function log (line: string) {

@@ -15,6 +15,8 @@ import { childEnv, mustSpawn, spawnAsync } from './proc.js'
 import { above, atLeast, atMost, netRow, type NetRow } from './net-report.js'
 import type { Scratch } from './scratch.js'
 import { generateLargeFiles, generateTree, type GeneratedTree } from './tree.js'
+import { makeHosts } from './net-hosts.js'
+import { runBootstrap } from '../../net/index.js'
 
 const MiB = 1024 * 1024
 
@@ -23,6 +25,8 @@ export interface NetSizes {
   small: { files: number, minBytes: number, maxBytes: number }
   large: { files: number, fileBytes: number }
   seed: { files: number, fileBytes: number }
+  /** Seeding over shaped uplinks (network namespaces): each seeder's egress capped at `mbit`. */
+  uplink: { files: number, fileBytes: number, mbit: number }
   /** The 95% scenario: percent of the small tree's files rewritten, and added. */
   overlap: { changedPct: number, addedPct: number }
 }
@@ -366,12 +370,85 @@ async function seeding (ctx: NetContext): Promise<NetRow[]> {
   ]
 }
 
+// -- 4b. seeding over capped uplinks ---------------------------------------------------------
+
+/**
+ * The same question as 4 where it matters: on a network each seeder's upload is
+ * the bottleneck, not the two CPUs every daemon on one loopback shares. Three
+ * hosts in network namespaces on a bridge, each seeder's egress shaped by tc to
+ * `mbit`, the joiner's not; a private DHT bootstrap on the bridge. The third
+ * peer joins lazily, waits (untimed) until every seeder is connected, and
+ * `wxs sync` is timed.
+ */
+async function uplink (ctx: NetContext): Promise<NetRow[]> {
+  const { files, fileBytes, mbit } = ctx.sizes.uplink
+  const dir = ctx.scratch.path('uplink')
+  await generateLargeFiles(dir, { files, fileBytes })
+  const bytes = files * fileBytes
+  const hosts = await makeHosts([mbit, mbit, null])
+  const res: Record<'one' | 'two', number[]> = { one: [], two: [] }
+  let split = ''
+  try {
+    const boot = await runBootstrap({ host: hosts.bridgeAddr })
+    try {
+      const place = (i: number) => ({ netns: hosts.hosts[i].ns, bootstrap: `${boot.host}:${boot.port}` })
+      const sample = async (n: 1 | 2, measured: boolean) => {
+        try {
+          const first = ctx.lab.peer('seeder-1', place(0))
+          await first.start()
+          await first.json(['create', 'ws', '--from', dir])
+          const key = (await first.json(['share', 'ws'])).out.key
+          if (n === 2) {
+            const second = ctx.lab.peer('seeder-2', place(1))
+            await second.start()
+            await second.json(['join', key, 'ws', '--timeout', '120'])
+            checkSync((await second.json(['sync', 'ws'])).out, bytes)
+          }
+          const joiner = ctx.lab.peer('third', place(2))
+          await joiner.start()
+          await joiner.json(['join', key, 'ws', '--lazy', '--timeout', '120'])
+          const deadline = Date.now() + 60_000
+          while ((await joiner.received('ws')).peers < n) {
+            if (Date.now() > deadline) throw new Error(`the third peer sees fewer than ${n} seeder(s) after 60 s`)
+            await new Promise(resolve => setTimeout(resolve, 100))
+          }
+          const t0 = performance.now()
+          checkSync((await joiner.json(['sync', 'ws'])).out, bytes)
+          const ms = performance.now() - t0
+          const perPeer = (await joiner.json(['peers', 'ws'])).out.peers.map((p: any) => (p.received.bytes / MiB).toFixed(0))
+          ctx.log(`    ${n} seeder(s) at ${mbit} Mbit/s each: ${ms.toFixed(0)} ms; MiB per seeder ${perPeer.join(' + ')}`)
+          if (measured) { res[n === 1 ? 'one' : 'two'].push(ms); if (n === 2) split = perPeer.join('/') }
+        } finally {
+          await ctx.lab.teardown()
+        }
+      }
+      await rounds(ctx, { 'one seeder': m => sample(1, m), 'two seeders': m => sample(2, m) })
+    } finally {
+      await boot.close()
+    }
+  } finally {
+    await hosts.close()
+    await ctx.scratch.remove(dir)
+  }
+  ctx.raw.uplink = { files, bytes, mbit, one: res.one, two: res.two }
+  const mib = bytes / MiB
+  const one = median(res.one)
+  const two = median(res.two)
+  const cap = mbit * 1e6 / 8 / MiB
+  return [
+    netRow(`4b. ${mib.toFixed(0)} MiB from 1 seeder, uplink capped at ${mbit} Mbit/s`, 'MiB/s', perSec(mib, one), { baseline: cap, ratio: cap / perSec(mib, one), note: `network namespaces + tc; baseline: the cap (${cap.toFixed(1)} MiB/s); median of ${res.one.length}` }),
+    netRow(`4b. ${mib.toFixed(0)} MiB from 2 seeders, each capped`, 'MiB/s', perSec(mib, two), { baseline: 2 * cap, ratio: 2 * cap / perSec(mib, two), note: `MiB from each seeder (last rep): ${split}` }),
+    netRow('4b. speed-up, 2 capped seeders vs 1', 'x', one / two, { target: above(1), note: 'time with 1 / time with 2' })
+  ]
+}
+
 export const SCENARIOS: Scenario[] = [
   { key: 'browse', title: '1. browsable and fully local', run: browsable },
   { key: 'small', title: '2. small-file throughput', run: async ctx => { const t = await smallSource(ctx); return throughput(ctx, { dir: t.dir, files: t.files.length, bytes: t.bytes }, 'small') } },
   { key: 'large', title: '2. large-file throughput', run: async ctx => throughput(ctx, await largeSource(ctx, 'large'), 'large') },
   { key: 'overlap', title: '3. join with 95% of the content local', run: overlap },
-  { key: 'seed', title: '4. seeding by 2 peers vs 1', run: seeding }
+  { key: 'seed', title: '4. seeding by 2 peers vs 1', run: seeding },
+  { key: 'uplink', title: '4b. seeding by 2 peers vs 1 over capped uplinks', run: uplink }
 ]
 
 function shuffle<T> (items: T[]): T[] {
