@@ -48,7 +48,8 @@ export interface Want {
   priority: Priority
   size: number
   waiters: Waiter[]
-  tried: Set<Peer>
+  /** Peers that could not serve it (created on the first refusal: most wants never have one). */
+  tried: Set<Peer> | null
   peer: Peer | null
   sentAt: number
   /** Bit i set: this want sits in queue i. */
@@ -136,12 +137,12 @@ export class Downloader implements ObjectFetcher {
   }
 
   /** Resolves once `hex` is stored locally. `size` is an estimate used for windows. */
-  want (hex: string, opts: { urgent?: boolean, priority?: Priority, size?: number, signal?: AbortSignal, base?: Buffer[] | null } = {}): Promise<void> {
+  want (hex: string, opts: { urgent?: boolean, priority?: Priority, size?: number, signal?: AbortSignal, base?: Buffer[] | null, hash?: Buffer } = {}): Promise<void> {
     if (this.store.hasHex(hex)) return Promise.resolve()
     if (this.closed) return Promise.reject(new Error('the network is closed'))
     let w = this.wants.get(hex)
     if (w === undefined) {
-      w = { hex, hash: Buffer.from(hex, 'hex'), priority: BACKGROUND, size: opts.size ?? ESTIMATE_BYTES, waiters: [], tried: new Set(), peer: null, sentAt: 0, queued: 0, base: null, sketch: null }
+      w = { hex, hash: opts.hash ?? Buffer.from(hex, 'hex'), priority: BACKGROUND, size: opts.size ?? ESTIMATE_BYTES, waiters: [], tried: null, peer: null, sentAt: 0, queued: 0, base: null, sketch: null }
       this.wants.set(hex, w)
     }
     if (opts.base && w.base === null && w.peer === null) {
@@ -184,7 +185,7 @@ export class Downloader implements ObjectFetcher {
     for (const w of peer.inflight.values()) { w.peer = null; this.requeue(w, false) }
     peer.inflight.clear()
     peer.inflightBytes = 0
-    for (const w of this.wants.values()) w.tried.delete(peer)
+    for (const w of this.wants.values()) w.tried?.delete(peer)
     this.pump()
   }
 
@@ -281,6 +282,7 @@ export class Downloader implements ObjectFetcher {
       peer.inflight.delete(hex)
       peer.inflightBytes -= want.size
       want.peer = null
+      want.tried ??= new Set()
       want.tried.add(peer)
       this.requeue(want, false)
     }
@@ -403,7 +405,7 @@ export class Downloader implements ObjectFetcher {
     let bestScore = Infinity
     let anyUntried = false
     for (const p of this.peers) {
-      if (want.tried.has(p)) continue
+      if (want.tried?.has(p)) continue
       anyUntried = true
       if (!this.roomFor(p, want.size)) continue
       const score = p.inflightBytes + (p.reaches(want.hex) ? 0 : this.windowBytes * 2)
@@ -427,7 +429,7 @@ export class Downloader implements ObjectFetcher {
       for (const w of peer.inflight.values()) oldest = Math.min(oldest, w.sentAt)
       if (now - oldest < this.peerTimeoutMs) continue
       this.log(`peer ${peer.id.slice(0, 12)} did not answer ${peer.inflight.size} request(s) in ${this.peerTimeoutMs} ms; asking others`)
-      for (const w of peer.inflight.values()) { w.peer = null; w.tried.add(peer); peer.expired.add(w.hex); this.requeue(w, false) }
+      for (const w of peer.inflight.values()) { w.peer = null; (w.tried ??= new Set()).add(peer); peer.expired.add(w.hex); this.requeue(w, false) }
       peer.inflight.clear()
       peer.inflightBytes = 0
     }

@@ -257,7 +257,13 @@ export class Session {
     const seen = new Set<string>()
     const counted = new Set<string>()
     const trees: Array<Promise<void>> = []
-    const chunks: Array<Promise<unknown>> = []
+    // chunks are counted, not collected: one promise per chunk (the want's) and no 10k-long await loop
+    let chunksLeft = 0
+    let treesDone = false
+    let chunkError: unknown = null
+    let chunksDone: () => void = () => {}
+    const allChunks = new Promise<void>(resolve => { chunksDone = resolve })
+    const chunkSettled = () => { if (--chunksLeft === 0 && treesDone) chunksDone() }
     let treeCount = 0
     let chunkCount = 0
     let chunkBytes = 0
@@ -284,7 +290,14 @@ export class Session {
             chunkBytes += size
             if (this.store.hasHex(chunk) || counted.has(chunk)) { p.objects++; p.bytes += size; continue } // local already (any workspace), or a duplicate
             counted.add(chunk)
-            chunks.push(fetched(chunk, size, BACKGROUND).then(() => { p.objects++; p.bytes += size }))
+            chunksLeft++
+            this.downloader.want(chunk, { size, priority: BACKGROUND, hash: e.chunks[i] }).then(() => {
+              p.fetchedObjects++
+              p.fetchedBytes += size
+              p.objects++
+              p.bytes += size
+              chunkSettled()
+            }, err => { chunkError ??= err; chunkSettled() })
           }
         }
       }
@@ -296,7 +309,10 @@ export class Session {
     p.phase = 'chunks'
     p.totalObjects = treeCount + chunkCount
     p.totalBytes = chunkBytes
-    for (let i = 0; i < chunks.length; i++) await chunks[i]
+    treesDone = true
+    if (chunksLeft === 0) chunksDone()
+    await allChunks
+    if (chunkError !== null) throw chunkError
     if (stale()) return
     p.objects = p.totalObjects
     p.bytes = p.totalBytes
