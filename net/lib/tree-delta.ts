@@ -7,11 +7,12 @@
  * most entries of a directory are unchanged, so a 100-entry listing with five
  * changed files crosses as ~100 index bytes and five entries instead of ~6 KiB.
  *
- * The sender learns nothing it did not have (the sketch only names entries the
- * requester holds, and the requester may read the whole tree anyway), and the
- * requester trusts nothing: the rebuilt tree is checked against its hash like
- * any object. A fingerprint collision only makes that check fail, and the tree
- * is then asked for whole.
+ * The requester learns nothing it may not read anyway (the whole tree), and
+ * trusts nothing: the rebuilt tree is checked against its hash like any object.
+ * A fingerprint collision only makes that check fail, and the tree is then
+ * asked for whole. The sender learns, as from git's "have" lines, 4 bytes per
+ * entry of the requester's base: enough to test for an entry it already knows
+ * exactly, nothing about the others.
  */
 import { hash as blake3 } from '../../core/index.js'
 import { messages as manifestMessages } from '../../manifests/index.js'
