@@ -274,8 +274,10 @@ export class Session {
       treeCount++
       p.objects++
       const t = await this.engine.trees.get(hex, { local: true })
-      if (hex === rootHex && baseHex === null) baseHex = await this.similarRoot(t, hex)
-      const base = baseHex === null ? null : await this.localTree(baseHex)
+      // a base matters only for subtrees still to fetch (a sync of a local tree opens no workspace)
+      const fetching = t.entries.some(e => e.type === DIR && !this.store.hasHex(toHex(e.tree!)))
+      if (fetching && hex === rootHex && baseHex === null) baseHex = await this.similarRoot(t, hex)
+      const base = !fetching || baseHex === null ? null : await this.localTree(baseHex)
       const byName = base === null ? null : new Map<string, Entry>(base.entries.map(e => [e.name, e]))
       for (const e of t.entries) {
         if (e.type === DIR) {
