@@ -2,24 +2,54 @@
  * What a workspace's log reaches: every tree and chunk of every commit, as far
  * as the trees held locally tell. A peer is served only objects in this set
  * (the object channel is bound to one workspace), and a joined workspace's set
- * grows as its trees arrive.
+ * grows as its trees arrive. `held` counts how many of them are local (what a
+ * peer is told in a status), kept up to date as objects are added and stored
+ * instead of walking the whole set for every status.
  */
 import { toHex } from '../../core/index.js'
 import { DIR, FILE, type TreeStore, type Workspace } from '../../manifests/index.js'
 
 export class Reachable {
-  readonly objects = new Set<string>()
+  /** Every object reached, and whether it was local when last seen. */
+  private readonly objects = new Map<string, boolean>()
+  /** Objects of the set held locally (see stored() and recount()). */
+  held = 0
   private readonly expanded = new Set<string>()
   /** Trees known to be reachable whose content is not local yet. */
   private readonly pending = new Set<string>()
   private seenCommits = 0
   private running: Promise<void> = Promise.resolve()
 
-  constructor (private readonly trees: TreeStore, private readonly ws: Workspace) {}
+  constructor (private readonly trees: TreeStore, private readonly ws: Workspace, private readonly local: (hex: string) => boolean) {}
 
   has (hex: string) { return this.objects.has(hex) }
 
   get size () { return this.objects.size }
+
+  /** `hex` was just stored locally. */
+  stored (hex: string) {
+    if (this.objects.get(hex) !== false) return // not reached, or counted already
+    this.objects.set(hex, true)
+    this.held++
+  }
+
+  /** Counts again from the store (objects can also arrive by an import, or be collected). */
+  recount () {
+    let n = 0
+    for (const hex of this.objects.keys()) {
+      const here = this.local(hex)
+      this.objects.set(hex, here)
+      if (here) n++
+    }
+    this.held = n
+  }
+
+  private add (hex: string) {
+    if (this.objects.has(hex)) return
+    const here = this.local(hex)
+    this.objects.set(hex, here)
+    if (here) this.held++
+  }
 
   /** Adds the commits appended since the last call (serialised). */
   update (): Promise<void> {
@@ -48,7 +78,7 @@ export class Reachable {
     const stack = [rootHex]
     while (stack.length > 0) {
       const hex = stack.pop()!
-      this.objects.add(hex)
+      this.add(hex)
       if (this.expanded.has(hex)) continue
       let t
       try {
@@ -61,7 +91,7 @@ export class Reachable {
       this.expanded.add(hex)
       for (const e of t.entries) {
         if (e.type === DIR) stack.push(toHex(e.tree!))
-        else if (e.type === FILE) for (const h of e.chunks) this.objects.add(toHex(h))
+        else if (e.type === FILE) for (const h of e.chunks) this.add(toHex(h))
       }
     }
   }

@@ -79,7 +79,7 @@ export class Session {
     this.role = opts.role
     this.logLine = opts.log
     this.onHeadCb = opts.onHead
-    this.reachable = new Reachable(opts.engine.trees, opts.ws)
+    this.reachable = new Reachable(opts.engine.trees, opts.ws, hex => this.store.hasHex(hex))
   }
 
   get name () { return this.ws.name || toHex(this.key).slice(0, 12) }
@@ -130,8 +130,7 @@ export class Session {
   isBanned (peerId: string) { return this.banned.has(peerId) }
 
   status (): Status {
-    let objects = 0
-    for (const hex of this.reachable.objects) if (this.store.hasHex(hex)) objects++
+    const objects = this.reachable.held
     const complete = this.following ? this.progress.complete : true
     return { length: this.ws.core.length, objects, complete }
   }
@@ -149,6 +148,7 @@ export class Session {
 
   /** A fetched tree may extend what this workspace reaches. */
   objectStored (hex: string) {
+    this.reachable.stored(hex)
     this.reachable.treeArrived(hex).catch(() => {})
   }
 
@@ -320,6 +320,7 @@ export class Session {
     p.bytes = p.totalBytes
     p.phase = 'complete'
     p.complete = true
+    this.reachable.recount()
     this.log(`sync of commit ${rec.seq} complete: ${p.fetchedObjects} objects (${p.fetchedBytes} bytes) fetched`)
     this.announceStatus()
     const waiters = this.completeWaiters

@@ -94,6 +94,12 @@ test('join: browsable before content is local, a read fetches only that file, sy
   t.is(await compareTrees(src, out), '', 'after sync the joined workspace is byte-equal to the source (modes, links, mtimes)')
   net0 = (await ok(b, ['peers'])).network.received
   t.ok(net0.bytes <= 8 * MiB + 5 + 64 * 1024 + 20_000, `nothing crossed twice (${net0.bytes} bytes in total)`)
+  // what each side says it holds (status messages): all of it, counted as objects arrive
+  t.is(synced.objects, 3 + 30 + 4 + 5 + 1, 'sync counts 3 trees and 40 chunks')
+  const holds = async (p: NetPeer) => (await ok(p, ['peers', 'proj'])).peers[0]?.holds
+  const sharerHolds = await holds(b)
+  t.ok(sharerHolds?.objects === 43 && sharerHolds?.complete === true, `the joiner sees the sharer hold all 43 (${JSON.stringify(sharerHolds)})`)
+  t.ok(await waitFor(async () => (await holds(a))?.objects === 43 && (await holds(a))?.complete === true, 5000, 100), `the sharer sees the joiner hold all 43 once synced (${JSON.stringify(await holds(a))})`)
 
   const write = await sh(`echo x > ${path.join(mnt, 'new.txt')}`)
   t.not(write.code, 0, 'a joined mount is read-only')
