@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs'
 import net from 'node:net'
+import { availableParallelism } from 'node:os'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { ProgressSnapshot } from '../../core/index.js'
@@ -58,7 +59,7 @@ export function startDaemon (paths: Paths) {
   fs.mkdirSync(paths.home, { recursive: true, mode: 0o700 })
   const out = fs.openSync(paths.log, 'a', 0o600)
   const bin = fileURLToPath(new URL('../wxs.js', import.meta.url).href.replace('/dist/cli/', '/cli/'))
-  const child = spawn(process.execPath, [...process.execArgv, bin, 'daemon', 'run'], {
+  const child = spawn(process.execPath, [...process.execArgv, ...daemonFlags(process.execArgv), bin, 'daemon', 'run'], {
     detached: true,
     stdio: ['ignore', out, out],
     env: { ...process.env, WXS_HOME: paths.home }
@@ -99,4 +100,17 @@ function parseReply (line: string): Reply | null {
   } catch {
     return null
   }
+}
+
+/**
+ * V8 flags for the daemon. On a machine with two CPUs or fewer, V8's parallel
+ * and concurrent GC threads compete with the daemons (and the peers and the
+ * kernel's network work) for the same cores: measured here on 2 vCPUs,
+ * interleaved runs of `bench/ab-net.ts` with --single-threaded-gc used 5-40%
+ * less CPU and moved small files 24% and large files 5-18% faster.
+ * WXS_DAEMON_SINGLE_GC=0 keeps V8's default (for measuring).
+ */
+export function daemonFlags (inherited: string[]): string[] {
+  if (process.env.WXS_DAEMON_SINGLE_GC === '0' || inherited.includes('--single-threaded-gc')) return []
+  return availableParallelism() <= 2 ? ['--single-threaded-gc'] : []
 }
