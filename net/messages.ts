@@ -39,6 +39,8 @@ export const MAX_TREE_REQUESTS = 256
 export const FINGERPRINT_BYTES = 4
 /** Entries a sketch may name; bigger base trees are not offered. */
 export const MAX_SKETCH_ENTRIES = 16_384
+/** Sketch bytes in one tree request message (what a peer can make the sender index at once). */
+export const MAX_SKETCH_BYTES_PER_MESSAGE = 1024 * 1024
 /** Largest object a peer may send: a chunk is 1 MiB; trees of huge directories can be larger. */
 export const MAX_OBJECT_BYTES = 64 * 1024 * 1024
 
@@ -128,7 +130,20 @@ const treeRequestItem = {
   }
 }
 
-export const treeRequests = bounded<TreeRequest>(treeRequestItem, MAX_TREE_REQUESTS, 'tree request')
+const treeRequestList = bounded<TreeRequest>(treeRequestItem, MAX_TREE_REQUESTS, 'tree request')
+
+/** At most MAX_TREE_REQUESTS trees and MAX_SKETCH_BYTES_PER_MESSAGE of sketches a message. */
+export const treeRequests = {
+  preencode: treeRequestList.preencode,
+  encode: treeRequestList.encode,
+  decode (state: c.State): TreeRequest[] {
+    const list = treeRequestList.decode(state)
+    let bytes = 0
+    for (const r of list) bytes += r.sketch.byteLength
+    if (bytes > MAX_SKETCH_BYTES_PER_MESSAGE) throw new Error(`tree request with ${bytes} bytes of sketches, at most ${MAX_SKETCH_BYTES_PER_MESSAGE} allowed`)
+    return list
+  }
+}
 
 /**
  * A tree sent as a delta (5). `parts` rebuild its entries in order: a number k

@@ -17,7 +17,7 @@
  *   whole; a second failure is a corrupt object.
  */
 import { hash as blake3, toHex, type ObjectFetcher, type PackStore, type RwLock } from '../../core/index.js'
-import { MAX_REQUEST_HASHES, MAX_TREE_REQUESTS, treeDeltaBytes, type ObjectItem, type TreeDelta, type TreeRequest } from '../messages.js'
+import { MAX_REQUEST_HASHES, MAX_TREE_REQUESTS, MAX_SKETCH_BYTES_PER_MESSAGE, treeDeltaBytes, type ObjectItem, type TreeDelta, type TreeRequest } from '../messages.js'
 import { applyDelta, sketchOf } from './tree-delta.js'
 
 /** What the downloader needs of a connected peer (one object channel). */
@@ -346,7 +346,7 @@ export class Downloader implements ObjectFetcher {
   private fill () {
     if (this.peers.size === 0) return
     const batches = new Map<Peer, Buffer[]>()
-    const treeBatches = new Map<Peer, TreeRequest[]>()
+    const treeBatches = new Map<Peer, { items: TreeRequest[], bytes: number }>()
     const take = (q: Queue<Want>, bit: number): boolean => {
       while (q.length > 0) {
         const want = q.shift()!
@@ -367,9 +367,11 @@ export class Downloader implements ObjectFetcher {
         peer.inflightBytes += want.size
         if (want.sketch !== null && peer.requestTrees !== undefined) {
           let trees = treeBatches.get(peer)
-          if (trees === undefined) { trees = []; treeBatches.set(peer, trees) }
-          trees.push({ hash: want.hash, sketch: want.sketch })
-          if (trees.length >= MAX_TREE_REQUESTS) { peer.requestTrees(trees); treeBatches.set(peer, []) }
+          if (trees === undefined) { trees = { items: [], bytes: 0 }; treeBatches.set(peer, trees) }
+          if (trees.bytes + want.sketch.byteLength > MAX_SKETCH_BYTES_PER_MESSAGE) { peer.requestTrees(trees.items); trees.items = []; trees.bytes = 0 }
+          trees.items.push({ hash: want.hash, sketch: want.sketch })
+          trees.bytes += want.sketch.byteLength
+          if (trees.items.length >= MAX_TREE_REQUESTS) { peer.requestTrees(trees.items); trees.items = []; trees.bytes = 0 }
           continue
         }
         let batch = batches.get(peer)
@@ -380,7 +382,7 @@ export class Downloader implements ObjectFetcher {
       return true
     }
     for (let i = 0; i < this.queues.length; i++) if (!take(this.queues[i], 1 << i)) break
-    for (const [peer, trees] of treeBatches) if (trees.length > 0) peer.requestTrees!(trees)
+    for (const [peer, trees] of treeBatches) if (trees.items.length > 0) peer.requestTrees!(trees.items)
     for (const [peer, batch] of batches) if (batch.length > 0) peer.request(batch)
   }
 

@@ -191,6 +191,9 @@ test('tree requests: a sketch is whole fingerprints, at most MAX_SKETCH_ENTRIES;
   t.exception(() => c.decode(n.treeRequests, one(Buffer.alloc(7))), /sketch of 7 bytes, at most 65536 in 4-byte items allowed/, 'not whole fingerprints')
   const many = Array.from({ length: 257 }, () => ({ hash: Buffer.alloc(32), sketch: Buffer.alloc(0) }))
   t.exception(() => c.decode(n.treeRequests, c.encode(n.treeRequests, many)), /tree request: 257 items, at most 256 allowed/)
+  const big = (count: number) => Array.from({ length: count }, () => ({ hash: Buffer.alloc(32), sketch: Buffer.alloc(n.MAX_SKETCH_ENTRIES * 4) }))
+  t.is(c.decode(n.treeRequests, c.encode(n.treeRequests, big(16))).length, 16, '1 MiB of sketches in one message is allowed')
+  t.exception(() => c.decode(n.treeRequests, c.encode(n.treeRequests, big(17))), /tree request with 1114112 bytes of sketches, at most 1048576 allowed/, 'more is refused')
 })
 
 test('tree deltas: counts and sizes are checked before allocating', t => {

@@ -76,3 +76,25 @@ test('bases too big to sketch are not offered', t => {
   t.is(sketchOf(entries), null)
   t.is(sketchOf([]), null, 'nor empty ones')
 })
+
+test('the downloader cuts tree requests at 1 MiB of sketches (what a sender accepts in one message)', async t => {
+  const { Downloader, TREE } = await import('../../net/lib/downloader.js')
+  const { RwLock } = await import('../../core/index.js')
+  const store = { hasHex: () => false, putHashed: async () => {}, flush: async () => {} }
+  const d = new Downloader({ store: store as any, lock: new RwLock(), windowObjects: 1000, windowBytes: 1 << 30 })
+  t.teardown(() => d.close())
+  const sent: number[][] = []
+  const peer = {
+    id: 'p', inflight: new Map(), expired: new Set<string>(), inflightBytes: 0, lastHeard: Date.now(), received: { objects: 0, bytes: 0 },
+    request () { t.fail('no plain request expected') },
+    requestTrees (items: Array<{ sketch: Buffer }>) { sent.push(items.map(i => i.sketch.byteLength)) },
+    reaches: () => true,
+    drop () {}
+  }
+  d.addPeer(peer as any)
+  const base = Array.from({ length: MAX_SKETCH_ENTRIES }, (_, i) => Buffer.from(String(i)))
+  for (let i = 0; i < 20; i++) d.want(blake3(Buffer.from(`tree ${i}`)).toString('hex'), { priority: TREE, base }).catch(() => {})
+  await new Promise(resolve => setTimeout(resolve, 10))
+  t.alike(sent.map(m => m.length), [16, 4], '16 full sketches (1 MiB), then the other 4')
+  t.ok(sent.every(m => m.reduce((a, b) => a + b, 0) <= 1024 * 1024), 'no message over 1 MiB of sketches')
+})
