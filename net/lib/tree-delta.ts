@@ -20,6 +20,9 @@ import { FINGERPRINT_BYTES, MAX_OBJECT_BYTES, MAX_SKETCH_ENTRIES, type TreeDelta
 
 const { splitTree, joinTree } = manifestMessages
 
+/** Trees with more entries than this are always sent whole. */
+export const MAX_DELTA_ENTRIES = 4 * MAX_SKETCH_ENTRIES
+
 function fingerprint (entry: Buffer): number {
   return blake3(entry).readUInt32LE(0)
 }
@@ -43,6 +46,8 @@ export function makeDelta (hash: Buffer, tree: Buffer, sketch: Buffer): TreeDelt
   } catch {
     return null
   }
+  // fingerprinting costs a hash per entry: huge listings go whole (bounds what one request costs the sender)
+  if (parts.entries.length > MAX_DELTA_ENTRIES) return null
   const index = new Map<number, number>()
   for (let i = sketch.byteLength / FINGERPRINT_BYTES - 1; i >= 0; i--) index.set(sketch.readUInt32LE(i * FINGERPRINT_BYTES), i)
   const out: Array<number | Buffer> = new Array(parts.entries.length)

@@ -6,7 +6,7 @@ import test from 'brittle'
 import c from 'compact-encoding'
 import { hash as blake3 } from '../../core/index.js'
 import { messages as m, encodeTree } from '../../manifests/index.js'
-import { sketchOf, makeDelta, applyDelta, baseEntries } from '../../net/lib/tree-delta.js'
+import { sketchOf, makeDelta, applyDelta, baseEntries, MAX_DELTA_ENTRIES } from '../../net/lib/tree-delta.js'
 import { treeDeltaBytes, treeDeltas, MAX_SKETCH_ENTRIES } from '../../net/messages.js'
 
 function file (name: string, seed: number): m.Entry {
@@ -69,6 +69,15 @@ test('applying a delta: an index past the sketch throws; a wrong base rebuilds a
   t.exception(() => applyDelta({ ...delta, parts: [...delta.parts, base.length] }, base), /names entry 22 of a 22-entry sketch/)
   const other = baseEntries(dir(20, new Set([5])))!
   t.absent(blake3(applyDelta(delta, other)).equals(blake3(now)), 'rebuilt from the wrong entries: the hash check catches it')
+})
+
+test('a listing of more than MAX_DELTA_ENTRIES entries goes whole', t => {
+  const entries: m.Entry[] = Array.from({ length: MAX_DELTA_ENTRIES + 1 }, (_, i) => ({ name: `f${String(i).padStart(6, '0')}`, type: m.SYMLINK, mode: 0o777, size: 1, mtimeSec: 1, mtimeNsec: 0, chunks: [], tree: null, target: 'x' }))
+  const bytes = encodeTree({ entries })
+  const sketch = sketchOf(m.splitTree(bytes).entries.slice(0, MAX_SKETCH_ENTRIES))!
+  t.is(makeDelta(blake3(bytes), bytes, sketch), null, 'a quarter of its entries in the sketch, yet sent whole')
+  const fewer = encodeTree({ entries: entries.slice(0, 1000) })
+  t.ok(makeDelta(blake3(fewer), fewer, sketch) !== null, 'a smaller one against the same sketch is a delta')
 })
 
 test('bases too big to sketch are not offered', t => {
