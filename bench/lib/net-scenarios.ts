@@ -164,6 +164,21 @@ async function joinAndSync (ctx: NetContext, shared: Shared, joiner: WxsPeer): P
   return { joinMs, totalMs, connectMs: await joiner.firstPeerMs(wall), sync: sync.out }
 }
 
+/** `wxs join --lazy`, waits (untimed) until `seeders` peers are connected, then times `wxs sync` alone. */
+async function lazyJoinTimedSync (joiner: WxsPeer, key: string, seeders: number, bytes: number): Promise<{ ms: number, joinMs: number, connectMs: number | null }> {
+  const wall = Date.now()
+  const j = await joiner.json(['join', key, 'ws', '--lazy', '--timeout', '120'])
+  const connectMs = await joiner.firstPeerMs(wall)
+  const deadline = Date.now() + 60_000
+  while ((await joiner.received('ws')).peers < seeders) {
+    if (Date.now() > deadline) throw new Error(`the joiner sees fewer than ${seeders} seeder(s) after 60 s`)
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  const t0 = performance.now()
+  checkSync((await joiner.json(['sync', 'ws'])).out, bytes)
+  return { ms: performance.now() - t0, joinMs: j.ms, connectMs }
+}
+
 const perSec = (n: number, ms: number) => n / (ms / 1000)
 const med = (xs: Array<number | null>) => { const v = xs.filter((x): x is number => x !== null); return v.length ? median(v) : null }
 const sum = (xs: Array<number | null>) => summarize(xs.filter((x): x is number => x !== null))
@@ -329,16 +344,7 @@ async function seeding (ctx: NetContext): Promise<NetRow[]> {
       await joiner.start()
       let r: { ms: number, joinMs: number, connectMs: number | null }
       if (ctx.lazy) {
-        // connect to every seeder first (untimed), then time the transfer alone
-        const wall = Date.now()
-        const j = await joiner.json(['join', shared.key, 'ws', '--lazy', '--timeout', '120'])
-        const connectMs = await joiner.firstPeerMs(wall)
-        const deadline = Date.now() + 60_000
-        while ((await joiner.received('ws')).peers < n && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 100))
-        const t0 = performance.now()
-        const sync = await joiner.json(['sync', 'ws'])
-        r = { ms: performance.now() - t0, joinMs: j.ms, connectMs }
-        checkSync(sync.out, shared.bytes)
+        r = await lazyJoinTimedSync(joiner, shared.key, n, shared.bytes)
       } else {
         const js = await joinAndSync(ctx, shared, joiner)
         r = { ms: js.totalMs, joinMs: js.joinMs, connectMs: js.connectMs }
@@ -406,15 +412,7 @@ async function uplink (ctx: NetContext): Promise<NetRow[]> {
           }
           const joiner = ctx.lab.peer('third', place(2))
           await joiner.start()
-          await joiner.json(['join', key, 'ws', '--lazy', '--timeout', '120'])
-          const deadline = Date.now() + 60_000
-          while ((await joiner.received('ws')).peers < n) {
-            if (Date.now() > deadline) throw new Error(`the third peer sees fewer than ${n} seeder(s) after 60 s`)
-            await new Promise(resolve => setTimeout(resolve, 100))
-          }
-          const t0 = performance.now()
-          checkSync((await joiner.json(['sync', 'ws'])).out, bytes)
-          const ms = performance.now() - t0
+          const { ms } = await lazyJoinTimedSync(joiner, key, n, bytes)
           const perPeer = (await joiner.json(['peers', 'ws'])).out.peers.map((p: any) => (p.received.bytes / MiB).toFixed(0))
           ctx.log(`    ${n} seeder(s) at ${mbit} Mbit/s each: ${ms.toFixed(0)} ms; MiB per seeder ${perPeer.join(' + ')}`)
           if (measured) { res[n === 1 ? 'one' : 'two'].push(ms); if (n === 2) split = perPeer.join('/') }

@@ -106,7 +106,7 @@ function parseReply (line: string): Reply | null {
  * V8 flags for the daemon. On a machine with two CPUs or fewer, V8's parallel
  * and concurrent GC threads compete with the daemons (and the peers and the
  * kernel's network work) for the same cores: measured here on 2 vCPUs,
- * interleaved runs of `bench/ab-net.ts` with --single-threaded-gc used 5-40%
+ * alternating runs of `bench/ab-net.ts` (two pairs) with --single-threaded-gc used 5-40%
  * less CPU and moved small files 24% and large files 5-18% faster.
  * WXS_DAEMON_SINGLE_GC=0 keeps V8's default (for measuring).
  */
