@@ -75,6 +75,22 @@ export class TreeStore {
     return t
   }
 
+  /**
+   * Caches tree `hex` from bytes the caller has already verified against the hash
+   * (a fetched object), sparing a read back from the packs. Bytes that do not
+   * decode to a valid tree are ignored: get() reports them as BAD_TREE.
+   */
+  admit (hex: string, bytes: Buffer) {
+    if (this.cache.has(hex)) return
+    let t: Tree
+    try {
+      t = c.decode(treeEncoding, bytes)
+    } catch {
+      return
+    }
+    if (validateTree(t)) this.remember(hex, t)
+  }
+
   private remember (hex: string, t: Tree) {
     this.cache.set(hex, t)
     if (this.cache.size > this.maxCached) this.cache.delete(this.cache.keys().next().value!)

@@ -210,4 +210,3 @@ export class ObjectChannel implements Peer {
     this.session.downloader.onMissing(this, hashes)
   }
 }
-

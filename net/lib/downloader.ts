@@ -63,8 +63,8 @@ export interface DownloaderOptions {
   store: PackStore
   lock: RwLock
   log?: (line: string) => void
-  /** Called after an object is stored (sessions expand trees they reach). */
-  onStored?: (hex: string, bytes: number, peer: Peer) => void
+  /** Called after an object is stored, with its verified bytes (sessions expand trees they reach). */
+  onStored?: (hex: string, data: Buffer, peer: Peer) => void
   windowObjects?: number
   windowBytes?: number
   /** A peer with requests in flight and silent this long is timed out. */
@@ -111,6 +111,7 @@ export class Downloader implements ObjectFetcher {
   private readonly windowObjects: number
   private readonly windowBytes: number
   private readonly peerTimeoutMs: number
+  private readonly pumpEvery: number
   private pumping = false
   private pumpAgain = false
   private pumpScheduled = false
@@ -127,6 +128,7 @@ export class Downloader implements ObjectFetcher {
     this.windowObjects = opts.windowObjects ?? 512
     this.windowBytes = opts.windowBytes ?? 16 * 1024 * 1024
     this.peerTimeoutMs = opts.peerTimeoutMs ?? 10_000
+    this.pumpEvery = Math.max(1, Math.min(MAX_REQUEST_HASHES, this.windowObjects >> 1))
     this.ticker = setInterval(() => this.checkTimeouts(), 1000)
     this.ticker.unref()
   }
@@ -164,9 +166,9 @@ export class Downloader implements ObjectFetcher {
         if (want.waiters.length === 0 && want.peer === null) this.wants.delete(hex)
       }, { once: true })
     })
-    // a long run of wants (a sync's chunk list) starts moving after its first
-    // request's worth instead of after the whole list has been queued
-    if (++this.wantsSincePump >= MAX_REQUEST_HASHES) this.pump()
+    // a long run of wants (a sync's chunk list) starts moving after half a window
+    // instead of after the whole list has been queued
+    if (++this.wantsSincePump >= this.pumpEvery) this.pump()
     else this.schedulePump()
     return p
   }
@@ -266,7 +268,7 @@ export class Downloader implements ObjectFetcher {
         want.peer = null
         for (const w of want.waiters) w.resolve()
       }
-      this.onStored?.(hex, data.byteLength, peer)
+      this.onStored?.(hex, data, peer)
     }
     this.scheduleFlush()
     this.schedulePump()

@@ -77,7 +77,7 @@ export class Network {
       store: opts.engine.store,
       lock: opts.engine.lock,
       log: line => this.log(line),
-      onStored: hex => { for (const s of this.sessions.values()) s.objectStored(hex) }
+      onStored: (hex, data) => { for (const s of this.sessions.values()) s.objectStored(hex, data) }
     })
     opts.engine.store.fetcher = this.downloader
   }

@@ -9,6 +9,9 @@
 import { toHex } from '../../core/index.js'
 import { DIR, FILE, type TreeStore, type Workspace } from '../../manifests/index.js'
 
+/** Longest stretch (ms) an expansion keeps the event loop. */
+const SLICE_MS = 4
+
 export class Reachable {
   /** Every object reached, and whether it was local when last seen. */
   private readonly objects = new Map<string, boolean>()
@@ -17,12 +20,18 @@ export class Reachable {
   private readonly expanded = new Set<string>()
   /** Trees known to be reachable whose content is not local yet. */
   private readonly pending = new Set<string>()
+  /** Trees stored since the last expansion ran (see treeArrived). */
+  private arrived: string[] = []
+  private sliceStart = 0
   private seenCommits = 0
   private running: Promise<void> = Promise.resolve()
 
   constructor (private readonly trees: TreeStore, private readonly ws: Workspace, private readonly local: (hex: string) => boolean) {}
 
   has (hex: string) { return this.objects.has(hex) }
+
+  /** Whether `hex` is a tree this set reaches but does not hold yet. */
+  awaits (hex: string) { return this.pending.has(hex) }
 
   get size () { return this.objects.size }
 
@@ -57,16 +66,30 @@ export class Reachable {
     return this.running
   }
 
-  /** A tree object just became local: expand it if this workspace reaches it. */
-  treeArrived (hex: string): Promise<void> {
-    if (!this.pending.has(hex)) return Promise.resolve()
-    this.running = this.running.then(() => this.expand(hex))
-    return this.running
+  /**
+   * A tree object just became local: expand it if this workspace reaches it. Trees
+   * arriving together are expanded together, a turn of the event loop later: a
+   * sync walks the same trees to queue their chunks, and its requests go first.
+   */
+  treeArrived (hex: string) {
+    if (!this.pending.has(hex)) return
+    this.arrived.push(hex)
+    if (this.arrived.length > 1) return
+    this.running = this.running
+      .then(() => new Promise(resolve => setImmediate(resolve)))
+      .then(async () => {
+        const list = this.arrived
+        this.arrived = []
+        this.sliceStart = performance.now()
+        for (const h of list) await this.expand(h) // eslint-disable-line no-await-in-loop
+      })
+      .catch(() => {}) // expand() reports nothing: a tree it cannot read stays pending
   }
 
   private async addNewCommits () {
     const head = this.ws.head
     if (head === null) return
+    this.sliceStart = performance.now()
     while (this.seenCommits <= head.seq) {
       const rec = await this.ws.getCommit(this.seenCommits)
       this.seenCommits++
@@ -77,6 +100,11 @@ export class Reachable {
   private async expand (rootHex: string) {
     const stack = [rootHex]
     while (stack.length > 0) {
+      // large trees, and many arriving at once, are expanded in slices, between which the event loop turns
+      if (performance.now() - this.sliceStart >= SLICE_MS) {
+        await new Promise(resolve => setImmediate(resolve))
+        this.sliceStart = performance.now()
+      }
       const hex = stack.pop()!
       this.add(hex)
       if (this.expanded.has(hex)) continue
