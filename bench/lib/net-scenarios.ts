@@ -286,7 +286,7 @@ async function throughput (ctx: NetContext, src: Source, kind: 'small' | 'large'
 
 async function overlap (ctx: NetContext): Promise<NetRow[]> {
   const o = await overlapSource(ctx)
-  const samples: Array<{ received: number, receivedObjects: number, requestBytes: number, fetchedBytes: number, fetchedObjects: number, logical: number, ms: number }> = []
+  const samples: Array<{ received: number, receivedObjects: number, requestBytes: number, fetchedBytes: number, syncReceived: number, fetchedObjects: number, logical: number, ms: number }> = []
   await rounds(ctx, {
     wxs: async measured => {
       try {
@@ -297,7 +297,7 @@ async function overlap (ctx: NetContext): Promise<NetRow[]> {
         const r = await joinAndSync(ctx, shared, joiner)
         const got = await joiner.received('ws')
         ctx.log(`    received ${got.objects} objects, ${got.bytes} bytes of ${shared.bytes} logical (${(100 * got.bytes / shared.bytes).toFixed(2)}%), sent ${got.requestBytes} bytes of requests; sync says fetched ${r.sync.fetchedBytes}`)
-        if (measured) samples.push({ received: got.bytes, receivedObjects: got.objects, requestBytes: got.requestBytes, fetchedBytes: r.sync.fetchedBytes, fetchedObjects: r.sync.fetchedObjects, logical: shared.bytes, ms: r.totalMs })
+        if (measured) samples.push({ received: got.bytes, receivedObjects: got.objects, requestBytes: got.requestBytes, fetchedBytes: r.sync.fetchedBytes, syncReceived: r.sync.receivedBytes, fetchedObjects: r.sync.fetchedObjects, logical: shared.bytes, ms: r.totalMs })
       } finally {
         await ctx.lab.teardown()
       }
@@ -316,7 +316,8 @@ async function overlap (ctx: NetContext): Promise<NetRow[]> {
     netRow('   received: objects and tree deltas', '% of logical', pct(received), { note: `${median(samples.map(s => s.receivedObjects))} objects` }),
     netRow('   of which trees (directory listings)', '% of logical', pct(trees), { note: `${(trees / 1024).toFixed(0)} KiB; most as deltas against the joiner's own listings` }),
     netRow('   sent: requests (hashes, tree sketches)', '% of logical', pct(requests), { note: `${(requests / 1024).toFixed(0)} KiB` }),
-    netRow('   wxs sync --json fetchedBytes', '% of logical', pct(median(samples.map(s => s.fetchedBytes))), { note: 'objects the sync stored, at their full size: trees that came as deltas count whole' })
+    netRow('   wxs sync --json fetchedBytes', '% of logical', pct(median(samples.map(s => s.fetchedBytes))), { note: 'objects the sync stored, at their full size: trees that came as deltas count whole' }),
+    netRow('   wxs sync --json receivedBytes', '% of logical', pct(median(samples.map(s => s.syncReceived))), { note: 'what those objects took on the wire (the root, fetched by join, is not counted)' })
   ]
 }
 

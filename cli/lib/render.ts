@@ -103,7 +103,7 @@ export function stats (r: any) {
 
 export function synced (r: any) {
   if (r.local) { out(`${r.name} is local: nothing to fetch`); return }
-  out(`${r.name} is complete at commit ${r.seq}: ${formatCount(r.objects)} objects, ${formatBytes(r.bytes)}; fetched ${formatCount(r.fetchedObjects)} (${formatBytes(r.fetchedBytes)}) from ${r.peers} peer(s)`)
+  out(`${r.name} is complete at commit ${r.seq}: ${formatCount(r.objects)} objects, ${formatBytes(r.bytes)}; fetched ${formatCount(r.fetchedObjects)} (${formatBytes(r.fetchedBytes)}${r.receivedBytes < r.fetchedBytes ? `, ${formatBytes(r.receivedBytes)} over the network` : ''}) from ${r.peers} peer(s)`)
 }
 
 export function peers (r: any) {

@@ -39,7 +39,8 @@ export interface Peer {
   received: { objects: number, bytes: number }
 }
 
-interface Waiter { resolve: () => void, reject: (err: Error) => void }
+/** resolve() gets the bytes the object took on the wire (0: it was local already). */
+interface Waiter { resolve: (wire: number) => void, reject: (err: Error) => void }
 
 export interface Want {
   hex: string
@@ -134,13 +135,17 @@ export class Downloader implements ObjectFetcher {
   }
 
   /** ObjectFetcher: a read in the mount (or anything in the store) needs `hex` now. */
-  fetch (hex: string, opts: { urgent: boolean, signal: AbortSignal }): Promise<void> {
-    return this.want(hex, { urgent: opts.urgent, signal: opts.signal })
+  async fetch (hex: string, opts: { urgent: boolean, signal: AbortSignal }): Promise<void> {
+    await this.want(hex, { urgent: opts.urgent, signal: opts.signal })
   }
 
-  /** Resolves once `hex` is stored locally. `size` is an estimate used for windows. */
-  want (hex: string, opts: { urgent?: boolean, priority?: Priority, size?: number, signal?: AbortSignal, base?: Buffer[] | null, hash?: Buffer } = {}): Promise<void> {
-    if (this.store.hasHex(hex)) return Promise.resolve()
+  /**
+   * Resolves once `hex` is stored locally, with the bytes it took on the wire (0 if it
+   * was local already; a tree that came as a delta, the delta's). `size` is an
+   * estimate used for windows.
+   */
+  want (hex: string, opts: { urgent?: boolean, priority?: Priority, size?: number, signal?: AbortSignal, base?: Buffer[] | null, hash?: Buffer } = {}): Promise<number> {
+    if (this.store.hasHex(hex)) return Promise.resolve(0)
     if (this.closed) return Promise.reject(new Error('the network is closed'))
     let w = this.wants.get(hex)
     if (w === undefined) {
@@ -156,7 +161,7 @@ export class Downloader implements ObjectFetcher {
     const priority = opts.urgent ? URGENT : opts.priority ?? BACKGROUND
     if (priority < want.priority) want.priority = priority
     if (want.peer === null) this.enqueue(want)
-    const p = new Promise<void>((resolve, reject) => {
+    const p = new Promise<number>((resolve, reject) => {
       const waiter = { resolve, reject }
       want.waiters.push(waiter)
       opts.signal?.addEventListener('abort', () => {
@@ -203,7 +208,7 @@ export class Downloader implements ObjectFetcher {
 
   private async receive (peer: Peer, items: Arrival[]) {
     peer.lastHeard = Date.now()
-    const good: Array<{ want: Want | null, hex: string, hash: Buffer, data: Buffer }> = []
+    const good: Array<{ want: Want | null, hex: string, hash: Buffer, data: Buffer, wire: number }> = []
     // On a violation the whole peer goes; what it already sent right in this batch is
     // given back to the queue (never stranded as "in flight" to a dropped peer).
     const violation = (reason: string) => {
@@ -254,19 +259,19 @@ export class Downloader implements ObjectFetcher {
       }
       peer.received.objects++
       peer.received.bytes += item.wire
-      good.push({ want, hex, hash: h, data: data! })
+      good.push({ want, hex, hash: h, data: data!, wire: item.wire })
     }
     if (retry) this.schedulePump()
     await this.lock.shared(async () => {
       for (const { hex, hash, data } of good) await this.store.putHashed(hex, hash, data)
     })
-    for (const { want, hex, data } of good) {
+    for (const { want, hex, data, wire } of good) {
       this.stats.objects++
       this.stats.bytes += data.byteLength
       if (want !== null) {
         this.wants.delete(hex)
         want.peer = null
-        for (const w of want.waiters) w.resolve()
+        for (const w of want.waiters) w.resolve(wire)
       }
       this.onStored?.(hex, data, peer)
     }
@@ -421,7 +426,7 @@ export class Downloader implements ObjectFetcher {
 
   private settle (want: Want) {
     this.wants.delete(want.hex)
-    for (const w of want.waiters) w.resolve()
+    for (const w of want.waiters) w.resolve(0)
   }
 
   private checkTimeouts () {

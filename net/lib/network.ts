@@ -182,7 +182,7 @@ export class Network {
     const ws = await this.engine.workspace(name)
     const session = this.sessionOf(name)
     if (!ws.remote || session === null) {
-      return { name, complete: true, objects: 0, bytes: 0, fetchedObjects: 0, fetchedBytes: 0, peers: 0, local: true }
+      return { name, complete: true, objects: 0, bytes: 0, fetchedObjects: 0, fetchedBytes: 0, receivedBytes: 0, peers: 0, local: true }
     }
     session.ensureSync()
     const timer = monitor ? setInterval(() => report(monitor, session), 200) : null
@@ -193,7 +193,7 @@ export class Network {
     }
     if (monitor) report(monitor, session)
     const p = session.progress
-    return { name, complete: true, seq: p.seq, objects: p.totalObjects, bytes: p.totalBytes, fetchedObjects: p.fetchedObjects, fetchedBytes: p.fetchedBytes, peers: session.channels.size, local: false }
+    return { name, complete: true, seq: p.seq, objects: p.totalObjects, bytes: p.totalBytes, fetchedObjects: p.fetchedObjects, fetchedBytes: p.fetchedBytes, receivedBytes: p.receivedBytes, peers: session.channels.size, local: false }
   }
 
   peers (name?: string): PeerReport[] {

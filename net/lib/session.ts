@@ -30,9 +30,11 @@ export interface SyncProgress {
   totalObjects: number | null
   bytes: number
   totalBytes: number | null
-  /** Objects and bytes that came over the network in this sync. */
+  /** Objects that came over the network in this sync, and their size. */
   fetchedObjects: number
   fetchedBytes: number
+  /** What they took on the wire (less than fetchedBytes when trees came as deltas). */
+  receivedBytes: number
   complete: boolean
 }
 
@@ -61,7 +63,7 @@ export class Session {
   announced: Promise<unknown> = Promise.resolve()
   /** Fetch everything in the background (else only on demand, and on wxs sync). */
   prefetch = true
-  progress: SyncProgress = { seq: -1, phase: 'idle', objects: 0, totalObjects: null, bytes: 0, totalBytes: null, fetchedObjects: 0, fetchedBytes: 0, complete: false }
+  progress: SyncProgress = { seq: -1, phase: 'idle', objects: 0, totalObjects: null, bytes: 0, totalBytes: null, fetchedObjects: 0, fetchedBytes: 0, receivedBytes: 0, complete: false }
   private readonly banned = new Set<string>()
   private readonly logLine: (line: string) => void
   private readonly onHeadCb: SessionOptions['onHead']
@@ -249,12 +251,12 @@ export class Session {
   private async runSync (gen: number) {
     const rec = this.ws.current
     if (rec === null) return
-    const p: SyncProgress = { seq: rec.seq, phase: 'trees', objects: 0, totalObjects: null, bytes: 0, totalBytes: rec.stats.bytes, fetchedObjects: 0, fetchedBytes: 0, complete: false }
+    const p: SyncProgress = { seq: rec.seq, phase: 'trees', objects: 0, totalObjects: null, bytes: 0, totalBytes: rec.stats.bytes, fetchedObjects: 0, fetchedBytes: 0, receivedBytes: 0, complete: false }
     this.progress = p
     const stale = () => gen !== this.syncGen || this.closed
     const fetched = (hex: string, size: number, priority: Priority, baseHex: string | null = null) => {
       if (this.store.hasHex(hex)) return Promise.resolve(false)
-      return this.downloader.want(hex, { size, priority, base: this.baseOf(baseHex) }).then(() => { p.fetchedObjects++; p.fetchedBytes += this.store.objectSize(hex) ?? size; return true })
+      return this.downloader.want(hex, { size, priority, base: this.baseOf(baseHex) }).then(wire => { p.fetchedObjects++; p.fetchedBytes += this.store.objectSize(hex) ?? size; p.receivedBytes += wire; return true })
     }
     // Trees and chunks in one walk: each tree is asked for at TREE priority, and
     // as soon as it is here its files' chunks are queued at BACKGROUND priority.
@@ -316,9 +318,10 @@ export class Session {
             if (this.store.hasHex(chunk) || counted.has(chunk)) { p.objects++; p.bytes += size; continue } // local already (any workspace), or a duplicate
             counted.add(chunk)
             chunksLeft++
-            this.downloader.want(chunk, { size, priority: BACKGROUND, hash: e.chunks[i] }).then(() => {
+            this.downloader.want(chunk, { size, priority: BACKGROUND, hash: e.chunks[i] }).then(wire => {
               p.fetchedObjects++
               p.fetchedBytes += size
+              p.receivedBytes += wire
               p.objects++
               p.bytes += size
               chunkSettled()

@@ -216,6 +216,9 @@ test('directory listings cross as deltas against the joiner\'s own: a join with 
   const stats = (await ok(b, ['peers'])).network.received
   t.ok(listings > 8 * 80 * 40, `the 9 listings fetched are ${listings} bytes in all`)
   t.ok(wire < listings / 4, `they crossed as ${wire} bytes (${(100 * wire / listings).toFixed(1)}%)`)
+  // the sync counts what crossed for the objects it fetched (all but the root, which join fetched)
+  t.ok(synced.receivedBytes - changed < listings / 4 && synced.receivedBytes - changed <= wire, `sync says ${synced.receivedBytes - changed} bytes of listings crossed the network`)
+  t.ok(synced.receivedBytes > changed, 'and counts the changed content too')
   t.is(stats.deltas, 8, 'every changed directory came as a delta (the root came whole: nothing to compare it with yet)')
   t.is(stats.deltaFallbacks, 0, 'and every one rebuilt to its hash')
   const out = path.join(work, 'out')
