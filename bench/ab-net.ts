@@ -6,6 +6,7 @@
  * AB_THREADS=1 prints per-thread CPU of both daemons, AB_SAMPLE=1 a 100 ms CPU timeline
  * (sharer main thread, sharer process, joiner main, joiner process, whole machine),
  * AB_LOG=1 keeps both daemon.logs in /tmp/perf, AB_NODE_ARGS gives node flags to the daemons.
+ * Each rep also prints both daemons' peak RSS (VmHWM) since they started.
  */
 import fs from 'node:fs/promises'
 import { randomInt } from 'node:crypto'
@@ -59,7 +60,7 @@ const lab = new Lab({ root: ROOT, scratch, bootstrap: `${boot.host}:${boot.port}
 const src = scratch.path(kind)
 let bytes: number, files: number
 if (kind === 'small') { const t = await generateTree(src, { files: 10_000, perDir: 100, minBytes: 3072, maxBytes: 5120 }); bytes = t.bytes; files = t.files.length } else { await generateLargeFiles(src, { files: 2, fileBytes: 256 * 1024 * 1024 }); bytes = 512 * 1024 * 1024; files = 2 }
-const res: Record<string, Array<{ ms: number, joinMs: number, shareCpu: number, joinCpu: number, sysBusy: number }>> = {}
+const res: Record<string, Array<{ ms: number, joinMs: number, shareCpu: number, joinCpu: number, sysBusy: number, shareMiB: number, joinMiB: number }>> = {}
 const tcp: number[] = []
 try {
   for (let round = -1; round < reps; round++) {
@@ -98,8 +99,9 @@ try {
         const c1 = [await cpu(sp), await cpu(jp)]; const s1 = await sysCpu(); const th1 = [await threads(sp), await threads(jp)]
         if (process.env.AB_THREADS) console.error(`  sharer ${diffThreads(th0[0], th1[0])}\n  joiner ${diffThreads(th0[1], th1[1])}`)
         if (sync.out.bytes !== bytes) throw new Error('bad sync ' + JSON.stringify(sync.out))
-        const r = { ms, joinMs, shareCpu: c1[0] - c0[0], joinCpu: c1[1] - c0[1], sysBusy: s1.busy - s0.busy }
-        console.error(`${round < 0 ? 'warm' : 'rep ' + round} ${v.name}: ${ms.toFixed(0)} ms (join ${joinMs.toFixed(0)}), cpu sharer ${r.shareCpu} joiner ${r.joinCpu} machine ${r.sysBusy} ms`)
+        const hwm = async (pid: number | null) => Math.round(Number(/VmHWM:\s+(\d+)/.exec(await fs.readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024)
+        const r = { ms, joinMs, shareCpu: c1[0] - c0[0], joinCpu: c1[1] - c0[1], sysBusy: s1.busy - s0.busy, shareMiB: await hwm(sp), joinMiB: await hwm(jp) }
+        console.error(`${round < 0 ? 'warm' : 'rep ' + round} ${v.name}: ${ms.toFixed(0)} ms (join ${joinMs.toFixed(0)}), cpu sharer ${r.shareCpu} joiner ${r.joinCpu} machine ${r.sysBusy} ms, peak RSS sharer ${r.shareMiB} joiner ${r.joinMiB} MiB`)
         if (process.env.AB_LOG) { await fs.copyFile(path.join(joiner.home, 'daemon.log'), `/tmp/perf/joiner-${v.name}-${round}.log`); await fs.copyFile(path.join(sharer.home, 'daemon.log'), `/tmp/perf/sharer-${v.name}-${round}.log`); console.error('t0 wall', Date.now() - Math.round(performance.now() - t0)) }
         if (round >= 0) (res[v.name] ??= []).push(r)
       } finally { await lab.teardown() }

@@ -89,6 +89,9 @@ test('help, version, daemon status and stop', async t => {
   t.is(started.json.socket, path.join(home, 'daemon.sock'))
   t.alike(started.json.mounts, [])
   t.ok(started.json.uptimeMs >= 0)
+  // the daemon runs with the V8 flags cli/lib/client.ts gives it (a larger initial old generation: see daemonFlags)
+  const argv = (await fs.readFile(`/proc/${started.json.pid}/cmdline`, 'utf8')).split('\0')
+  t.ok(argv.includes('--initial-old-space-size=64'), `daemon flags: ${argv.filter(a => a.startsWith('--')).join(' ')}`)
 
   const stopped = await wxs(home, ['daemon', 'stop', '--json'])
   t.is(stopped.code, 0)
