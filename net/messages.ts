@@ -105,30 +105,32 @@ export const hashList = bounded<Buffer>(c.fixed32 as any, MAX_REQUEST_HASHES, 'h
 
 export interface ObjectItem { hash: Buffer, data: Buffer }
 
-const objectItem = {
-  preencode (state: c.State, m: ObjectItem) { c.fixed32.preencode(state, m.hash); c.buffer.preencode(state, m.data) },
-  encode (state: c.State, m: ObjectItem) { c.fixed32.encode(state, m.hash); c.buffer.encode(state, m.data) },
-  decode (state: c.State): ObjectItem {
-    const hash = c.fixed32.decode(state) as Buffer
-    const data = boundedBytes(state, MAX_OBJECT_BYTES, 'object')
-    if (data.byteLength === 0) throw new Error('object without data')
-    return { hash, data }
+/**
+ * A hash followed by bounded bytes under `field` (an object, a sketch): the one
+ * item shape both the object batch and the tree request use.
+ */
+function hashAnd<K extends string> (field: K, max: number, what: string, opts: { unit?: number, nonEmpty?: boolean } = {}) {
+  type Item = { hash: Buffer } & Record<K, Buffer>
+  return {
+    preencode (state: c.State, m: Item) { c.fixed32.preencode(state, m.hash); c.buffer.preencode(state, m[field]) },
+    encode (state: c.State, m: Item) { c.fixed32.encode(state, m.hash); c.buffer.encode(state, m[field]) },
+    decode (state: c.State): Item {
+      const hash = c.fixed32.decode(state) as Buffer
+      const bytes = boundedBytes(state, max, what, opts.unit)
+      if (opts.nonEmpty && bytes.byteLength === 0) throw new Error(`${what} without data`)
+      return { hash, [field]: bytes } as Item
+    }
   }
 }
+
+const objectItem = hashAnd('data', MAX_OBJECT_BYTES, 'object', { nonEmpty: true })
 
 export const objectBatch = bounded<ObjectItem>(objectItem, MAX_BATCH_OBJECTS, 'object batch')
 
 /** A tree wanted (4): its hash, and the fingerprints of the entries of a tree the requester holds. */
 export interface TreeRequest { hash: Buffer, sketch: Buffer }
 
-const treeRequestItem = {
-  preencode (state: c.State, m: TreeRequest) { c.fixed32.preencode(state, m.hash); c.buffer.preencode(state, m.sketch) },
-  encode (state: c.State, m: TreeRequest) { c.fixed32.encode(state, m.hash); c.buffer.encode(state, m.sketch) },
-  decode (state: c.State): TreeRequest {
-    const hash = c.fixed32.decode(state) as Buffer
-    return { hash, sketch: boundedBytes(state, MAX_SKETCH_ENTRIES * FINGERPRINT_BYTES, 'sketch', FINGERPRINT_BYTES) }
-  }
-}
+const treeRequestItem = hashAnd('sketch', MAX_SKETCH_ENTRIES * FINGERPRINT_BYTES, 'sketch', { unit: FINGERPRINT_BYTES })
 
 const treeRequestList = bounded<TreeRequest>(treeRequestItem, MAX_TREE_REQUESTS, 'tree request')
 
