@@ -24,6 +24,7 @@ export class NetError extends Error {
   static BAD_BOOTSTRAP (input: string, why: string) { return new NetError('BAD_BOOTSTRAP', `bad bootstrap address ${JSON.stringify(input)}: ${why} (expected host:port[,host:port…])`) }
   static NO_BOOTSTRAP () { return new NetError('NO_BOOTSTRAP', 'WXS_NO_PUBLIC_BOOTSTRAP is set and no bootstrap was given: pass --bootstrap host:port or set WXS_BOOTSTRAP (start one with: wxs bootstrap)') }
   static NO_PEERS (key: string, seconds: number) { return new NetError('NO_PEERS', `no peer sharing ${key} was found within ${seconds} s; check that the sharer runs "wxs share" and that both use the same bootstrap (--bootstrap / WXS_BOOTSTRAP)`) }
+  static NO_ROOT (key: string, seconds: number) { return new NetError('NO_PEERS', `the log of ${key} arrived but no peer served its root tree within ${seconds} s; check that the sharer still runs "wxs share"`) }
   static NOT_SHARED (name: string) { return new NetError('NOT_SHARED', `${name} is not shared (share it with: wxs share ${name})`) }
   static SWARM_CONFLICT (running: string, wanted: string) { return new NetError('SWARM_CONFLICT', `the daemon's swarm already uses ${running}, not ${wanted}; stop the daemon (wxs daemon stop) to change it`) }
   static PROTOCOL (detail: string) { return new NetError('PROTOCOL', detail) }

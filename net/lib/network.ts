@@ -12,7 +12,7 @@ import DHT from 'hyperdht'
 import Protomux from 'protomux'
 import { Monitor, toHex, writeFileDurable } from '../../core/index.js'
 import { ManifestError, type Engine, type WorkspaceSummary } from '../../manifests/index.js'
-import { emptyNetState, formatNetState, parseNetState, type NetState } from '../messages.js'
+import { PROTOCOL, emptyNetState, formatNetState, parseNetState, type NetState } from '../messages.js'
 import { Downloader } from './downloader.js'
 import { NetError } from './errors.js'
 import { formatBootstrap, isLoopback, parseBootstrap, type HostPort, type JoinTarget } from './keys.js'
@@ -154,6 +154,7 @@ export class Network {
       session = this.newSession(ws, 'join')
       opts.monitor?.setPhase('finding peers')
       const timeoutMs = opts.timeoutMs ?? 30_000
+      const deadline = Date.now() + timeoutMs
       await this.waitForHead(session, target, timeoutMs)
       if (opts.monitor) opts.monitor.peers = session.channels.size
       const name = opts.name ?? ws.meta!.name
@@ -166,7 +167,12 @@ export class Network {
         this.state.lazy = [...this.state.lazy.filter(n => n !== name), name]
         await this.saveState()
       }
-      await this.downloader.want(toHex(ws.current!.root), { urgent: true })
+      // the log came from a peer; its root tree must too, within what is left of the timeout
+      const left = Math.max(1, deadline - Date.now())
+      await this.downloader.want(toHex(ws.current!.root), { urgent: true, signal: AbortSignal.timeout(left) }).catch(err => {
+        if ((err as Error)?.name === 'TimeoutError') throw NetError.NO_ROOT(toHex(target.key), Math.round(timeoutMs / 1000))
+        throw err
+      })
       await session.start()
       return summary
     } finally {
@@ -377,6 +383,15 @@ export class Network {
     conn.on('close', () => this.conns.delete(conn))
     this.engine.corestore.replicate(conn)
     const mux = Protomux.from(conn)
+    // A workspace shared or joined after this connection was made opens its
+    // channel on it then, and the remote may have no session for it yet (it
+    // rejects) or get one later (its open arrives here): answer such opens for
+    // any session we have, or a second workspace between two connected peers
+    // would never get a channel.
+    mux.pair({ protocol: PROTOCOL }, (id: Buffer) => {
+      const session = this.sessions.get(toHex(id))
+      if (session && !session.isBanned(toHex(conn.remotePublicKey))) session.attach(conn, mux)
+    })
     for (const s of this.sessions.values()) s.attach(conn, mux)
   }
 

@@ -150,6 +150,36 @@ test('follow: commits by the sharer appear in the joined workspace and its mount
   t.is((await ok(d, ['list'])).length, 0, 'a failed join leaves nothing behind')
 })
 
+test('peers already connected: a workspace shared later joins over the same connection, in both directions', async t => {
+  const { peers: [a, b], work, src } = await setup(t, 2, { 'one.txt': 'first workspace\n' })
+  const key1 = await shared(t, a, 'one', src)
+  await ok(b, ['join', key1])
+  await ok(b, ['sync', 'one'])
+  t.is((await ok(b, ['peers'])).network.connections, 1, 'one connection between the two daemons')
+
+  // shared after the connection exists: b has no session for it when a opens its channel
+  const second = path.join(work, 'second')
+  await writeTree(second, smallFiles(40, 7))
+  const key2 = await shared(t, a, 'two', second)
+  const joined = await b.run(['join', key2, '--timeout', '20', '--json'])
+  t.is(joined.code, 0, 'the second join succeeds: ' + joined.stderr.trim().slice(-300))
+  await ok(b, ['sync', 'two'])
+  const out2 = path.join(work, 'out2')
+  await ok(b, ['export', 'two', out2])
+  t.is(await compareTrees(second, out2), '', 'byte-equal')
+
+  // and the other way: b shares, a joins, over the same connection
+  const third = path.join(work, 'third')
+  await writeTree(third, { 'back.txt': 'from the joiner\n' })
+  const key3 = await shared(t, b, 'three', third)
+  await ok(a, ['join', key3, '--timeout', '20'])
+  await ok(a, ['sync', 'three'])
+  const out3 = path.join(work, 'out3')
+  await ok(a, ['export', 'three', out3])
+  t.is(await compareTrees(third, out3), '', 'byte-equal the other way')
+  t.is((await ok(a, ['peers'])).network.connections, 1, 'still one connection')
+})
+
 test('three peers: content comes from two sources at once', async t => {
   const { peers: [a, b, c], work, src } = await setup(t, 3, blobs(12, 4 * MiB, 100, 'blob'))
   const key = await shared(t, a, 'data', src)
