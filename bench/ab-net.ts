@@ -6,10 +6,13 @@
  * AB_THREADS=1 prints per-thread CPU of both daemons, AB_SAMPLE=1 a 100 ms CPU timeline
  * (sharer main thread, sharer process, joiner main, joiner process, whole machine),
  * AB_LOG=1 keeps both daemon.logs in /tmp/perf, AB_NODE_ARGS gives node flags to the daemons.
+ * AB_STRACE=1 counts both daemons' system calls over the timed window (strace -c; slows them).
+ * AB_PREWARM=1 (or a variant's AB_PREWARM=1) first joins and syncs another 2k-file tree with the same daemons (a daemon that has run before).
  * Each rep also prints both daemons' peak RSS (VmHWM) since they started.
  */
 import fs from 'node:fs/promises'
 import { randomInt } from 'node:crypto'
+import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runBootstrap } from '../net/index.js'
@@ -60,6 +63,8 @@ const lab = new Lab({ root: ROOT, scratch, bootstrap: `${boot.host}:${boot.port}
 const src = scratch.path(kind)
 let bytes: number, files: number
 if (kind === 'small') { const t = await generateTree(src, { files: 10_000, perDir: 100, minBytes: 3072, maxBytes: 5120 }); bytes = t.bytes; files = t.files.length } else { await generateLargeFiles(src, { files: 2, fileBytes: 256 * 1024 * 1024 }); bytes = 512 * 1024 * 1024; files = 2 }
+const preSrc = scratch.path('pre')
+if (process.env.AB_PREWARM || variants.some(v => v.env.AB_PREWARM)) await generateTree(preSrc, { files: 2_000, perDir: 100, minBytes: 3072, maxBytes: 5120 })
 const res: Record<string, Array<{ ms: number, joinMs: number, shareCpu: number, joinCpu: number, sysBusy: number, shareMiB: number, joinMiB: number }>> = {}
 const tcp: number[] = []
 try {
@@ -75,7 +80,18 @@ try {
         await lab.waitForAnnounce(shared.out.discoveryKey)
         const joiner = lab.peer('joiner'); Object.assign(joiner.env, v.env)
         await joiner.start()
+        if (process.env.AB_PREWARM || v.env.AB_PREWARM) {
+          const pre = await sharer.json(['create', 'pre', '--from', preSrc])
+          void pre
+          const preShared = await sharer.json(['share', 'pre'])
+          await lab.waitForAnnounce(preShared.out.discoveryKey)
+          await joiner.json(['join', preShared.out.key, 'pre', '--timeout', '120'])
+          await joiner.json(['sync', 'pre'])
+        }
         const sp = await readPid(sharer.home); const jp = await readPid(joiner.home)
+        const tracers = process.env.AB_STRACE ? [sp, jp].map(pid => spawn('strace', ['-c', '-f', '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] })) : []
+        const traced = tracers.map(p => { let err = ''; p.stderr!.on('data', d => { err += d }); return new Promise<string>(resolve => p.on('close', () => resolve(err))) })
+        if (tracers.length > 0) await new Promise(resolve => setTimeout(resolve, 500))
         const c0 = [await cpu(sp), await cpu(jp)]; const s0 = await sysCpu(); const th0 = [await threads(sp), await threads(jp)]
         const t0 = performance.now()
         const samples: string[] = []
@@ -96,6 +112,9 @@ try {
         const ms = performance.now() - t0
         sampling = false; await sampler
         if (process.env.AB_SAMPLE) console.error(samples.join('\n'))
+        for (const p of tracers) p.kill('SIGINT')
+        const counts = await Promise.all(traced)
+        if (tracers.length > 0) console.error(`  sharer syscalls:\n${counts[0]}\n  joiner syscalls:\n${counts[1]}`)
         const c1 = [await cpu(sp), await cpu(jp)]; const s1 = await sysCpu(); const th1 = [await threads(sp), await threads(jp)]
         if (process.env.AB_THREADS) console.error(`  sharer ${diffThreads(th0[0], th1[0])}\n  joiner ${diffThreads(th0[1], th1[1])}`)
         if (sync.out.bytes !== bytes) throw new Error('bad sync ' + JSON.stringify(sync.out))

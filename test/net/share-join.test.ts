@@ -162,11 +162,17 @@ test('peers already connected: a workspace shared later joins over the same conn
   await writeTree(second, smallFiles(40, 7))
   const key2 = await shared(t, a, 'two', second)
   const joined = await b.run(['join', key2, '--timeout', '20', '--json'])
-  t.is(joined.code, 0, 'the second join succeeds: ' + joined.stderr.trim().slice(-300))
+  t.is(joined.code, 0, 'the second join succeeds' + (joined.code === 0 ? '' : ': ' + joined.stderr.trim().slice(-300)))
   await ok(b, ['sync', 'two'])
   const out2 = path.join(work, 'out2')
   await ok(b, ['export', 'two', out2])
   t.is(await compareTrees(second, out2), '', 'byte-equal')
+
+  // removed and joined again while still connected
+  await ok(b, ['rm', 'two'])
+  const again = await b.run(['join', key2, '--timeout', '20', '--json'])
+  t.is(again.code, 0, 'joined again after rm' + (again.code === 0 ? '' : ': ' + again.stderr.trim().slice(-300)))
+  await ok(b, ['sync', 'two'])
 
   // and the other way: b shares, a joins, over the same connection
   const third = path.join(work, 'third')
