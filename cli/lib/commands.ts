@@ -242,11 +242,14 @@ export const commands: Command[] = [
   },
   {
     name: 'sync',
-    usage: 'wxs sync <name>',
+    usage: 'wxs sync <name> [--timeout <s>]',
     summary: 'wait until everything a joined workspace shows is local',
-    options: {},
+    details: 'Exits 0 when complete. With --timeout, gives up (exit 1, STALLED) when nothing arrives for that long;\nwhat arrived stays, and the next wxs sync goes on from there.',
+    options: {
+      timeout: { type: 'string', value: 'seconds', description: 'give up when nothing arrives for this long (default: wait)' }
+    },
     args: [1, 1],
-    request: ({ args }) => ({ method: 'sync', params: { name: args[0] }, progress: 'sync' }),
+    request: ({ args, opts }) => ({ method: 'sync', params: { name: args[0], stallMs: opts.timeout === undefined ? undefined : seconds(opts.timeout as string, 'sync') }, progress: 'sync' }),
     print: r => show.synced(r)
   },
   {

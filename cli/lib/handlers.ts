@@ -94,7 +94,7 @@ export const handlers: Record<string, Handler> = {
   async sync (p, ctx) {
     const monitor = ctx.monitorFor('sync')
     monitor.unit = 'object'
-    return finish(monitor, await ctx.network.sync(str(p, 'name'), monitor))
+    return finish(monitor, await ctx.network.sync(str(p, 'name'), monitor, { stallMs: optionalInt(p, 'stallMs') }))
   },
   async gc (_p, { engine, monitorFor }) {
     const monitor = monitorFor('gc')

@@ -10,6 +10,7 @@ export type NetErrorCode =
   | 'SWARM_CONFLICT'
   | 'PROTOCOL'
   | 'SNAPSHOT_NOT_FOUND'
+  | 'STALLED'
 
 export class NetError extends Error {
   readonly code: NetErrorCode
@@ -25,6 +26,7 @@ export class NetError extends Error {
   static NO_BOOTSTRAP () { return new NetError('NO_BOOTSTRAP', 'WXS_NO_PUBLIC_BOOTSTRAP is set and no bootstrap was given: pass --bootstrap host:port or set WXS_BOOTSTRAP (start one with: wxs bootstrap)') }
   static NO_PEERS (key: string, seconds: number) { return new NetError('NO_PEERS', `no peer sharing ${key} was found within ${seconds} s; check that the sharer runs "wxs share" and that both use the same bootstrap (--bootstrap / WXS_BOOTSTRAP)`) }
   static NO_ROOT (key: string, seconds: number) { return new NetError('NO_PEERS', `the log of ${key} arrived but no peer served its root tree within ${seconds} s; check that the sharer still runs "wxs share"`) }
+  static STALLED (name: string, seconds: number, peers: number, objects: number, total: number | null) { return new NetError('STALLED', `the sync of ${name} stalled: nothing arrived for ${seconds} s from ${peers} peer(s); ${objects}${total === null ? '' : ` of ${total}`} objects are local and stay; run "wxs sync ${name}" again to go on`) }
   static NOT_SHARED (name: string) { return new NetError('NOT_SHARED', `${name} is not shared (share it with: wxs share ${name})`) }
   static SWARM_CONFLICT (running: string, wanted: string) { return new NetError('SWARM_CONFLICT', `the daemon's swarm already uses ${running}, not ${wanted}; stop the daemon (wxs daemon stop) to change it`) }
   static PROTOCOL (detail: string) { return new NetError('PROTOCOL', detail) }

@@ -184,7 +184,7 @@ export class Network {
   }
 
   /** Waits until a joined workspace is complete locally, reporting progress. */
-  async sync (name: string, monitor?: Monitor) {
+  async sync (name: string, monitor?: Monitor, opts: { stallMs?: number } = {}) {
     const ws = await this.engine.workspace(name)
     const session = this.sessionOf(name)
     if (!ws.remote || session === null) {
@@ -192,10 +192,27 @@ export class Network {
     }
     session.ensureSync()
     const timer = monitor ? setInterval(() => report(monitor, session), 200) : null
+    let watchdog: NodeJS.Timeout | null = null
     try {
-      await session.whenComplete()
+      const done = session.whenComplete()
+      if (opts.stallMs === undefined) await done
+      else {
+        // like rsync --timeout: give up when nothing arrives for stallMs (what did arrive stays)
+        const stallMs = opts.stallMs
+        let seen = session.progress.objects
+        let since = Date.now()
+        await Promise.race([done, new Promise<never>((_resolve, reject) => {
+          watchdog = setInterval(() => {
+            const p = session.progress
+            if (p.objects !== seen) { seen = p.objects; since = Date.now(); return }
+            if (Date.now() - since < stallMs) return
+            reject(NetError.STALLED(name, Math.round(stallMs / 1000), session.channels.size, p.objects, p.totalObjects))
+          }, Math.min(250, stallMs))
+        })])
+      }
     } finally {
       if (timer) clearInterval(timer)
+      if (watchdog) clearInterval(watchdog)
     }
     if (monitor) report(monitor, session)
     const p = session.progress

@@ -286,6 +286,10 @@ test('the sharer stops after part was read and returns: what was fetched stays r
   t.ok(gone, 'the joiner noticed the sharer left')
   const offline = await sh(`timeout 60 cat ${mnt}/f0.bin | wc -c`)
   t.is(offline.stdout.trim(), String(2 * MiB), 'what was fetched stays readable with no peer')
+  const stalled = await b.run(['sync', 'resume', '--timeout', '2', '--json'])
+  t.is(stalled.code, 1, 'sync --timeout gives up with no peer')
+  t.is(stalled.json?.error?.code, 'STALLED', 'as STALLED')
+  t.ok(/nothing arrived for 2 s from 0 peer\(s\); 5 of 17 objects are local/.test(stalled.json?.error?.message ?? ''), stalled.json?.error?.message)
 
   await ok(a, ['daemon', 'start']) // the restarted daemon shares again (net.json)
   await waitForPeers(b, 'resume', 1, 30_000)
