@@ -164,6 +164,11 @@ test('peers already connected: a workspace shared later joins over the same conn
   const joined = await b.run(['join', key2, '--timeout', '20', '--json'])
   t.is(joined.code, 0, 'the second join succeeds' + (joined.code === 0 ? '' : ': ' + joined.stderr.trim().slice(-300)))
   await ok(b, ['sync', 'two'])
+  // unshared and shared again: the follower gets its channel back on the same connection
+  await ok(a, ['unshare', 'two'])
+  t.ok(await waitFor(async () => (await ok(b, ['peers', 'two'])).peers.length === 0, 15_000, 100), 'the follower sees the sharer stop')
+  await ok(a, ['share', 'two'])
+  t.ok(await waitFor(async () => (await ok(b, ['peers', 'two'])).peers.length === 1, 15_000, 100), 'and come back')
   const out2 = path.join(work, 'out2')
   await ok(b, ['export', 'two', out2])
   t.is(await compareTrees(second, out2), '', 'byte-equal')
