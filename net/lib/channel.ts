@@ -11,11 +11,13 @@ import { toHex } from '../../core/index.js'
 import { PROTOCOL, PROTOCOL_VERSION, handshake, status as statusEncoding, hashList, objectBatch, treeRequests, treeDeltas, treeDeltaBytes, encodedBytes, MAX_BATCH_OBJECTS, MAX_TREE_REQUESTS, type Status, type ObjectItem, type TreeDelta, type TreeRequest } from '../messages.js'
 import { makeDelta } from './tree-delta.js'
 import { capability, verifyCapability } from './capability.js'
-import type { Peer, Want } from './downloader.js'
+import { TREE, type Peer, type Want } from './downloader.js'
 import type { Session } from './session.js'
 
 /** Answer batches are cut at this many bytes (a 1 MiB chunk goes alone). */
 const BATCH_BYTES = 1024 * 1024
+/** How long an object we reach but lack is looked for among our other peers before we answer missing. */
+const RELAY_TIMEOUT_MS = 8_000
 
 export interface Connection {
   handshakeHash: Buffer
@@ -50,6 +52,7 @@ export class ObjectChannel implements Peer {
     deltas: { send (m: TreeDelta[]): boolean }
   }
   private serving: Promise<void> = Promise.resolve()
+  private relayQueue: Array<{ h: Buffer, got: boolean }> = []
   private readonly openedAt = Date.now()
 
   constructor (session: Session, conn: Connection, mux: Protomux) {
@@ -157,6 +160,8 @@ export class ObjectChannel implements Peer {
     let deltas: TreeDelta[] = []
     let batchBytes = 0
     const missing: Buffer[] = []
+    const relay: Buffer[] = []
+    let settled = false
     const send = async () => {
       if (batch.length > 0) this.messages.objects.send(batch)
       if (deltas.length > 0) this.messages.deltas.send(deltas)
@@ -170,14 +175,22 @@ export class ObjectChannel implements Peer {
       const h = Buffer.isBuffer(w) ? w : w.hash
       const hex = toHex(h)
       let data: Buffer | null = null
-      if (this.session.reachable.has(hex)) {
+      let reached = this.session.reachable.has(hex)
+      if (!reached && !settled) {
+        // a tree we just sent may not be expanded yet: its entries are asked for next
+        settled = true
+        await this.session.reachable.idle()
+        if (this.closed) return
+        reached = this.session.reachable.has(hex)
+      }
+      if (reached) {
         try {
           data = store.getLocalSync(hex) // verified: never pass on a damaged object
         } catch {
           data = null
         }
       }
-      if (data === null) { missing.push(h); continue }
+      if (data === null) { (reached && this.session.relays ? relay : missing).push(h); continue }
       const delta = Buffer.isBuffer(w) || w.sketch.byteLength === 0 ? null : makeDelta(h, data, w.sketch)
       const bytes = delta === null ? data.byteLength : treeDeltaBytes(delta)
       if (batchBytes > 0 && (batchBytes + bytes > BATCH_BYTES || batch.length >= MAX_BATCH_OBJECTS || deltas.length >= MAX_TREE_REQUESTS)) {
@@ -193,6 +206,48 @@ export class ObjectChannel implements Peer {
     if (batch.length > 0) this.messages.objects.send(batch)
     if (deltas.length > 0) this.messages.deltas.send(deltas)
     if (missing.length > 0) this.messages.missing.send(missing)
+    if (relay.length > 0) this.relay(relay)
+  }
+
+  /**
+   * Objects this workspace reaches that are not here (a fork of a workspace joined
+   * lazily, say): fetched from our other peers, then passed on as they arrive
+   * (verified on the way in, like any object); missing if none has them within
+   * RELAY_TIMEOUT_MS. Not from the peer that asked, which lacks them.
+   */
+  private relay (hashes: Buffer[]) {
+    const downloader = this.session.downloader
+    if (!downloader.hasSourceOtherThan(this)) { this.messages.missing.send(hashes); return }
+    for (const h of hashes) {
+      downloader.want(toHex(h), { hash: h, priority: TREE, exclude: this, signal: AbortSignal.timeout(RELAY_TIMEOUT_MS) })
+        .then(() => this.relayed(h, true), () => this.relayed(h, false))
+    }
+  }
+
+  private relayed (h: Buffer, got: boolean) {
+    if (this.closed) return
+    this.relayQueue.push({ h, got })
+    if (this.relayQueue.length > 1) return
+    setImmediate(() => {
+      const done = this.relayQueue
+      this.relayQueue = []
+      let batch: ObjectItem[] = []
+      let bytes = 0
+      const missing: Buffer[] = []
+      for (const { h, got } of done) {
+        let data: Buffer | null = null
+        try { data = got ? this.session.store.getLocalSync(toHex(h)) : null } catch { data = null }
+        if (data === null) { missing.push(h); continue }
+        if (batch.length > 0 && (bytes + data.byteLength > BATCH_BYTES || batch.length >= MAX_BATCH_OBJECTS)) { this.messages.objects.send(batch); batch = []; bytes = 0 }
+        batch.push({ hash: h, data })
+        bytes += data.byteLength
+        this.sent.objects++
+        this.sent.bytes += data.byteLength
+      }
+      if (this.closed) return
+      if (batch.length > 0) this.messages.objects.send(batch)
+      if (missing.length > 0) this.messages.missing.send(missing)
+    })
   }
 
   private onObjects (items: ObjectItem[]) {

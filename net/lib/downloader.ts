@@ -144,7 +144,7 @@ export class Downloader implements ObjectFetcher {
    * was local already; a tree that came as a delta, the delta's). `size` is an
    * estimate used for windows.
    */
-  want (hex: string, opts: { urgent?: boolean, priority?: Priority, size?: number, signal?: AbortSignal, base?: Buffer[] | null, hash?: Buffer } = {}): Promise<number> {
+  want (hex: string, opts: { urgent?: boolean, priority?: Priority, size?: number, signal?: AbortSignal, base?: Buffer[] | null, hash?: Buffer, exclude?: Peer } = {}): Promise<number> {
     if (this.store.hasHex(hex)) return Promise.resolve(0)
     if (this.closed) return Promise.reject(new Error('the network is closed'))
     let w = this.wants.get(hex)
@@ -152,6 +152,8 @@ export class Downloader implements ObjectFetcher {
       w = { hex, hash: opts.hash ?? Buffer.from(hex, 'hex'), priority: BACKGROUND, size: opts.size ?? ESTIMATE_BYTES, waiters: [], tried: null, peer: null, sentAt: 0, queued: 0, base: null, sketch: null }
       this.wants.set(hex, w)
     }
+    // not from this peer (it asked us for the object: see ObjectChannel's relaying)
+    if (opts.exclude !== undefined && w.peer === null) (w.tried ??= new Set()).add(opts.exclude)
     if (opts.base && w.base === null && w.peer === null) {
       w.sketch = sketchOf(opts.base)
       if (w.sketch !== null) w.base = opts.base
@@ -176,6 +178,12 @@ export class Downloader implements ObjectFetcher {
     if (++this.wantsSincePump >= this.pumpEvery) this.pump()
     else this.schedulePump()
     return p
+  }
+
+  /** Whether a peer other than `peer` is connected (for any workspace). */
+  hasSourceOtherThan (peer: Peer): boolean {
+    for (const p of this.peers) if (p !== peer) return true
+    return false
   }
 
   addPeer (peer: Peer) {

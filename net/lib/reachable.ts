@@ -35,6 +35,9 @@ export class Reachable {
 
   get size () { return this.objects.size }
 
+  /** Resolves once the expansions queued so far have run (a tree that just arrived is in the set then). */
+  idle (): Promise<void> { return this.running }
+
   /** `hex` was just stored locally. */
   stored (hex: string) {
     if (this.objects.get(hex) !== false) return // not reached, or counted already

@@ -89,6 +89,13 @@ export class Session {
   get name () { return this.ws.name || toHex(this.key).slice(0, 12) }
   get store (): PackStore { return this.engine.store }
   get following () { return this.ws.remote }
+  /**
+   * Whether objects this workspace reaches but lacks are fetched from other peers
+   * for a peer that asks (see ObjectChannel.relay). A shared workspace: its content
+   * may have come from a workspace joined lazily (a fork) and the asker has no other
+   * way to it. A followed one answers missing: its askers also reach the sharer.
+   */
+  get relays () { return !this.ws.remote }
 
   log (line: string) { this.logLine(`[${this.name}] ${line}`) }
 

@@ -191,6 +191,26 @@ test('peers already connected: a workspace shared later joins over the same conn
   t.is((await ok(a, ['peers'])).network.connections, 1, 'still one connection')
 })
 
+test('a fork of a lazily joined workspace, shared on: a third peer gets all of it, fetched through the forker', async t => {
+  const { peers: [a, b, c], work, src } = await setup(t, 3, { docs: smallFiles(30, 3), data: blobs(3, MiB, 70, 'd') })
+  const key = await shared(t, a, 'origin', src)
+  await ok(b, ['join', key, '--lazy'])
+  await ok(b, ['fork', 'origin', 'mine'])
+  const held = (await ok(b, ['peers'])).network.received.bytes
+  t.ok(held < 64 * 1024, `the forker holds little of it (${held} bytes fetched)`)
+  const forkKey = (await ok(b, ['share', 'mine'])).key
+  await ok(c, ['join', forkKey, 'theirs', '--timeout', '20'])
+  const synced = await c.run(['sync', 'theirs', '--timeout', '20', '--json'])
+  t.is(synced.code, 0, 'the third peer syncs all of it' + (synced.code === 0 ? '' : ': ' + synced.stderr.trim().slice(-300)))
+  const out = path.join(work, 'out')
+  await ok(c, ['export', 'theirs', out])
+  t.is(await compareTrees(src, out), '', 'byte-equal')
+  const cPeers = (await ok(c, ['peers', 'theirs'])).peers
+  t.is(cPeers.length, 1, 'the third peer only knows the forker')
+  const fromOrigin = (await ok(b, ['peers', 'origin'])).peers[0].received.bytes
+  t.ok(fromOrigin >= 3 * MiB, `the forker fetched the content from the origin on the way (${fromOrigin} bytes)`)
+})
+
 test('three peers: content comes from two sources at once', async t => {
   const { peers: [a, b, c], work, src } = await setup(t, 3, blobs(12, 4 * MiB, 100, 'blob'))
   const key = await shared(t, a, 'data', src)
