@@ -35,6 +35,9 @@ export class Reachable {
 
   get size () { return this.objects.size }
 
+  /** Every object reached is local, as far as the trees held tell (none is left to expand). */
+  get complete () { return this.pending.size === 0 && this.held === this.objects.size }
+
   /** Resolves once the expansions queued so far have run (a tree that just arrived is in the set then). */
   idle (): Promise<void> { return this.running }
 

@@ -142,7 +142,8 @@ export class Session {
 
   status (): Status {
     const objects = this.reachable.held
-    const complete = this.following ? this.progress.complete : true
+    // a shared workspace may reach objects it does not hold (a fork of a lazy join: it relays them)
+    const complete = this.following ? this.progress.complete : this.reachable.complete
     return { length: this.ws.core.length, objects, complete }
   }
 

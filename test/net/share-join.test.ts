@@ -199,7 +199,9 @@ test('a fork of a lazily joined workspace, shared on: a third peer gets all of i
   const held = (await ok(b, ['peers'])).network.received.bytes
   t.ok(held < 64 * 1024, `the forker holds little of it (${held} bytes fetched)`)
   const forkKey = (await ok(b, ['share', 'mine'])).key
-  await ok(c, ['join', forkKey, 'theirs', '--timeout', '20'])
+  await ok(c, ['join', forkKey, 'theirs', '--timeout', '20', '--lazy'])
+  const forkerHolds = (await ok(c, ['peers', 'theirs'])).peers[0]?.holds
+  t.is(forkerHolds?.complete, false, `the forker does not claim to hold all of it (${JSON.stringify(forkerHolds)})`)
   const synced = await c.run(['sync', 'theirs', '--timeout', '20', '--json'])
   t.is(synced.code, 0, 'the third peer syncs all of it' + (synced.code === 0 ? '' : ': ' + synced.stderr.trim().slice(-300)))
   const out = path.join(work, 'out')
