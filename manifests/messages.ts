@@ -219,19 +219,25 @@ export const workspaceMeta = versioned<WorkspaceMeta>({
  * at a snapshot label. Both are optional trailing fields: entries written before
  * they existed decode as local and unpinned.
  */
-export interface RegistryEntry { name: string, coreName: string, key: Buffer, created: number, remote?: boolean, pin?: string | null }
+export interface RegistryEntry { name: string, coreName: string, key: Buffer, created: number, remote?: boolean, pin?: string | null, continued?: boolean }
 
 const REMOTE_FLAG = 1
 const PIN_FLAG = 2
+/**
+ * A log this machine writes that continues another holder's (a resume): its key
+ * comes from a manifest with a prologue, so it is opened by `key` and made
+ * writable with the key pair Corestore derives from `coreName`.
+ */
+const CONTINUED_FLAG = 4
 
 export const registryEntry = versioned<RegistryEntry>({
   preencode (state, m) {
     c.string.preencode(state, m.name); c.string.preencode(state, m.coreName); c.fixed32.preencode(state, m.key); c.uint.preencode(state, m.created)
-    if (m.remote || m.pin) { c.uint.preencode(state, 0); if (m.pin) c.string.preencode(state, m.pin) }
+    if (m.remote || m.pin || m.continued) { c.uint.preencode(state, 0); if (m.pin) c.string.preencode(state, m.pin) }
   },
   encode (state, m) {
     c.string.encode(state, m.name); c.string.encode(state, m.coreName); c.fixed32.encode(state, m.key); c.uint.encode(state, m.created)
-    if (m.remote || m.pin) { c.uint.encode(state, (m.remote ? REMOTE_FLAG : 0) | (m.pin ? PIN_FLAG : 0)); if (m.pin) c.string.encode(state, m.pin) }
+    if (m.remote || m.pin || m.continued) { c.uint.encode(state, (m.remote ? REMOTE_FLAG : 0) | (m.pin ? PIN_FLAG : 0) | (m.continued ? CONTINUED_FLAG : 0)); if (m.pin) c.string.encode(state, m.pin) }
   },
   decode (state) {
     const entry: RegistryEntry = { name: c.string.decode(state), coreName: c.string.decode(state), key: c.fixed32.decode(state) as Buffer, created: c.uint.decode(state) }
@@ -239,10 +245,135 @@ export const registryEntry = versioned<RegistryEntry>({
       const flags = c.uint.decode(state)
       entry.remote = (flags & REMOTE_FLAG) !== 0
       entry.pin = flags & PIN_FLAG ? c.string.decode(state) : null
+      if (flags & CONTINUED_FLAG) entry.continued = true
     }
     return entry
   }
 })
+
+/**
+ * A move of the writer role (pause here, resume elsewhere), recorded in the
+ * workspace's log as two values:
+ *
+ *   pauses/<hop>         -> PauseRecord, appended by the holder that pauses
+ *   continuations/<hop>  -> Continuation, the first value the next holder's own
+ *                           log appends after the previous log's blocks
+ *
+ * The next holder's log is a new Hypercore whose manifest has a prologue: its
+ * first `previousLength` blocks are the previous log's, byte for byte (the
+ * manifest pins their Merkle root, so any reader verifies them), so the whole
+ * history, every earlier pause and continuation included, reads through one
+ * Hyperbee. `hop` counts moves from 0. A continuation is valid only if the
+ * handoff key of the pause it continues signed it (continuationSignable): the
+ * resume link carries that key's secret, the read key alone cannot make one.
+ * The working set is workspace paths ("/src/a.ts"), most recently used first.
+ */
+export interface PauseRecord {
+  hop: number
+  /** The head commit captured (seq and root). */
+  commit: number
+  root: Buffer
+  /** Public half of the one-time handoff key (ed25519). */
+  handoffKey: Buffer
+  time: number
+  /** Who paused (host name; shown, never trusted). */
+  holder: string
+  /** Where it was mounted, or '' when it was not. */
+  mountDir: string
+  workingSet: string[]
+  note: string
+  meta: Array<{ key: string, value: string }>
+}
+
+export interface Continuation {
+  hop: number
+  /** The log this one continues, and its length through the pause record (the prologue). */
+  previousKey: Buffer
+  previousLength: number
+  time: number
+  holder: string
+  /** ed25519 by the pause's handoff key over continuationSignable(). */
+  signature: Buffer
+}
+
+export const MAX_WORKING_SET = 1024
+export const MAX_WORKING_SET_BYTES = 256 * 1024
+export const MAX_NOTE_BYTES = 4096
+export const MAX_META_ENTRIES = 64
+const CONTINUATION_NAMESPACE = Buffer.from('wxs/continuation/v1')
+
+const stringList = c.array(c.string)
+const metaList = c.array({
+  preencode (state: c.State, m: { key: string, value: string }) { c.string.preencode(state, m.key); c.string.preencode(state, m.value) },
+  encode (state: c.State, m: { key: string, value: string }) { c.string.encode(state, m.key); c.string.encode(state, m.value) },
+  decode (state: c.State) { return { key: c.string.decode(state), value: c.string.decode(state) } }
+})
+
+export const pauseRecord = versioned<PauseRecord>({
+  preencode (state, m) {
+    c.uint.preencode(state, 0) // flags, none defined yet
+    c.uint.preencode(state, m.hop); c.uint.preencode(state, m.commit); c.fixed32.preencode(state, m.root); c.fixed32.preencode(state, m.handoffKey)
+    c.uint.preencode(state, m.time); c.string.preencode(state, m.holder); c.string.preencode(state, m.mountDir)
+    stringList.preencode(state, m.workingSet); c.string.preencode(state, m.note); metaList.preencode(state, m.meta)
+  },
+  encode (state, m) {
+    c.uint.encode(state, 0)
+    c.uint.encode(state, m.hop); c.uint.encode(state, m.commit); c.fixed32.encode(state, m.root); c.fixed32.encode(state, m.handoffKey)
+    c.uint.encode(state, m.time); c.string.encode(state, m.holder); c.string.encode(state, m.mountDir)
+    stringList.encode(state, m.workingSet); c.string.encode(state, m.note); metaList.encode(state, m.meta)
+  },
+  decode (state) {
+    c.uint.decode(state)
+    return {
+      hop: c.uint.decode(state),
+      commit: c.uint.decode(state),
+      root: c.fixed32.decode(state) as Buffer,
+      handoffKey: c.fixed32.decode(state) as Buffer,
+      time: c.uint.decode(state),
+      holder: c.string.decode(state),
+      mountDir: c.string.decode(state),
+      workingSet: stringList.decode(state),
+      note: c.string.decode(state),
+      meta: metaList.decode(state)
+    }
+  }
+})
+
+export const continuation = versioned<Continuation>({
+  preencode (state, m) {
+    c.uint.preencode(state, 0)
+    c.uint.preencode(state, m.hop); c.fixed32.preencode(state, m.previousKey); c.uint.preencode(state, m.previousLength)
+    c.uint.preencode(state, m.time); c.string.preencode(state, m.holder); c.fixed64.preencode(state, m.signature)
+  },
+  encode (state, m) {
+    c.uint.encode(state, 0)
+    c.uint.encode(state, m.hop); c.fixed32.encode(state, m.previousKey); c.uint.encode(state, m.previousLength)
+    c.uint.encode(state, m.time); c.string.encode(state, m.holder); c.fixed64.encode(state, m.signature)
+  },
+  decode (state) {
+    c.uint.decode(state)
+    return {
+      hop: c.uint.decode(state),
+      previousKey: c.fixed32.decode(state) as Buffer,
+      previousLength: c.uint.decode(state),
+      time: c.uint.decode(state),
+      holder: c.string.decode(state),
+      signature: c.fixed64.decode(state) as Buffer
+    }
+  }
+})
+
+/**
+ * What a handoff key signs: the namespace, the new log's key, the log it
+ * continues, that log's length through the pause, the hop, and the encoded
+ * pause record itself (so a signature for one pause is useless for another).
+ */
+export function continuationSignable (newKey: Buffer, m: Pick<Continuation, 'hop' | 'previousKey' | 'previousLength'>, pauseBytes: Buffer): Buffer {
+  const numbers = Buffer.alloc(16)
+  numbers.writeBigUInt64BE(BigInt(m.previousLength), 0)
+  numbers.writeBigUInt64BE(BigInt(m.hop), 8)
+  return Buffer.concat([CONTINUATION_NAMESPACE, newKey, m.previousKey, numbers, pauseBytes])
+}
 
 interface Body<T> {
   preencode (state: c.State, m: T): void

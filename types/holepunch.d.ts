@@ -5,7 +5,8 @@ declare module 'corestore' {
     constructor (storage: string, opts?: Record<string, unknown>)
     ready (): Promise<void>
     close (): Promise<void>
-    get (opts: { name?: string, key?: Uint8Array, exclusive?: boolean, valueEncoding?: unknown } | Uint8Array): Hypercore
+    get (opts: { name?: string, key?: Uint8Array, exclusive?: boolean, valueEncoding?: unknown, manifest?: unknown, keyPair?: { publicKey: Buffer, secretKey: Buffer } } | Uint8Array): Hypercore
+    createKeyPair (name: string): Promise<{ publicKey: Buffer, secretKey: Buffer }>
     namespace (name: string): Corestore
     replicate (isInitiator: boolean | unknown, opts?: unknown): any
   }
@@ -31,6 +32,8 @@ declare module 'hypercore' {
     findingPeers (): () => void
     peers: unknown[]
     contiguousLength: number
+    manifest: { prologue?: { hash: Buffer, length: number } | null } | null
+    treeHash (length?: number): Promise<Buffer>
   }
 }
 
@@ -91,6 +94,11 @@ declare module 'protomux' {
 declare module 'hypercore-crypto' {
   export function discoveryKey (key: Buffer): Buffer
   export function hash (data: Buffer | Buffer[], out?: Buffer): Buffer
+  export function keyPair (seed?: Buffer): { publicKey: Buffer, secretKey: Buffer }
+  export function sign (message: Buffer, secretKey: Buffer): Buffer
+  export function verify (message: Buffer, signature: Buffer, publicKey: Buffer): boolean
+  const api: { discoveryKey: typeof discoveryKey, hash: typeof hash, keyPair: typeof keyPair, sign: typeof sign, verify: typeof verify }
+  export default api
 }
 
 declare module 'hypercore-id-encoding' {

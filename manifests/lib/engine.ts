@@ -23,6 +23,7 @@ import { exportTree, type ExportResult } from './exporter.js'
 import { diffTrees, type Change } from './diff.js'
 import { walkTree } from './walk.js'
 import { Workspace, type CommitRecord } from './workspace.js'
+import { Handoffs, continueLog, pauseWorkspace, type PauseOptions, type PauseOutcome } from './moves.js'
 
 const REGISTRY_PREFIX = 'ws/'
 const EMPTY_STATS: CommitStats = { files: 0, dirs: 0, symlinks: 0, bytes: 0 }
@@ -42,6 +43,23 @@ export interface WorkspaceSummary {
   head: CommitInfo
   commits: number
   snapshots: number
+  /** The key the workspace was first shared under: it stays its identity across moves. */
+  identity: string
+  /** The open pause, when it is paused (here or by the holder it follows). */
+  paused: { hop: number, commit: number, time: number, holder: string, note: string, meta: Array<{ key: string, value: string }>, workingSet: number, mountDir: string } | null
+  /** Every move so far, oldest first: which log was paused, by whom, and which log resumed it. */
+  lineage: LineageStep[]
+}
+
+export interface LineageStep {
+  hop: number
+  pausedKey: string
+  pausedBy: string
+  pausedAt: number
+  commit: number
+  resumedKey: string | null
+  resumedBy: string | null
+  resumedAt: number | null
 }
 
 export interface ImportOutcome { workspace: WorkspaceSummary, commit: CommitInfo, problems: ImportProblem[], reused: number, hashed: number, changed: boolean }
@@ -60,10 +78,12 @@ export class Engine extends Resource {
   readonly trees: TreeStore
   readonly corestore: Corestore
   readonly lock = new RwLock()
+  readonly handoffs: Handoffs
   private registry: Hyperbee<Buffer> | null = null
   private readonly entries = new Map<string, RegistryEntry>()
   private readonly open = new Map<string, Workspace>()
   private readonly reserved = new Set<string>()
+  private readonly logs = new Map<string, Workspace>()
 
   constructor (opts: EngineOptions) {
     super()
@@ -71,6 +91,7 @@ export class Engine extends Resource {
     this.store = new PackStore(path.join(this.home, 'objects'), opts.packs)
     this.trees = new TreeStore(this.store)
     this.corestore = new Corestore(path.join(this.home, 'corestore'))
+    this.handoffs = new Handoffs(this.home)
   }
 
   protected async _open () {
@@ -87,6 +108,7 @@ export class Engine extends Resource {
 
   protected async _close () {
     for (const ws of this.open.values()) await ws.close().catch(() => {})
+    for (const ws of this.logs.values()) await ws.close().catch(() => {})
     await this.registry?.close().catch(() => {})
     await this.corestore.close().catch(() => {})
     await this.store.close()
@@ -104,7 +126,7 @@ export class Engine extends Resource {
     if (cached) return cached
     const entry = this.entries.get(validateName(name))
     if (!entry) throw ManifestError.WORKSPACE_NOT_FOUND(name)
-    const ws = new Workspace(entry.remote ? this.corestore.get({ key: entry.key }) : this.corestore.get({ name: entry.coreName }))
+    const ws = new Workspace(await this.coreOf(entry))
     ws.localName = name
     ws.remote = entry.remote === true
     ws.pin = entry.pin ?? null
@@ -113,6 +135,89 @@ export class Engine extends Resource {
     if (raced) { await ws.close(); return raced }
     this.open.set(name, ws)
     return ws
+  }
+
+  private async coreOf (entry: RegistryEntry) {
+    if (entry.remote) return this.corestore.get({ key: entry.key })
+    if (entry.continued) return this.corestore.get({ key: entry.key, keyPair: await this.corestore.createKeyPair(entry.coreName) })
+    return this.corestore.get({ name: entry.coreName })
+  }
+
+  /**
+   * A log by key, opened (once) without a name: an earlier log of a moved
+   * workspace, which the network keeps serving and following so that whoever
+   * knows only the old key finds the new holder.
+   */
+  async openLog (key: Buffer): Promise<Workspace> {
+    const hex = toHex(key)
+    for (const name of this.byKey(key)) return this.workspace(name)
+    const cached = this.logs.get(hex)
+    if (cached) return cached
+    const ws = new Workspace(this.corestore.get({ key }))
+    ws.remote = true
+    await ws.ready()
+    const raced = this.logs.get(hex)
+    if (raced) { await ws.close(); return raced }
+    this.logs.set(hex, ws)
+    return ws
+  }
+
+  /**
+   * Pauses a workspace at its head (mounts are quiesced and committed by the
+   * caller first). Pausing a paused workspace returns the same record and secret.
+   */
+  async pause (name: string, opts: PauseOptions = {}): Promise<PauseOutcome & { workspace: WorkspaceSummary }> {
+    const ws = await this.workspace(name)
+    const outcome = await pauseWorkspace(ws, this.handoffs, opts)
+    return { ...outcome, workspace: await this.summary(ws) }
+  }
+
+  /**
+   * Resumes a paused log here as `name`: a new log of this machine's continues
+   * `source` (verified: the secret must match the pause). A name already here
+   * is taken over only when it is an earlier log of the same workspace (this
+   * machine held it before, or follows it).
+   */
+  async resume (name: string, source: Workspace, secret: Buffer): Promise<{ workspace: WorkspaceSummary, prologueMs: number, replaced: boolean }> {
+    validateName(name)
+    const lineage = new Set([toHex(source.key), ...source.moves.flatMap(m => m.continuation ? [toHex(m.continuation.previousKey)] : [])])
+    const existing = this.entries.get(name)
+    if (existing && !lineage.has(toHex(existing.key))) throw ManifestError.WORKSPACE_EXISTS(name)
+    if (this.reserved.has(name)) throw ManifestError.WORKSPACE_EXISTS(name)
+    this.reserved.add(name)
+    try {
+      const coreName = 'wxs/workspace/' + randomBytes(16).toString('hex')
+      const keyPair = await this.corestore.createKeyPair(coreName)
+      const signers = [{ signature: 'ed25519', publicKey: keyPair.publicKey }]
+      const { core, continuation, prologueMs } = await continueLog({
+        source,
+        secret,
+        open: extra => this.corestore.get({ manifest: { version: 1, quorum: 1, signers, ...extra }, keyPair })
+      })
+      const ws = new Workspace(core)
+      await ws.ready()
+      ws.localName = name
+      await ws.appendContinuation(continuation)
+      const entry: RegistryEntry = { name, coreName, key: ws.key, created: Date.now(), continued: true }
+      await this.registry!.put(REGISTRY_PREFIX + name, c.encode(registryEntry, entry) as Buffer)
+      this.entries.set(name, entry)
+      // the earlier log stays open (and is closed with the engine): the network still serves it
+      const old = this.open.get(name)
+      if (old) this.logs.set(toHex(old.key), old)
+      this.open.set(name, ws)
+      return { workspace: await this.summary(ws), prologueMs, replaced: existing !== undefined }
+    } finally {
+      this.reserved.delete(name)
+    }
+  }
+
+  /** The name of a workspace here that already continues `key`'s pause `hop`, if any. */
+  async continuedHere (key: Buffer, hop: number): Promise<string | null> {
+    for (const name of this.names()) {
+      const ws = await this.workspace(name)
+      if (ws.moves.some(m => m.hop === hop && m.continuation !== null && m.continuation.previousKey.equals(key))) return name
+    }
+    return null
   }
 
   /** The registry entry of `name` (throws WORKSPACE_NOT_FOUND). */
@@ -336,6 +441,8 @@ export class Engine extends Resource {
    */
   private networkBacked (ws: Workspace): boolean {
     if (ws.remote) return true
+    // resumed here: the paused holder's content streams in after the mount
+    if (ws.moves.some(m => m.continuation !== null)) return true
     const origin = ws.meta?.origin
     return origin !== null && origin !== undefined && [...this.entries.values()].some(e => e.remote && e.key.equals(origin.key))
   }
@@ -409,9 +516,43 @@ export class Engine extends Resource {
       pin: ws.pin,
       head: toCommitInfo(ws.current ?? ws.head!, []),
       commits: ws.head!.seq + 1,
-      snapshots: ws.snapshotCount
+      snapshots: ws.snapshotCount,
+      identity: toHex(identityOf(ws)),
+      paused: pausedSummary(ws),
+      lineage: lineageOf(ws)
     }
   }
+}
+
+/** The first log of the lineage: what the workspace was first shared as. */
+function identityOf (ws: Workspace): Buffer {
+  const first = ws.moves.find(m => m.continuation !== null)
+  return first ? first.continuation!.previousKey : ws.key
+}
+
+function pausedSummary (ws: Workspace): WorkspaceSummary['paused'] {
+  const m = ws.pausedMove
+  if (m === null) return null
+  const p = m.pause
+  return { hop: m.hop, commit: p.commit, time: p.time, holder: p.holder, note: p.note, meta: p.meta, workingSet: p.workingSet.length, mountDir: p.mountDir }
+}
+
+function lineageOf (ws: Workspace): LineageStep[] {
+  return ws.moves.map((m, i) => {
+    const next = ws.moves[i + 1]
+    const pausedKey = m.continuation ? m.continuation.previousKey : ws.key
+    const resumedKey = m.continuation === null ? null : next?.continuation ? next.continuation.previousKey : ws.key
+    return {
+      hop: m.hop,
+      pausedKey: toHex(pausedKey),
+      pausedBy: m.pause.holder,
+      pausedAt: m.pause.time,
+      commit: m.pause.commit,
+      resumedKey: resumedKey ? toHex(resumedKey) : null,
+      resumedBy: m.continuation?.holder ?? null,
+      resumedAt: m.continuation?.time ?? null
+    }
+  })
 }
 
 type RegistryOrigin = { key: Buffer, name: string, commit: number } | null

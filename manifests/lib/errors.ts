@@ -15,6 +15,12 @@ export type ManifestErrorCode =
   | 'BAD_TREE'
   | 'MISSING_OBJECTS'
   | 'READ_ONLY'
+  | 'PAUSED'
+  | 'NOT_WRITER'
+  | 'GIT_BUSY'
+  | 'NOT_PAUSED'
+  | 'HANDOFF_MISMATCH'
+  | 'ALREADY_RESUMED'
   // live tree (mounted workspace) errors; mount/ maps them to errno
   | 'NO_ENTRY'
   | 'ENTRY_EXISTS'
@@ -48,6 +54,12 @@ export class ManifestError extends Error {
   static BAD_TREE (hash: string, cause?: unknown) { return new ManifestError('BAD_TREE', `tree ${hash} cannot be decoded`, { cause }) }
   static MISSING_OBJECTS (detail: string) { return new ManifestError('MISSING_OBJECTS', detail) }
   static READ_ONLY (name: string) { return new ManifestError('READ_ONLY', `${name} follows a workspace shared by another peer and cannot be changed here; make a writable copy with: wxs fork ${name} <new-name>`) }
+  static PAUSED (name: string, hop: number) { return new ManifestError('PAUSED', `${name} is paused (move ${hop}): it changes again only where it is resumed (wxs resume <link>); wxs info ${name} shows the link's state`) }
+  static NOT_WRITER (name: string) { return new ManifestError('NOT_WRITER', `${name} is not written on this machine (it follows a workspace shared by another peer): only its holder can pause it`) }
+  static GIT_BUSY (name: string, lock: string) { return new ManifestError('GIT_BUSY', `a git operation is in progress in ${name} (${lock} exists); let it finish, or pause anyway with --force`) }
+  static NOT_PAUSED (name: string) { return new ManifestError('NOT_PAUSED', `${name} has no open pause: its holder has not paused it, or it was resumed already (ask its holder to run wxs pause ${name})`) }
+  static HANDOFF_MISMATCH (name: string) { return new ManifestError('HANDOFF_MISMATCH', `the link's handoff secret does not match the pause of ${name}: use the link wxs pause printed`) }
+  static ALREADY_RESUMED (name: string, where: string) { return new ManifestError('ALREADY_RESUMED', `this pause of ${name} was already resumed (${where}); only one holder writes at a time: for a writable copy use --fork`) }
   static NO_ENTRY (path: string) { return new ManifestError('NO_ENTRY', `no such file or directory: ${path}`) }
   static ENTRY_EXISTS (path: string) { return new ManifestError('ENTRY_EXISTS', `already exists: ${path}`) }
   static NOT_DIRECTORY (path: string) { return new ManifestError('NOT_DIRECTORY', `not a directory: ${path}`) }

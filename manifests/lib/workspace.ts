@@ -9,14 +9,20 @@ import c from 'compact-encoding'
 import Hyperbee from 'hyperbee'
 import type Hypercore from 'hypercore'
 import { Resource, toHex } from '../../core/index.js'
-import { commit as commitEncoding, snapshot as snapshotEncoding, workspaceMeta, type Commit, type Snapshot, type WorkspaceMeta } from '../messages.js'
+import { commit as commitEncoding, snapshot as snapshotEncoding, workspaceMeta, pauseRecord, continuation as continuationEncoding, type Commit, type Snapshot, type WorkspaceMeta, type PauseRecord, type Continuation } from '../messages.js'
 import { ManifestError } from './errors.js'
 
 const COMMIT_PREFIX = 'commits/'
 const SNAPSHOT_PREFIX = 'snapshots/'
+const PAUSE_PREFIX = 'pauses/'
+const CONTINUATION_PREFIX = 'continuations/'
 const seqKey = (seq: number) => COMMIT_PREFIX + String(seq).padStart(12, '0')
+const hopKey = (prefix: string, hop: number) => prefix + String(hop).padStart(6, '0')
 
 export interface CommitRecord extends Commit { seq: number }
+
+/** One move of the writer role: the pause, and the continuation that resumed it (null while paused). */
+export interface Move { hop: number, pause: PauseRecord, pauseBytes: Buffer, continuation: Continuation | null }
 
 export class Workspace extends Resource {
   readonly core: Hypercore
@@ -31,6 +37,8 @@ export class Workspace extends Resource {
   /** A joined workspace pinned to a snapshot shows that commit instead of the head. */
   pin: string | null = null
   pinned: CommitRecord | null = null
+  /** Every move of this workspace so far, oldest first (the log carries its whole lineage). */
+  moves: Move[] = []
   private readonly headListeners = new Set<(ws: Workspace) => void>()
   private refreshing: Promise<void> | null = null
   private refreshAgain = false
@@ -65,10 +73,59 @@ export class Workspace extends Resource {
     let snapshots = 0
     for await (const _ of this.bee.createReadStream({ gte: SNAPSHOT_PREFIX, lt: SNAPSHOT_PREFIX + '~' })) snapshots++
     this.snapshotCount = snapshots
+    this.moves = await this.readMoves()
     if (this.pin !== null && this.pinned === null) {
       const snap = await this.getSnapshot(this.pin)
       if (snap) this.pinned = await this.getCommit(snap.commit)
     }
+  }
+
+  private async readMoves (): Promise<Move[]> {
+    const moves: Move[] = []
+    for await (const node of this.bee.createReadStream({ gte: PAUSE_PREFIX, lt: PAUSE_PREFIX + '~' })) {
+      const pause = c.decode(pauseRecord, node.value)
+      moves.push({ hop: pause.hop, pause, pauseBytes: node.value, continuation: null })
+    }
+    for await (const node of this.bee.createReadStream({ gte: CONTINUATION_PREFIX, lt: CONTINUATION_PREFIX + '~' })) {
+      const cont = c.decode(continuationEncoding, node.value)
+      const move = moves.find(m => m.hop === cont.hop)
+      if (move) move.continuation = cont
+    }
+    return moves
+  }
+
+  /** The latest move, when it has not been resumed in this log: the workspace is paused. */
+  get pausedMove (): Move | null {
+    const last = this.moves[this.moves.length - 1]
+    return last !== undefined && last.continuation === null ? last : null
+  }
+
+  get paused () { return this.pausedMove !== null }
+
+  /**
+   * Appends a pause record (one Hyperbee put: one block, so a crash leaves
+   * either no record or a whole one). After it, the log takes no commits.
+   */
+  async appendPause (record: PauseRecord): Promise<Move> {
+    this.writableCheck()
+    const bytes = c.encode(pauseRecord, record) as Buffer
+    await this.bee.put(hopKey(PAUSE_PREFIX, record.hop), bytes)
+    const move: Move = { hop: record.hop, pause: record, pauseBytes: bytes, continuation: null }
+    this.moves = [...this.moves, move]
+    return move
+  }
+
+  /** The first value a resumed log appends after its prologue. */
+  async appendContinuation (record: Continuation): Promise<void> {
+    if (this.remote) throw ManifestError.READ_ONLY(this.name)
+    await this.bee.put(hopKey(CONTINUATION_PREFIX, record.hop), c.encode(continuationEncoding, record) as Buffer)
+    this.moves = await this.readMoves()
+  }
+
+  private writableCheck () {
+    if (this.remote) throw ManifestError.READ_ONLY(this.name)
+    const paused = this.pausedMove
+    if (paused !== null) throw ManifestError.PAUSED(this.name, paused.hop)
   }
 
   /** The commit a mount and a sync show: the pinned snapshot's, else the head. */
@@ -114,7 +171,7 @@ export class Workspace extends Resource {
 
   /** Appends a commit whose parent is the current head. */
   async append (next: Omit<Commit, 'parent'>): Promise<CommitRecord> {
-    if (this.remote) throw ManifestError.READ_ONLY(this.name)
+    this.writableCheck()
     const seq = this.head === null ? 0 : this.head.seq + 1
     const record: CommitRecord = { ...next, parent: this.head?.seq ?? -1, seq }
     await this.bee.put(seqKey(seq), c.encode(commitEncoding, record) as Buffer)
@@ -151,7 +208,7 @@ export class Workspace extends Resource {
 
   /** Labels the head commit. Labels are unique and never moved. */
   async snapshot (label: string): Promise<Snapshot> {
-    if (this.remote) throw ManifestError.READ_ONLY(this.name)
+    this.writableCheck()
     if (this.head === null) throw ManifestError.BAD_REF(this.name, 'head')
     if (await this.getSnapshot(label)) throw ManifestError.SNAPSHOT_EXISTS(label)
     const snap: Snapshot = { label, commit: this.head.seq, time: Date.now() }

@@ -12,7 +12,9 @@ const cases: FixtureCase[] = [
   ['snapshot', messages.snapshot, v.snapshotValue],
   ['workspace-meta', messages.workspaceMeta, v.workspaceMetaValue],
   ['workspace-meta-origin', messages.workspaceMeta, v.forkMetaValue],
-  ['registry-entry', messages.registryEntry, v.registryEntryValue]
+  ['registry-entry', messages.registryEntry, v.registryEntryValue],
+  ['pause-record', messages.pauseRecord, v.pauseRecordValue],
+  ['continuation', messages.continuation, v.continuationValue]
 ]
 
 fixtureRoundTrips(cases)

@@ -18,7 +18,8 @@ const cases: FixtureCase[] = [
   ['net-tree-requests', n.treeRequests, v.netTreeRequestsValue],
   ['net-tree-deltas', n.treeDeltas, v.netTreeDeltasValue],
   ['registry-entry-remote', manifestMessages.registryEntry, v.registryEntryRemoteValue],
-  ['registry-entry-remote-unpinned', manifestMessages.registryEntry, v.registryEntryRemoteUnpinnedValue]
+  ['registry-entry-remote-unpinned', manifestMessages.registryEntry, v.registryEntryRemoteUnpinnedValue],
+  ['registry-entry-continued', manifestMessages.registryEntry, v.registryEntryContinuedValue]
 ]
 
 fixtureRoundTrips(cases)
