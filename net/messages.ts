@@ -26,6 +26,7 @@
  * versioned, validated by parseNetState.
  */
 import c from 'compact-encoding'
+import { hash as hashOf } from 'hypercore-crypto'
 
 export const PROTOCOL = 'wxs/objects'
 export const PROTOCOL_VERSION = 2
@@ -204,6 +205,39 @@ export function encodedBytes<T> (encoding: { preencode (s: c.State, v: T): void 
 /** Bytes a delta takes on the wire (what `wxs peers` counts as received for it). */
 export function treeDeltaBytes (m: TreeDelta): number {
   return encodedBytes(treeDeltaItem, m)
+}
+
+// -- resume links ----------------------------------------------------------------
+
+/**
+ * The string `wxs pause` prints: `wxsr1-<log key>-<handoff secret>-<check>`, the
+ * key of the paused log and the 32-byte seed of the pause's one-time handoff
+ * key, in hex, then 4 bytes of BLAKE2b over both (a mistyped or cut link is
+ * refused as malformed instead of looking like a wrong secret). Whoever holds
+ * it can resume the workspace once: treat it as a password.
+ */
+export const RESUME_LINK_PREFIX = 'wxsr1'
+
+export interface ResumeLink { key: Buffer, secret: Buffer }
+
+export function formatResumeLink (link: ResumeLink): string {
+  return [RESUME_LINK_PREFIX, link.key.toString('hex'), link.secret.toString('hex'), resumeLinkCheck(link)].join('-')
+}
+
+/** Parses a link; throws an Error saying what is wrong with it (the caller names the error). */
+export function decodeResumeLink (input: string): ResumeLink {
+  const parts = input.trim().split('-')
+  if (parts[0] !== RESUME_LINK_PREFIX) throw new Error(`it does not start with "${RESUME_LINK_PREFIX}-"`)
+  if (parts.length !== 4) throw new Error(`${parts.length} parts, 4 expected`)
+  const [, keyHex, secretHex, check] = parts
+  if (!/^[0-9a-f]{64}$/i.test(keyHex) || !/^[0-9a-f]{64}$/i.test(secretHex) || !/^[0-9a-f]{8}$/i.test(check)) throw new Error('a part is not the right length of hex')
+  const link = { key: Buffer.from(keyHex, 'hex'), secret: Buffer.from(secretHex, 'hex') }
+  if (resumeLinkCheck(link) !== check.toLowerCase()) throw new Error('its checksum does not match (a character was changed or lost)')
+  return link
+}
+
+function resumeLinkCheck (link: ResumeLink): string {
+  return hashOf([Buffer.from(RESUME_LINK_PREFIX), link.key, link.secret]).subarray(0, 4).toString('hex')
 }
 
 // -- disk --------------------------------------------------------------------

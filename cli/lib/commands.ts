@@ -6,7 +6,7 @@ import path from 'node:path'
 import { CliError } from './errors.js'
 import * as show from './render.js'
 
-export type OptionSpec = Record<string, { type: 'string' | 'boolean', short?: string, description: string, value?: string }>
+export type OptionSpec = Record<string, { type: 'string' | 'boolean', short?: string, description: string, value?: string, multiple?: boolean }>
 
 export interface Invocation { args: string[], opts: Record<string, string | boolean | undefined>, json: boolean }
 
@@ -239,6 +239,41 @@ export const commands: Command[] = [
       progress: 'join'
     }),
     print: r => { show.line(`joined ${r.workspace.name}: commit ${r.workspace.head.seq} (${r.workspace.head.root.slice(0, 12)}), ${r.workspace.head.stats.files} files; content arrives in the background (wxs sync ${r.workspace.name} waits for it)`); if (r.mount) show.line(`mounted at ${r.mount.dir}`) }
+  },
+  {
+    name: 'pause',
+    usage: 'wxs pause <name> [--note <text>] [--meta key=value]… [--wait] [--force]',
+    summary: 'stop writing a workspace here and print the link that resumes it on another machine',
+    details: 'Quiesces the mount (changes in flight finish, then every change fails with EROFS), commits the whole tree\n(uncommitted edits, untracked and ignored files, build output, .git), appends a signed pause record with\nthe working set (paths used last) and your notes, shares the workspace, and prints the resume link.\nThe link holds the key and a one-time handoff secret: only it can resume, once. Pausing again prints the same link.\nRefuses while git holds .git/index.lock (--force pauses anyway). --meta: names, never secret values.',
+    options: {
+      note: { type: 'string', value: 'text', description: 'a note for whoever resumes (what to do next)' },
+      meta: { type: 'string', value: 'key=value', multiple: true, description: 'extra facts for whoever resumes (cwd, the command to go on with); repeatable' },
+      wait: { type: 'boolean', description: 'wait until a connected peer holds everything, so this machine can go offline' },
+      timeout: { type: 'string', value: 'seconds', description: 'with --wait: give up (STALLED) after this long' },
+      force: { type: 'boolean', description: 'pause even while a git operation is in progress' },
+      ...NET_OPTIONS
+    },
+    args: [1, 1],
+    request: ({ args, opts }) => ({ method: 'pause', params: { name: args[0], note: opts.note, meta: opts.meta, wait: opts.wait === true, force: opts.force === true, timeoutMs: opts.timeout === undefined ? undefined : seconds(opts.timeout as string, 'pause'), ...netParams(opts) }, progress: 'pause' }),
+    print: r => show.paused(r)
+  },
+  {
+    name: 'resume',
+    usage: 'wxs resume <link> [name] [--mount [dir]] [--timeout <s>]',
+    summary: 'take over a paused workspace here: writable at once, content streaming in',
+    details: 'Replicates the workspace\'s log through its pause, checks the link\'s secret against it, fetches every directory\nlisting of the paused head, starts this machine\'s own log continuing it (history reads through), shares it,\nand (with --mount) mounts it writable. File content follows on demand and in the background, the working\nset first. If that cannot be done within --timeout (default 30 s), nothing is left behind.\n--mount without a dir mounts where the pausing machine had it when that path is free here.',
+    options: {
+      mount: { type: 'string', value: 'dir', description: 'mount it (the dir is optional: see above)' },
+      timeout: { type: 'string', value: 'seconds', description: 'give up when the log and trees are not here within this time (default 30)' },
+      ...NET_OPTIONS
+    },
+    args: [1, 2],
+    request: ({ args, opts }) => ({
+      method: 'resume',
+      params: { link: args[0], name: args[1], mount: opts.mount === undefined ? undefined : opts.mount === '' ? '' : abs(opts.mount as string), timeoutMs: opts.timeout === undefined ? undefined : seconds(opts.timeout as string, 'resume'), ...netParams(opts) },
+      progress: 'resume'
+    }),
+    print: r => show.resumed(r)
   },
   {
     name: 'sync',

@@ -4,9 +4,9 @@
  */
 import path from 'node:path'
 import type { Monitor } from '../../core/index.js'
-import type { Engine } from '../../manifests/index.js'
+import { ManifestError, type Engine } from '../../manifests/index.js'
 import type { MountManager } from '../../mount/index.js'
-import { parseJoinTarget, type Network, type SwarmSettings } from '../../net/index.js'
+import { parseJoinTarget, parseResumeLink, type Network, type SwarmSettings } from '../../net/index.js'
 import { CliError } from './errors.js'
 import type { Paths } from './paths.js'
 
@@ -91,6 +91,68 @@ export const handlers: Record<string, Handler> = {
     const mount = await ctx.mounts.mount(summary.name, optionalPath(p, 'mount'))
     return { workspace: withMount(ctx, summary), mount }
   },
+  async pause (p, ctx) {
+    const name = str(p, 'name')
+    const monitor = ctx.monitorFor('pause')
+    const info = await ctx.engine.info(name)
+    if (info.remote) throw ManifestError.NOT_WRITER(name)
+    const already = info.paused !== null
+    monitor.setPhase('quiescing')
+    const quiesced = already ? null : await ctx.mounts.quiesce(name, { force: p.force === true })
+    if (!already && quiesced === null && p.force !== true && await ctx.engine.headHas(name, '/.git/index.lock')) throw ManifestError.GIT_BUSY(name, '.git/index.lock')
+    let result
+    try {
+      monitor.setPhase('recording the pause')
+      result = await ctx.network.pause(name, { workingSet: quiesced?.workingSet, mountDir: quiesced?.dir ?? null, note: optionalStr(p, 'note'), meta: metaPairs(p.meta), settings: swarmSettings(p) })
+    } catch (err) {
+      ctx.mounts.thaw(name)
+      throw err
+    }
+    if (p.wait === true) {
+      monitor.setPhase('waiting for a peer to hold everything')
+      await ctx.network.waitHeld(name, { monitor, timeoutMs: optionalInt(p, 'timeoutMs') })
+    }
+    const only = await ctx.network.onlyHere(name)
+    finish(monitor, null)
+    return { ...result, workspace: withMount(ctx, result.workspace), onlyHere: only, held: p.wait === true }
+  },
+  async resume (p, ctx) {
+    const link = parseResumeLink(str(p, 'link'))
+    const monitor = ctx.monitorFor('resume')
+    const started = Date.now()
+    const out = await ctx.network.resume(link, { name: optionalStr(p, 'name'), timeoutMs: optionalInt(p, 'timeoutMs'), monitor, settings: swarmSettings(p) })
+    const name = out.workspace.name
+    let mount = null
+    let mountNote: string | null = null
+    if (ctx.mounts.get(name)) {
+      await ctx.mounts.reload(name)
+      mount = ctx.mounts.get(name)!
+    } else if (p.mount !== undefined && p.mount !== null) {
+      monitor.setPhase('mounting')
+      const asked = optionalPath(p, 'mount')
+      const previous = out.pause.mountDir || null
+      const dir = asked ?? (previous !== null && await ctx.mounts.isFree(previous) ? previous : undefined)
+      if (asked === undefined) mountNote = dir !== undefined ? `where ${out.pause.holder} had it` : previous ? `${previous} is not free here: the default place` : 'the default place'
+      await ctx.mounts.mount(name, dir)
+    }
+    const mountedMs = Date.now() - started
+    // the working set first, in the background: the mount is usable now
+    ctx.network.fetchWorkingSet(name).catch(() => {})
+    finish(monitor, null)
+    const m = ctx.mounts.get(name)
+    return {
+      workspace: withMount(ctx, await ctx.engine.info(name)),
+      mount: m ? { dir: m.dir, mountedAt: m.mountedAt, where: mountNote } : mount,
+      hop: out.hop,
+      replaced: out.replaced,
+      trees: out.trees,
+      workingSet: out.pause.workingSet.length,
+      note: out.pause.note,
+      meta: out.pause.meta,
+      pausedBy: out.pause.holder,
+      timings: { verifiedMs: Math.round(out.verifiedMs), prologueMs: Math.round(out.prologueMs), mountedMs }
+    }
+  },
   async sync (p, ctx) {
     const monitor = ctx.monitorFor('sync')
     monitor.unit = 'object'
@@ -125,6 +187,17 @@ export const handlers: Record<string, Handler> = {
 function withMount<T extends { name: string }> (ctx: HandlerContext, w: T) {
   const m = ctx.mounts.get(w.name)
   return { ...w, mount: m ? { dir: m.dir, mountedAt: m.mountedAt } : null, network: ctx.network.describe(w.name) }
+}
+
+/** `--meta key=value` pairs (names of things, never secrets: the record is public to readers). */
+function metaPairs (v: unknown): Array<{ key: string, value: string }> {
+  if (v === undefined || v === null) return []
+  const list = Array.isArray(v) ? v : [v]
+  return list.map(item => {
+    if (typeof item !== 'string' || !item.includes('=')) throw CliError.USAGE(`--meta expects key=value, got ${JSON.stringify(item)}`)
+    const i = item.indexOf('=')
+    return { key: item.slice(0, i), value: item.slice(i + 1) }
+  })
 }
 
 function swarmSettings (p: Params): SwarmSettings {

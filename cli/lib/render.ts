@@ -57,6 +57,29 @@ export function info (w: any) {
   out(`  Head:      commit ${w.head.seq} (${short(w.head.root)}) ${when(w.head.time)} ${w.head.message}`)
   out(`  Files:     ${formatCount(w.head.stats.files)} (${formatBytes(w.head.stats.bytes)}), ${formatCount(w.head.stats.dirs)} dirs, ${formatCount(w.head.stats.symlinks)} symlinks`)
   out(`  History:   ${w.commits} commit(s), ${w.snapshots} snapshot(s)`)
+  if (w.identity && w.identity !== w.key) out(`  Identity:  ${w.identity} (the key it was first shared as; still works)`)
+  if (w.paused) out(`  Paused:    by ${w.paused.holder} ${when(w.paused.time)} at commit ${w.paused.commit} (move ${w.paused.hop}); resumes only with its link${w.paused.note ? `; note: ${w.paused.note}` : ''}`)
+  for (const step of w.lineage ?? []) {
+    const resumed = step.resumedKey ? `resumed by ${step.resumedBy} ${when(step.resumedAt)} as ${short(step.resumedKey)}` : 'not resumed yet'
+    out(`  Move ${step.hop}:    ${short(step.pausedKey)} paused by ${step.pausedBy} ${when(step.pausedAt)} at commit ${step.commit}; ${resumed}`)
+  }
+}
+
+export function paused (r: any) {
+  out(r.link)
+  const only = r.onlyHere.objects > 0 ? `${formatCount(r.onlyHere.objects)} objects (${formatBytes(r.onlyHere.bytes)}) may exist only here: keep this machine online until a peer has them (wxs pause ${r.workspace.name} --wait)` : `a connected peer holds everything (${short(r.onlyHere.heldBy ?? '')})`
+  err(`${r.created ? 'paused' : 'already paused'} ${r.workspace.name} at commit ${r.commit} (move ${r.hop}); the mount, if any, is read-only now`)
+  err(only)
+  err(`resume it on another machine with: wxs resume <the link above> --mount   (the link is a password: whoever has it can take the workspace over)`)
+}
+
+export function resumed (r: any) {
+  const w = r.workspace
+  out(`resumed ${w.name} at commit ${w.head.seq} (${short(w.head.root)}), paused by ${r.pausedBy}; writable here now`)
+  if (r.mount) out(`mounted at ${r.mount.dir}${r.mount.where ? ` (${r.mount.where})` : ''}`)
+  if (r.note) out(`note: ${r.note}`)
+  for (const m of r.meta ?? []) out(`${m.key}: ${m.value}`)
+  err(`${formatCount(r.trees)} trees verified; the working set (${formatCount(r.workingSet)} paths) arrives first, then the rest (wxs sync ${w.name} waits for all of it)`)
 }
 
 export function log (commits: any[]) {

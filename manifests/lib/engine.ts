@@ -162,6 +162,17 @@ export class Engine extends Resource {
     return ws
   }
 
+  /** Whether a log with this key is open here (registered or not). */
+  hasLog (key: Buffer) { return this.byKey(key).length > 0 || this.logs.has(toHex(key)) }
+
+  /** Drops an unregistered log opened by openLog (a resume that failed). */
+  async discardLog (key: Buffer) {
+    const ws = this.logs.get(toHex(key))
+    if (!ws) return
+    this.logs.delete(toHex(key))
+    await this.discardRemote(ws)
+  }
+
   /**
    * Pauses a workspace at its head (mounts are quiesced and committed by the
    * caller first). Pausing a paused workspace returns the same record and secret.
@@ -209,6 +220,22 @@ export class Engine extends Resource {
     } finally {
       this.reserved.delete(name)
     }
+  }
+
+  /** Whether `p` ("/.git/index.lock") exists in the head of `name` (trees read locally only). */
+  async headHas (name: string, p: string): Promise<boolean> {
+    const ws = await this.workspace(name)
+    let tree = ws.head!.root
+    const parts = p.split('/').filter(Boolean)
+    for (let i = 0; i < parts.length; i++) {
+      const t = await this.trees.get(toHex(tree), { local: true }).catch(() => null)
+      const e = t?.entries.find(x => x.name === parts[i])
+      if (!e) return false
+      if (i === parts.length - 1) return true
+      if (e.type !== DIR) return false
+      tree = e.tree!
+    }
+    return true
   }
 
   /** The name of a workspace here that already continues `key`'s pause `hop`, if any. */

@@ -65,10 +65,12 @@ export class LiveTree {
   private readonly budget: MemoryBudget
 
   /** A joined workspace is served read-only (EROFS): it follows its sharer's log. */
-  readonly readOnly: boolean
+  private readonly followsRemote: boolean
+  /** Set by a pause: from then on every change fails (EROFS) while it is captured. */
+  frozen = false
 
   constructor (opts: { trees: TreeStore, workspace: Workspace, stagingDir: string, memoryBudget?: MemoryBudget, readOnly?: boolean }) {
-    this.readOnly = opts.readOnly ?? false
+    this.followsRemote = opts.readOnly ?? false
     this.budget = opts.memoryBudget ?? new MemoryBudget(256 * 1024 * 1024)
     this.trees = opts.trees
     this.store = opts.trees.store
@@ -84,8 +86,15 @@ export class LiveTree {
 
   get workspace () { return this.ws }
 
+  /** Read-only now: a followed workspace, or a paused (or pausing) one. */
+  get readOnly () { return this.followsRemote || this.frozen || this.ws.paused }
+
+  /** Throws READ_ONLY or PAUSED (both EROFS in the mount) when no change may be made. */
+  checkWritable () { this.writable() }
+
   private writable () {
-    if (this.readOnly) throw ManifestError.READ_ONLY(this.ws.name)
+    if (this.followsRemote) throw ManifestError.READ_ONLY(this.ws.name)
+    if (this.frozen || this.ws.paused) throw ManifestError.PAUSED(this.ws.name, this.ws.pausedMove?.hop ?? this.ws.moves.length)
   }
   get dirty () { return this.root.dirty }
 

@@ -23,6 +23,11 @@ export interface OpsContext {
   live: LiveTree
   /** Called after any change (auto-commit scheduling). */
   changed (): void
+  /** A change starts / ends (a pause waits until none is in flight). */
+  begin (): void
+  end (): void
+  /** A path was opened (the working set a pause records). */
+  used (path: string): void
   /** Makes everything written so far durable (commit). */
   sync (): Promise<void>
   /** Where statfs numbers come from (the state dir's filesystem). */
@@ -76,7 +81,9 @@ export function makeOps (ctx: OpsContext) {
 
   // Promise-returning helpers keep each handler to one line of intent.
   const run = (cb: Cb, fn: () => Promise<unknown>, changes = false) => {
-    fn().then(result => { if (changes) ctx.changed(); cb(0, result) }, err => fail(cb, err))
+    if (!changes) return fn().then(result => cb(0, result), err => fail(cb, err))
+    ctx.begin()
+    fn().then(result => { ctx.end(); ctx.changed(); cb(0, result) }, err => { ctx.end(); fail(cb, err) })
   }
 
   // access, opendir and releasedir are left out on purpose: libfuse then answers
@@ -109,15 +116,20 @@ export function makeOps (ctx: OpsContext) {
     },
     readlink: (p: string, cb: Cb) => withNode(p, cb, n => n.target !== null ? cb(0, n.target) : cb(-ERRNO.EINVAL)),
     open: (p: string, flags: number, cb: Cb) => {
+      const writing = (flags & WRITE_FLAGS) !== 0
+      if (writing) ctx.begin()
       L().lookup(p).then(async node => {
-        if (node.type === DIR && (flags & WRITE_FLAGS)) throw Object.assign(new Error('EISDIR'), { code: 'IS_DIRECTORY' })
-        if (L().readOnly && (flags & WRITE_FLAGS)) throw Object.assign(new Error('EROFS'), { code: 'READ_ONLY' })
-        if ((flags & C.O_TRUNC) && (flags & WRITE_FLAGS)) { await L().truncate(node, 0); ctx.changed() }
+        if (node.type === DIR && writing) throw Object.assign(new Error('EISDIR'), { code: 'IS_DIRECTORY' })
+        if (writing) L().checkWritable()
+        if ((flags & C.O_TRUNC) && writing) { await L().truncate(node, 0); ctx.changed() }
+        if (node.type !== DIR) ctx.used(p)
+        if (writing) ctx.end()
         cb(0, open(node, flags))
-      }).catch(err => fail(cb, err))
+      }).catch(err => { if (writing) ctx.end(); fail(cb, err) })
     },
     create: (p: string, mode: number, cb: Cb) => {
-      L().create(p, mode).then(node => { ctx.changed(); cb(0, open(node, C.O_RDWR)) }, err => fail(cb, err))
+      ctx.begin()
+      L().create(p, mode).then(node => { ctx.end(); ctx.changed(); ctx.used(p); cb(0, open(node, C.O_RDWR)) }, err => { ctx.end(); fail(cb, err) })
     },
     read: (_p: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) => {
       const h = handles.get(fd)
@@ -127,7 +139,8 @@ export function makeOps (ctx: OpsContext) {
     write: (_p: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) => {
       const h = handles.get(fd)
       if (!h || !h.write) return cb(-ERRNO.EBADF)
-      L().write(h.node, buf, len, h.append ? h.node.size : pos).then(n => { ctx.changed(); cb(n) }, err => cb(toErrno(err, ctx.log)))
+      ctx.begin()
+      L().write(h.node, buf, len, h.append ? h.node.size : pos).then(n => { ctx.end(); ctx.changed(); cb(n) }, err => { ctx.end(); cb(toErrno(err, ctx.log)) })
     },
     truncate: (p: string, size: number, cb: Cb) => run(cb, async () => L().truncate(await L().lookup(p), size), true),
     ftruncate: (p: string, fd: number, size: number, cb: Cb) => {

@@ -8,7 +8,7 @@ import path from 'node:path'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { writeFileDurable } from '../../core/index.js'
-import { LiveTree, type Engine } from '../../manifests/index.js'
+import { LiveTree, ManifestError, type Engine } from '../../manifests/index.js'
 import { Mount } from './mount.js'
 import { MountError } from './errors.js'
 import { loadFuse } from './fuse.js'
@@ -89,6 +89,33 @@ export class MountManager {
     return mount.commit(message ?? 'commit')
   }
 
+  /**
+   * For a pause: make a mounted workspace refuse changes, let those in flight
+   * finish, commit, and say what was used last. Null when it is not mounted.
+   * Throws GIT_BUSY (and lets changes through again) when a git operation holds
+   * .git/index.lock, unless `force`.
+   */
+  async quiesce (name: string, opts: { force?: boolean } = {}): Promise<{ dir: string, workingSet: string[] } | null> {
+    const mount = this.mounts.get(name)
+    if (!mount) return null
+    try {
+      await mount.quiesce('pause')
+      if (!opts.force && await mount.live.lookup('/.git/index.lock').then(() => true, () => false)) throw ManifestError.GIT_BUSY(name, '.git/index.lock')
+    } catch (err) {
+      mount.thaw()
+      throw err
+    }
+    return { dir: mount.dir, workingSet: mount.workingSet() }
+  }
+
+  /** Whether `dir` could be a mount point now (nothing mounted there, empty or absent). */
+  async isFree (dir: string): Promise<boolean> {
+    return this.checkMountpoint(path.resolve(dir), { create: false }).then(() => true, () => false)
+  }
+
+  /** After a failed pause: the mount takes changes again. */
+  thaw (name: string) { this.mounts.get(name)?.thaw() }
+
   /** After the engine moved a mounted workspace's head (restore), serve the new head. */
   async reload (name: string) {
     const mount = this.mounts.get(name)
@@ -120,7 +147,7 @@ export class MountManager {
     throw MountError.NOT_MOUNTED(nameOrDir)
   }
 
-  private async checkMountpoint (dir: string) {
+  private async checkMountpoint (dir: string, opts: { create?: boolean } = {}) {
     for (const m of this.mounts.values()) if (m.dir === dir) throw MountError.MOUNTPOINT_BUSY(dir, `${m.name} is mounted there`)
     if ((await fuseMountPoints()).has(dir)) throw MountError.MOUNTPOINT_BUSY(dir, 'something else is mounted there')
     const names = await fs.readdir(dir).catch(err => {
@@ -128,8 +155,8 @@ export class MountManager {
       if (err.code === 'ENOTDIR') throw MountError.MOUNTPOINT_BUSY(dir, 'it is a file')
       throw err
     })
-    if (names === null) await fs.mkdir(dir, { recursive: true })
-    else if (names.length > 0) throw MountError.MOUNTPOINT_BUSY(dir, 'the directory is not empty')
+    if (names === null && opts.create !== false) await fs.mkdir(dir, { recursive: true })
+    else if (names !== null && names.length > 0) throw MountError.MOUNTPOINT_BUSY(dir, 'the directory is not empty')
   }
 
   private async readRecords (): Promise<Record<string, string>> {

@@ -8,6 +8,9 @@ import { makeOps, MOUNT_OPTIONS } from './fuse-ops.js'
 import { loadFuse, type FuseInstance } from './fuse.js'
 import { MountError } from './errors.js'
 
+/** Paths a mount remembers as its working set (the pause record keeps as many). */
+const WORKING_SET_PATHS = 1024
+
 export interface MountOptions {
   name: string
   dir: string
@@ -30,6 +33,10 @@ export class Mount extends Resource {
   private firstChange = 0
   private lastChange = 0
   private readonly opts: MountOptions
+  private inflight = 0
+  private drained: Array<() => void> = []
+  /** Paths opened most recently, oldest first (a Map keeps insertion order; re-use moves a path last). */
+  private readonly recent = new Map<string, true>()
 
   constructor (opts: MountOptions) {
     super()
@@ -46,6 +53,9 @@ export class Mount extends Resource {
     const ops = makeOps({
       get live () { return self.live },
       changed: () => this.changed(),
+      begin: () => { this.inflight++ },
+      end: () => { if (--this.inflight === 0) for (const fn of this.drained.splice(0)) fn() },
+      used: p => this.used(p),
       sync: async () => { await this.commit('sync') },
       statfsPath: this.opts.statfsPath,
       log: line => this.opts.log(`[${this.name}] ${line}`)
@@ -81,6 +91,31 @@ export class Mount extends Resource {
     if (this.timer) { clearTimeout(this.timer); this.timer = null }
     this.firstChange = 0
     return this.live.commit(message)
+  }
+
+  /**
+   * Quiesces the mount for a pause: from now on every change fails (EROFS),
+   * the changes already in flight finish, then everything is committed.
+   * Returns the commit (null when nothing had changed).
+   */
+  async quiesce (message = 'pause') {
+    this.live.frozen = true
+    if (this.inflight > 0) await new Promise<void>(resolve => this.drained.push(resolve))
+    return this.commit(message)
+  }
+
+  /** Lets changes through again (a pause that failed after quiescing). */
+  thaw () { this.live.frozen = false }
+
+  /** The paths opened most recently, newest first, at most `max`. */
+  workingSet (max = WORKING_SET_PATHS): string[] {
+    return [...this.recent.keys()].reverse().slice(0, max)
+  }
+
+  private used (p: string) {
+    if (this.recent.has(p)) this.recent.delete(p)
+    this.recent.set(p, true)
+    if (this.recent.size > WORKING_SET_PATHS) this.recent.delete(this.recent.keys().next().value!)
   }
 
   /** Notes a change; one timer checks the last-change time instead of being re-armed per write. */

@@ -11,6 +11,8 @@ export type NetErrorCode =
   | 'PROTOCOL'
   | 'SNAPSHOT_NOT_FOUND'
   | 'STALLED'
+  | 'BAD_LINK'
+  | 'NOT_RESUMABLE'
 
 export class NetError extends Error {
   readonly code: NetErrorCode
@@ -27,6 +29,8 @@ export class NetError extends Error {
   static NO_PEERS (key: string, seconds: number) { return new NetError('NO_PEERS', `no peer sharing ${key} was found within ${seconds} s; check that the sharer runs "wxs share" and that both use the same bootstrap (--bootstrap / WXS_BOOTSTRAP)`) }
   static NO_ROOT (key: string, seconds: number) { return new NetError('NO_PEERS', `the log of ${key} arrived but no peer served its root tree within ${seconds} s; check that the sharer still runs "wxs share"`) }
   static STALLED (name: string, seconds: number, peers: number, objects: number, total: number | null) { return new NetError('STALLED', `the sync of ${name} stalled: nothing arrived for ${seconds} s from ${peers} peer(s); ${objects}${total === null ? '' : ` of ${total}`} object${(total ?? objects) === 1 ? ' is' : 's are'} local and stay; run "wxs sync ${name}" again to go on`) }
+  static BAD_LINK (input: string, why: string) { return new NetError('BAD_LINK', `${JSON.stringify(input.length > 40 ? input.slice(0, 40) + '…' : input)} is not a resume link: ${why} (copy the whole link wxs pause printed, wxsr1-…)`) }
+  static NOT_RESUMABLE (why: string) { return new NetError('NOT_RESUMABLE', `${why}; a workspace key lets you follow it (wxs join <key>), only the resume link its holder's wxs pause printed lets you take it over`) }
   static NOT_SHARED (name: string) { return new NetError('NOT_SHARED', `${name} is not shared (share it with: wxs share ${name})`) }
   static SWARM_CONFLICT (running: string, wanted: string) { return new NetError('SWARM_CONFLICT', `the daemon's swarm already uses ${running}, not ${wanted}; stop the daemon (wxs daemon stop) to change it`) }
   static PROTOCOL (detail: string) { return new NetError('PROTOCOL', detail) }

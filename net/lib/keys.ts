@@ -5,6 +5,7 @@
 import { decode as decodeId } from 'hypercore-id-encoding'
 import { validateLabel } from '../../manifests/index.js'
 import { NetError } from './errors.js'
+import { decodeResumeLink, type ResumeLink } from '../messages.js'
 
 export interface JoinTarget { key: Buffer, pin: string | null }
 
@@ -33,6 +34,17 @@ export function parseJoinTarget (input: string): JoinTarget {
     throw NetError.BAD_KEY(input, `after "@": ${(err as Error).message}`)
   }
   return { key: parseKey(input.slice(0, at)), pin: label }
+}
+
+/** A resume link (`wxsr1-…`); a bare key is NOT_RESUMABLE, anything else BAD_LINK. */
+export function parseResumeLink (input: string): ResumeLink {
+  const s = input.trim()
+  if (/^[0-9a-fA-F]{64}$/.test(s) || /^[13-9a-km-uw-z]{52}$/.test(s)) throw NetError.NOT_RESUMABLE('that is a workspace key, not a resume link')
+  try {
+    return decodeResumeLink(s)
+  } catch (err) {
+    throw NetError.BAD_LINK(input, (err as Error).message)
+  }
 }
 
 export interface HostPort { host: string, port: number }

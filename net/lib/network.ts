@@ -11,12 +11,13 @@ import Hyperswarm from 'hyperswarm'
 import DHT from 'hyperdht'
 import Protomux from 'protomux'
 import { Monitor, toHex, writeFileDurable } from '../../core/index.js'
-import { ManifestError, type Engine, type WorkspaceSummary } from '../../manifests/index.js'
-import { PROTOCOL, emptyNetState, formatNetState, parseNetState, type NetState } from '../messages.js'
+import { ManifestError, type Engine, type Workspace, type WorkspaceSummary } from '../../manifests/index.js'
+import { PROTOCOL, formatResumeLink, emptyNetState, type ResumeLink, formatNetState, parseNetState, type NetState } from '../messages.js'
 import { Downloader } from './downloader.js'
 import { NetError } from './errors.js'
 import { formatBootstrap, isLoopback, parseBootstrap, type HostPort, type JoinTarget } from './keys.js'
 import { Session } from './session.js'
+import { discoveryKey as discoveryKeyOf } from 'hypercore-crypto'
 import { freeUdpPort, localAddressTowards, isPrivateAddress } from './ports.js'
 
 export interface SwarmSettings {
@@ -95,6 +96,155 @@ export class Network {
     if (shared.length === 0 && followed.length === 0) return
     for (const name of followed) await this.startSession(name, 'join').catch(err => this.log(`cannot follow ${name}: ${err.message}`))
     for (const name of shared) await this.startSession(name, 'share', { lookup: true }).catch(err => this.log(`cannot share ${name}: ${err.message}`))
+    for (const name of shared) await this.followLineage(name).catch(err => this.log(`cannot serve the earlier logs of ${name}: ${err.message}`))
+  }
+
+  /**
+   * Pauses a workspace (the caller quiesced its mount), shares it if it was not
+   * shared, and returns the record, the resume link and what exists only here.
+   */
+  async pause (name: string, opts: Parameters<Engine['pause']>[1] & { settings?: SwarmSettings } = {}) {
+    const outcome = await this.engine.pause(name, opts)
+    const ws = await this.engine.workspace(name)
+    const shared = await this.share(name, opts.settings ?? {})
+    const link = formatResumeLink({ key: ws.key, secret: outcome.secret })
+    return { workspace: outcome.workspace, created: outcome.created, hop: outcome.move.hop, commit: outcome.move.pause.commit, link, key: shared.key, peers: shared.peers }
+  }
+
+  /**
+   * Resumes a paused workspace here: replicates its log through the pause
+   * (from peers, or locally when this machine paused or follows it), checks
+   * the link's secret against the pause, fetches every tree of the paused head
+   * (all or error: on failure nothing is left behind), then makes this
+   * machine's continuation log, shares it, and keeps the earlier log on the
+   * network so its content streams in (working set first: see fetchWorkingSet).
+   */
+  async resume (link: ResumeLink, opts: { name?: string, timeoutMs?: number, monitor?: Monitor, settings?: SwarmSettings } = {}) {
+    const timeoutMs = opts.timeoutMs ?? 30_000
+    const deadline = Date.now() + timeoutMs
+    const keyHex = toHex(link.key)
+    const local = this.engine.byKey(link.key).length > 0
+    const opened = !local && !this.engine.hasLog(link.key)
+    const source = await this.engine.openLog(link.key)
+    let session: Session | null = null
+    let created = false
+    let done = false
+    const started = performance.now()
+    try {
+      if (!local || source.remote) {
+        await this.ensureSwarm(opts.settings ?? {})
+        session = this.sessionByKey(link.key)
+        if (session === null) {
+          session = this.newSession(source, 'join', { aliasOf: opts.name ?? source.meta?.name ?? keyHex.slice(0, 12) })
+          created = true
+        }
+        opts.monitor?.setPhase('finding peers')
+        await this.waitForHead(session, { key: link.key, pin: null }, timeoutMs)
+        opts.monitor?.setPhase('replicating the log')
+        await this.wholeLog(source, deadline, keyHex, timeoutMs)
+      }
+      const move = source.pausedMove
+      if (move === null) throw ManifestError.NOT_PAUSED(source.meta?.name ?? keyHex)
+      const here = await this.engine.continuedHere(link.key, move.hop)
+      if (here !== null) throw ManifestError.ALREADY_RESUMED(source.meta!.name, `on this machine, as ${here}`)
+      const name = opts.name ?? source.meta!.name
+      opts.monitor?.setPhase('fetching the trees')
+      const trees = session === null ? 0 : await session.fetchTrees(move.pause.root, AbortSignal.timeout(Math.max(1, deadline - Date.now()))).catch(err => {
+        if ((err as Error)?.name === 'TimeoutError') throw NetError.NO_ROOT(keyHex, Math.round(timeoutMs / 1000))
+        throw err
+      })
+      const verifiedMs = performance.now() - started
+      const resumed = await this.engine.resume(name, source, link.secret)
+      done = true
+      if (session !== null) {
+        session.relabel(name)
+        if (created) await session.start()
+      }
+      await this.share(name, opts.settings ?? {})
+      return { workspace: resumed.workspace, replaced: resumed.replaced, hop: move.hop, trees, verifiedMs, prologueMs: resumed.prologueMs, pause: move.pause }
+    } finally {
+      if (!done && session !== null && created) await this.stopSession(session)
+      if (!done && opened) await this.engine.discardLog(link.key)
+    }
+  }
+
+  /**
+   * What this machine may be the only one to hold: every object the head
+   * reaches, unless a connected peer says it holds all of it at our log's length.
+   */
+  async onlyHere (name: string) {
+    const ws = await this.engine.workspace(name)
+    const session = this.sessionOf(name)
+    const held = session !== null && this.heldBy(session) !== null
+    return { objects: held ? 0 : (session?.reachable.held ?? 0), bytes: held ? 0 : ws.head!.stats.bytes, heldBy: session ? this.heldBy(session) : null }
+  }
+
+  /** Waits until a connected peer holds everything the head reaches at our log's length (pause --wait). */
+  async waitHeld (name: string, opts: { monitor?: Monitor, timeoutMs?: number } = {}) {
+    const session = this.sessionOf(name)
+    if (session === null) throw NetError.NOT_SHARED(name)
+    const deadline = opts.timeoutMs !== undefined ? Date.now() + opts.timeoutMs : Infinity
+    while (this.heldBy(session) === null) {
+      if (Date.now() > deadline) throw NetError.STALLED(name, Math.round(opts.timeoutMs! / 1000), session.channels.size, 0, null)
+      if (opts.monitor) {
+        let best = 0
+        for (const ch of session.channels) best = Math.max(best, ch.remoteStatus?.objects ?? 0)
+        opts.monitor.unit = 'object'
+        opts.monitor.peers = session.channels.size
+        opts.monitor.totalFiles = session.reachable.held
+        opts.monitor.add(best - opts.monitor.files, 0)
+      }
+      await new Promise(resolve => setTimeout(resolve, 200))
+    }
+    return this.heldBy(session)
+  }
+
+  /** The first connected peer that says it holds everything at this log's length, or null. */
+  private heldBy (session: Session): string | null {
+    for (const ch of session.channels) {
+      const st = ch.remoteStatus
+      if (st !== null && st.complete && st.length >= session.ws.core.length) return ch.id
+    }
+    return null
+  }
+
+  /** Fetches a resumed workspace's working set ahead of everything else (after the mount). */
+  async fetchWorkingSet (name: string, onProgress?: (done: number, total: number) => void) {
+    const ws = await this.engine.workspace(name)
+    const last = [...ws.moves].reverse().find(m => m.continuation !== null)
+    if (!last) return { paths: 0, objects: 0, fetched: 0 }
+    const session = this.sessionByKey(last.continuation!.previousKey) ?? this.sessionOf(name)
+    if (session === null) return { paths: 0, objects: 0, fetched: 0 }
+    return session.fetchPaths(last.pause.root, last.pause.workingSet, onProgress)
+  }
+
+  /** The session of the log a resumed workspace continues (its content streams in there), if any. */
+  private lineageSession (ws: Workspace): Session | null {
+    const last = [...ws.moves].reverse().find(m => m.continuation !== null)
+    return last ? this.sessionByKey(last.continuation!.previousKey) : null
+  }
+
+  /** Keeps the earlier logs of a moved workspace on the network (see SessionOptions.aliasOf). */
+  private async followLineage (name: string) {
+    const ws = await this.engine.workspace(name)
+    for (const m of ws.moves) {
+      if (m.continuation === null || this.sessionByKey(m.continuation.previousKey)) continue
+      const old = await this.engine.openLog(m.continuation.previousKey)
+      if (!old.remote) continue // still a workspace of its own here
+      const session = this.newSession(old, 'join', { aliasOf: name })
+      await session.start()
+    }
+  }
+
+  /** Downloads every block of a log up to its latest length (a resume needs the pause and everything before it). */
+  private async wholeLog (ws: Workspace, deadline: number, keyHex: string, timeoutMs: number) {
+    const left = () => Math.max(1, deadline - Date.now())
+    const timeout = new Promise<never>((_resolve, reject) => setTimeout(() => reject(NetError.NO_PEERS(keyHex, Math.round(timeoutMs / 1000))), left()).unref())
+    await Promise.race([(async () => {
+      await ws.core.update({ wait: true }).catch(() => false)
+      await ws.core.download({ start: 0, end: ws.core.length }).done()
+      await ws.refresh()
+    })(), timeout])
   }
 
   get online () { return this.swarm !== null }
@@ -186,8 +336,9 @@ export class Network {
   /** Waits until a joined workspace is complete locally, reporting progress. */
   async sync (name: string, monitor?: Monitor, opts: { stallMs?: number } = {}) {
     const ws = await this.engine.workspace(name)
-    const session = this.sessionOf(name)
-    if (!ws.remote || session === null) {
+    // a resumed workspace's content comes through the log it continues
+    const session = ws.remote ? this.sessionOf(name) : this.lineageSession(ws)
+    if (session === null || !session.following) {
       return { name, complete: true, objects: 0, bytes: 0, fetchedObjects: 0, fetchedBytes: 0, receivedBytes: 0, peers: 0, local: true }
     }
     session.ensureSync()
@@ -222,7 +373,7 @@ export class Network {
   peers (name?: string): PeerReport[] {
     const out: PeerReport[] = []
     for (const s of this.sessions.values()) {
-      if (name !== undefined && s.ws.name !== name) continue
+      if (name !== undefined && s.name !== name) continue
       for (const ch of s.channels) {
         out.push({ workspace: s.name, peer: ch.id, address: ch.address, connectedMs: ch.connectedMs, holds: ch.remoteStatus, received: { ...ch.received }, sent: { ...ch.sent }, requested: { ...ch.requested }, inflight: ch.inflight.size })
       }
@@ -233,12 +384,14 @@ export class Network {
   /** Sharing state of one workspace, for list/info. */
   describe (name: string) {
     const s = this.sessionOf(name)
+    const ws = s?.ws
+    const fetching = ws && !ws.remote ? this.lineageSession(ws) : null
     return {
       shared: this.state.shared.includes(name),
       following: s?.following ?? false,
-      peers: s?.channels.size ?? 0,
+      peers: (s?.channels.size ?? 0) + (fetching?.channels.size ?? 0),
       lazy: s ? !s.prefetch : false,
-      sync: s?.following ? { ...s.progress } : null
+      sync: s?.following ? { ...s.progress } : fetching ? { ...fetching.progress } : null
     }
   }
 
@@ -257,8 +410,12 @@ export class Network {
   // -- internals -------------------------------------------------------------
 
   private sessionOf (name: string): Session | null {
-    for (const s of this.sessions.values()) if (s.ws.name === name) return s
+    for (const s of this.sessions.values()) if (s.aliasOf === null && s.ws.name === name) return s
     return null
+  }
+
+  private sessionByKey (key: Buffer): Session | null {
+    return this.sessions.get(toHex(discoveryKeyOf(key))) ?? null
   }
 
   private async startSession (name: string, role: 'share' | 'join', opts: { lookup?: boolean } = {}): Promise<Session> {
@@ -271,8 +428,9 @@ export class Network {
   }
 
   /** Registers a session, opens its channel on every connection and joins its topic. */
-  private newSession (ws: Awaited<ReturnType<Engine['workspace']>>, role: 'share' | 'join', opts: { lookup?: boolean } = {}): Session {
+  private newSession (ws: Awaited<ReturnType<Engine['workspace']>>, role: 'share' | 'join', opts: { lookup?: boolean, aliasOf?: string } = {}): Session {
     const session = new Session({
+      aliasOf: opts.aliasOf,
       ws,
       engine: this.engine,
       downloader: this.downloader,

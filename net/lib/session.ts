@@ -46,6 +46,12 @@ export interface SessionOptions {
   log: (line: string) => void
   /** The current commit moved (a joined workspace got new commits). */
   onHead?: (session: Session) => void
+  /**
+   * An earlier log of a moved workspace, kept on the network under the name of
+   * the workspace that continues it: peers that know only the old key still
+   * find this daemon, and the content the pause reached streams in through it.
+   */
+  aliasOf?: string
 }
 
 export class Session {
@@ -57,6 +63,8 @@ export class Session {
   readonly downloader: Downloader
   readonly engine: Engine
   role: 'share' | 'join'
+  /** Set for an earlier log of a moved workspace: the name of the workspace that continues it. */
+  aliasOf: string | null
   /** The swarm's discovery of this workspace's topic. */
   discovery: { refresh (opts: { client: boolean, server: boolean }): Promise<void> } | null = null
   /** Resolves once the DHT holds this workspace's announcement. */
@@ -81,12 +89,13 @@ export class Session {
     this.engine = opts.engine
     this.downloader = opts.downloader
     this.role = opts.role
+    this.aliasOf = opts.aliasOf ?? null
     this.logLine = opts.log
     this.onHeadCb = opts.onHead
     this.reachable = new Reachable(opts.engine.trees, opts.ws, hex => this.store.hasHex(hex))
   }
 
-  get name () { return this.ws.name || toHex(this.key).slice(0, 12) }
+  get name () { return this.aliasOf ?? (this.ws.name || toHex(this.key).slice(0, 12)) }
   get store (): PackStore { return this.engine.store }
   get following () { return this.ws.remote }
   /**
@@ -99,9 +108,16 @@ export class Session {
 
   log (line: string) { this.logLine(`[${this.name}] ${line}`) }
 
+  /** An earlier log now serves the workspace resumed as `name`. */
+  relabel (name: string) { this.aliasOf = name }
+
   async start () {
     await this.reachable.update()
-    this.offHead = this.ws.onHead(() => { this.headMoved().catch(err => this.log(`following the new head failed: ${err?.message ?? err}`)) })
+    const offHead = this.ws.onHead(() => { this.headMoved().catch(err => this.log(`following the new head failed: ${err?.message ?? err}`)) })
+    // a pause record moves no head but peers waiting for "holds everything at this length" need to hear it
+    const onAppend = () => this.announceStatus()
+    this.ws.core.on('append', onAppend)
+    this.offHead = () => { offHead(); this.ws.core.off('append', onAppend) }
     if (this.following && this.prefetch && this.ws.current !== null) this.startSync()
   }
 
@@ -167,6 +183,56 @@ export class Session {
     if (this.reachable.awaits(hex)) this.engine.trees.admit(hex, data)
     this.reachable.stored(hex)
     this.reachable.treeArrived(hex)
+  }
+
+  /**
+   * Fetches every tree `root` reaches (not their content), at tree priority,
+   * as deltas against nothing: what a resume needs before it mounts.
+   */
+  async fetchTrees (root: Buffer, signal: AbortSignal): Promise<number> {
+    let count = 0
+    const visit = async (hex: string): Promise<void> => {
+      if (!this.store.hasHex(hex)) await this.downloader.want(hex, { size: 4096, priority: TREE, signal })
+      count++
+      const t = await this.engine.trees.get(hex, { local: true })
+      await Promise.all(t.entries.filter(e => e.type === DIR).map(e => visit(toHex(e.tree!))))
+    }
+    await visit(toHex(root))
+    return count
+  }
+
+  /**
+   * Asks for the content of `paths` under `root` ahead of the background sync
+   * (a resume's working set). Resolves with how many objects were wanted and
+   * fetched; paths that no longer exist or are not files are skipped.
+   */
+  async fetchPaths (root: Buffer, paths: string[], onProgress?: (done: number, total: number) => void): Promise<{ paths: number, objects: number, fetched: number }> {
+    const wanted = new Map<string, number>()
+    let files = 0
+    for (const p of paths) {
+      const e = await this.entryAt(root, p)
+      if (e === null || e.type !== FILE) continue
+      files++
+      e.chunks.forEach((h, i) => { const hex = toHex(h); if (!this.store.hasHex(hex)) wanted.set(hex, Math.min(CHUNK_SIZE, e.size - i * CHUNK_SIZE)) })
+    }
+    let done = 0
+    onProgress?.(0, wanted.size)
+    const results = await Promise.allSettled([...wanted].map(([hex, size]) => this.downloader.want(hex, { size, urgent: true }).then(() => { onProgress?.(++done, wanted.size) })))
+    return { paths: files, objects: wanted.size, fetched: results.filter(r => r.status === 'fulfilled').length }
+  }
+
+  private async entryAt (root: Buffer, p: string): Promise<Entry | null> {
+    const parts = p.split('/').filter(Boolean)
+    let tree = root
+    for (let i = 0; i < parts.length; i++) {
+      const t = await this.localTree(toHex(tree))
+      const e = t?.entries.find(x => x.name === parts[i])
+      if (!e) return null
+      if (i === parts.length - 1) return e
+      if (e.type !== DIR) return null
+      tree = e.tree!
+    }
+    return null
   }
 
   /** Resolves when everything the current commit reaches is local. */

@@ -1,0 +1,172 @@
+// Moving a workspace between machines with real daemons on a private DHT on
+// 127.0.0.1, through the real `wxs` command: pause on A (mounted, git inside,
+// uncommitted edits, untracked build output), a third peer holds everything,
+// A goes offline, B resumes from the third peer alone and goes on writing.
+import test, { configure } from 'brittle'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { tmpDir, writeTree, compareTrees, randomBuffer, run, sh, stopDaemon, type TreeSpec } from '../helpers/index.js'
+import { localBootstrap, peer, ok, type NetPeer } from '../helpers/net.js'
+import { formatResumeLink } from '../../net/messages.js'
+
+configure({ timeout: 300_000 })
+
+const MiB = 1024 * 1024
+const GIT = 'git -c user.name=agent -c user.email=agent@example.com -c init.defaultBranch=main'
+
+async function mountDir (t: any, p: NetPeer, name: string) {
+  const dir = await tmpDir(t, `wxs-mnt-${name}-`)
+  t.teardown(async () => {
+    await p.run(['unmount', name]).catch(() => null)
+    await run('fusermount', ['-uz', dir]).catch(() => null)
+  }, { order: -1 })
+  return dir
+}
+
+function project (): TreeSpec {
+  const spec: TreeSpec = { src: {}, 'README.md': '# demo\n', 'data.bin': randomBuffer(3 * MiB + 17, 5) }
+  for (let i = 0; i < 40; i++) (spec.src as TreeSpec)[`m${i}.ts`] = `export const v${i} = ${i}\n`.repeat(1 + i % 5)
+  return spec
+}
+
+/** A's mount after an agent's work: two git commits, an uncommitted edit, an untracked build output. */
+async function agentWork (t: any, dir: string) {
+  const r = await sh(`set -e
+    ${GIT} init -q && ${GIT} add -A && ${GIT} commit -qm first
+    echo 'export const added = 1' > src/added.ts && ${GIT} add src/added.ts && ${GIT} commit -qm second
+    echo 'edited, not committed' >> README.md
+    mkdir -p build && head -c 200000 /dev/urandom > build/out.bin
+    cat src/m1.ts src/m2.ts > /dev/null`, { cwd: dir })
+  t.is(r.code, 0, `the agent's workload runs in A's mount ${r.stderr}`)
+}
+
+async function gitStatus (dir: string) {
+  const r = await sh(`${GIT} status --porcelain`, { cwd: dir })
+  return r.stdout.split('\n').filter(Boolean).sort().join('\n')
+}
+
+test('pause --wait on A, A offline, resume on B from a third peer: byte-equal, same git status, B writes on, history reads through', async t => {
+  const net = await localBootstrap(t)
+  const [a, b, c] = [await peer(t, net), await peer(t, net), await peer(t, net)]
+  const work = await tmpDir(t)
+  const src = path.join(work, 'src')
+  await writeTree(src, project())
+  const dirA = await mountDir(t, a, 'task')
+  await ok(a, ['create', 'task', '--from', src, '--mount', dirA])
+  await agentWork(t, dirA)
+  const statusA = await gitStatus(dirA)
+  t.ok(statusA.includes(' M README.md') && statusA.includes('?? build/'), `A has a modified and an untracked path:\n${statusA}`)
+  const key = (await ok(a, ['share', 'task'])).key
+
+  // a third peer follows A: it will hold everything
+  await ok(c, ['join', key, 'task'])
+
+  const paused = await ok(a, ['pause', 'task', '--note', 'run the tests next', '--meta', 'cwd=/src', '--wait', '--timeout', '60'])
+  t.ok(paused.link.startsWith('wxsr1-'), 'pause prints a resume link')
+  t.ok(paused.created)
+  t.ok(paused.held, '--wait returned: a peer holds everything')
+  t.is(paused.onlyHere.objects, 0, 'nothing exists only on A any more')
+  const write = await sh('echo more >> README.md', { cwd: dirA })
+  t.not(write.code, 0, 'A\'s mount refuses writes after the pause')
+  t.ok(/read-only/i.test(write.stderr), `EROFS: ${write.stderr.trim()}`)
+  const again = await ok(a, ['pause', 'task'])
+  t.is(again.link, paused.link, 'pausing again prints the same link')
+  t.absent(again.created)
+  const snapA = path.join(work, 'at-pause')
+  await ok(a, ['export', 'task', snapA])
+  const logA = await ok(a, ['log', 'task'])
+
+  await stopDaemon(a.home)
+
+  const dirB = await mountDir(t, b, 'task')
+  const resumed = await ok(b, ['resume', paused.link, '--mount', dirB, '--timeout', '30'])
+  t.is(resumed.workspace.name, 'task', 'the workspace keeps its name')
+  t.is(resumed.workspace.identity, key, 'and its identity: A\'s key')
+  t.not(resumed.workspace.key, key, 'B writes its own log')
+  t.is(resumed.mount.dir, dirB)
+  t.is(resumed.note, 'run the tests next')
+  t.alike(resumed.meta, [{ key: 'cwd', value: '/src' }])
+  t.ok(resumed.workingSet > 0, `the pause carried a working set (${resumed.workingSet} paths)`)
+
+  // B is writable at once
+  const first = await sh('echo "from B" > resumed.txt && cat resumed.txt', { cwd: dirB })
+  t.is(first.code, 0, 'the first write on B succeeds')
+  await ok(b, ['sync', 'task', '--timeout', '30'])
+  const cmp = await run('diff', ['-r', '--exclude=resumed.txt', snapA, dirB])
+  t.is(cmp.code, 0, `B's tree is byte-equal to A's at the pause ${cmp.stdout.slice(0, 500)}`)
+  const statusB = (await gitStatus(dirB)).split('\n').filter(l => !l.includes('resumed.txt')).join('\n')
+  t.is(statusB, statusA, 'git status on B shows the same modified and untracked files')
+  const commit = await sh(`${GIT} add -A && ${GIT} commit -qm "on B" && ${GIT} log --oneline | wc -l`, { cwd: dirB })
+  t.is(commit.stdout.trim(), '3', 'B commits on top of A\'s git history')
+  await ok(b, ['commit', 'task'])
+  const logB = await ok(b, ['log', 'task'])
+  t.ok(logB.length > logA.length, `wxs log on B: ${logB.length} commits after A's ${logA.length}`)
+  t.alike(logB.slice(logB.length - logA.length).map((x: any) => x.root), logA.map((x: any) => x.root), 'A\'s history, then B\'s')
+  const info = await ok(b, ['info', 'task'])
+  t.is(info.lineage.length, 1, 'info shows the move')
+  t.is(info.lineage[0].pausedKey, key)
+  t.is(info.lineage[0].resumedKey, info.key)
+  t.is(info.paused, null)
+
+  // the same link again, on B: already resumed here
+  const twice = await b.run(['resume', paused.link, 'task-2', '--json'])
+  t.is(twice.code, 1, 'a used link fails')
+  t.ok(/ALREADY_RESUMED/.test(twice.stderr), twice.stderr.trim())
+
+  // hand it back: B pauses, A (started again) resumes B's link; only B's new content crosses
+  await sh(`head -c 300000 /dev/urandom > new-on-b.bin`, { cwd: dirB })
+  const back = await ok(b, ['pause', 'task'])
+  t.ok(back.link !== paused.link, 'a new link for the second move')
+  const snapB = path.join(work, 'at-second-pause')
+  await ok(b, ['export', 'task', snapB])
+  const returned = await ok(a, ['resume', back.link, '--mount', dirA, '--timeout', '30'])
+  t.ok(returned.replaced, 'A takes its own workspace back (same name)')
+  t.is(returned.workspace.identity, key, 'still the same identity')
+  const synced = await ok(a, ['sync', 'task', '--timeout', '30'])
+  const total = synced.bytes
+  t.ok(synced.fetchedBytes > 300_000 && synced.fetchedBytes < 0.5 * total, `A fetched ${synced.fetchedBytes} bytes of ${total}: B's new content, not A's own`)
+  const cmpBack = await run('diff', ['-r', snapB, dirA])
+  t.is(cmpBack.code, 0, 'A\'s mount has B\'s changes, byte-equal')
+  t.is((await sh('echo back on A > back.txt && cat back.txt', { cwd: dirA })).code, 0, 'A is writable again')
+  const infoA = await ok(a, ['info', 'task'])
+  t.is(infoA.lineage.length, 2, 'two moves in the lineage')
+})
+
+test('resume: bad links, a read key, a wrong secret, nobody online: clear errors, nothing left behind', async t => {
+  const net = await localBootstrap(t)
+  const [a, b] = [await peer(t, net), await peer(t, net)]
+  const work = await tmpDir(t)
+  const src = path.join(work, 'src')
+  await writeTree(src, { 'a.txt': 'one\n' })
+  await ok(a, ['create', 'w', '--from', src])
+  const key = (await ok(a, ['share', 'w'])).key
+  const readKey = await b.run(['resume', key])
+  t.is(readKey.code, 2, 'a read key cannot resume')
+  t.ok(/NOT_RESUMABLE/.test(readKey.stderr), readKey.stderr.trim())
+  const bad = await b.run(['resume', 'wxsr1-zz'])
+  t.is(bad.code, 2)
+  t.ok(/BAD_LINK/.test(bad.stderr), bad.stderr.trim())
+  const paused = await ok(a, ['pause', 'w'])
+  const parts = paused.link.split('-')
+  const flipped = [parts[0], parts[1], parts[2].replace(/^./, (ch: string) => ch === '0' ? '1' : '0'), parts[3]].join('-')
+  const typo = await b.run(['resume', flipped])
+  t.is(typo.code, 2, 'a changed character is a malformed link (checksum)')
+  t.ok(/checksum/.test(typo.stderr), typo.stderr.trim())
+  const wrong = await b.run(['resume', formatResumeLink({ key: Buffer.from(key, 'hex'), secret: Buffer.alloc(32, 1) }), '--timeout', '20'])
+  t.is(wrong.code, 2, 'a well-formed link with another secret cannot resume')
+  t.ok(/HANDOFF_MISMATCH/.test(wrong.stderr), wrong.stderr.trim())
+  t.alike((await ok(b, ['list'])), [], 'and leaves nothing behind')
+  // not paused: a joined copy cannot be paused
+  await ok(b, ['join', key, 'w-follow'])
+  const notWriter = await b.run(['pause', 'w-follow'])
+  t.is(notWriter.code, 2)
+  t.ok(/NOT_WRITER/.test(notWriter.stderr), notWriter.stderr.trim())
+  await stopDaemon(a.home)
+  await ok(b, ['rm', 'w-follow'])
+  // nobody online: the log cannot be fetched within the timeout
+  const c = await peer(t, net)
+  const offline = await c.run(['resume', paused.link, '--timeout', '3'])
+  t.is(offline.code, 1)
+  t.ok(/NO_PEERS/.test(offline.stderr), offline.stderr.trim())
+  t.alike((await ok(c, ['list'])), [], 'nothing is left behind')
+})
