@@ -19,6 +19,12 @@
  *              that sketch plus the entries the sketch lacks; the receiver
  *              rebuilds the tree and checks its BLAKE3 like any object (a tree
  *              a delta does not shrink is sent whole, as 2)
+ *   6 moved    keys of logs that continue this one (a resume elsewhere: see
+ *              manifests/messages.ts, PauseRecord). Sent on open by whoever
+ *              knows of one; the receiver verifies each key against the log
+ *              (prologue and handoff signature) before trusting it. Peers of
+ *              protocol 2 without it ignore the message (Protomux drops
+ *              message types a channel does not define), so the version stays.
  * Every decoder bounds what it allocates: counts and sizes from peers are
  * checked before anything is read.
  *
@@ -100,6 +106,12 @@ function boundedBytes (state: c.State, max: number, what: string, unit = 1): Buf
   state.start = start
   return (c.buffer.decode(state) as Buffer | null) ?? Buffer.alloc(0)
 }
+
+/** Logs named in one `moved` message: two means a conflict; more only costs the receiver checks. */
+export const MAX_MOVED_KEYS = 8
+
+/** The keys of logs continuing this one (6). */
+export const movedKeys = bounded<Buffer>(c.fixed32 as any, MAX_MOVED_KEYS, 'moved keys')
 
 /** A list of object hashes (request, missing). */
 export const hashList = bounded<Buffer>(c.fixed32 as any, MAX_REQUEST_HASHES, 'hash list')

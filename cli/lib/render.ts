@@ -59,6 +59,7 @@ export function info (w: any) {
   out(`  History:   ${w.commits} commit(s), ${w.snapshots} snapshot(s)`)
   if (w.identity && w.identity !== w.key) out(`  Identity:  ${w.identity} (the key it was first shared as; still works)`)
   if (w.paused) out(`  Paused:    by ${w.paused.holder} ${when(w.paused.time)} at commit ${w.paused.commit} (move ${w.paused.hop}); resumes only with its link${w.paused.note ? `; note: ${w.paused.note}` : ''}`)
+  if (w.network?.conflict) out(`  CONFLICT:  one pause was resumed twice, as ${w.network.conflict.map(short).join(' and ')}; nothing was picked: join each and compare (wxs diff)`)
   for (const step of w.lineage ?? []) {
     const resumed = step.resumedKey ? `resumed by ${step.resumedBy} ${when(step.resumedAt)} as ${short(step.resumedKey)}` : 'not resumed yet'
     out(`  Move ${step.hop}:    ${short(step.pausedKey)} paused by ${step.pausedBy} ${when(step.pausedAt)} at commit ${step.commit}; ${resumed}`)

@@ -238,6 +238,23 @@ export class Engine extends Resource {
     return true
   }
 
+  /**
+   * The workspace `name` moved: from now on it follows `next` (a verified
+   * continuation of its log), read-only here, under the same name.
+   */
+  async follow (name: string, next: Workspace): Promise<void> {
+    const entry = this.entry(name)
+    const moved: RegistryEntry = { name, coreName: '', key: next.key, created: entry.created, remote: true, pin: null }
+    await this.registry!.put(REGISTRY_PREFIX + name, c.encode(registryEntry, moved) as Buffer)
+    this.entries.set(name, moved)
+    const old = this.open.get(name)
+    if (old) this.logs.set(toHex(old.key), old)
+    this.logs.delete(toHex(next.key))
+    next.localName = name
+    next.remote = true
+    this.open.set(name, next)
+  }
+
   /** The name of a workspace here that already continues `key`'s pause `hop`, if any. */
   async continuedHere (key: Buffer, hop: number): Promise<string | null> {
     for (const name of this.names()) {

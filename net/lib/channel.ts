@@ -8,7 +8,7 @@
  */
 import Protomux, { type Channel } from 'protomux'
 import { toHex } from '../../core/index.js'
-import { PROTOCOL, PROTOCOL_VERSION, handshake, status as statusEncoding, hashList, objectBatch, treeRequests, treeDeltas, treeDeltaBytes, encodedBytes, MAX_BATCH_OBJECTS, MAX_TREE_REQUESTS, type Status, type ObjectItem, type TreeDelta, type TreeRequest } from '../messages.js'
+import { PROTOCOL, PROTOCOL_VERSION, handshake, status as statusEncoding, hashList, objectBatch, treeRequests, treeDeltas, treeDeltaBytes, movedKeys, MAX_MOVED_KEYS, encodedBytes, MAX_BATCH_OBJECTS, MAX_TREE_REQUESTS, type Status, type ObjectItem, type TreeDelta, type TreeRequest } from '../messages.js'
 import { makeDelta } from './tree-delta.js'
 import { capability, verifyCapability } from './capability.js'
 import { TREE, type Peer, type Want } from './downloader.js'
@@ -50,6 +50,7 @@ export class ObjectChannel implements Peer {
     missing: { send (m: Buffer[]): boolean }
     trees: { send (m: TreeRequest[]): boolean }
     deltas: { send (m: TreeDelta[]): boolean }
+    moved: { send (m: Buffer[]): boolean }
   }
   private serving: Promise<void> = Promise.resolve()
   private relayQueue: Array<{ h: Buffer, got: boolean }> = []
@@ -75,7 +76,8 @@ export class ObjectChannel implements Peer {
       objects: ch.addMessage({ encoding: objectBatch, onmessage: (m: ObjectItem[]) => this.onObjects(m) }),
       missing: ch.addMessage({ encoding: hashList, onmessage: (m: Buffer[]) => this.onMissing(m) }),
       trees: ch.addMessage({ encoding: treeRequests, onmessage: (m: TreeRequest[]) => this.onRequest(m) }),
-      deltas: ch.addMessage({ encoding: treeDeltas, onmessage: (m: TreeDelta[]) => this.onDeltas(m) })
+      deltas: ch.addMessage({ encoding: treeDeltas, onmessage: (m: TreeDelta[]) => this.onDeltas(m) }),
+      moved: ch.addMessage({ encoding: movedKeys, onmessage: (m: Buffer[]) => { if (this.verified) this.session.movedHeard(m, this) } })
     }
     ch.open({ version: PROTOCOL_VERSION, capability: capability(conn.handshakeHash, session.key, conn.isInitiator) })
   }
@@ -101,6 +103,10 @@ export class ObjectChannel implements Peer {
     this.requested.objects += items.length
     this.requested.bytes += encodedBytes(treeRequests, items)
     this.messages.trees.send(items)
+  }
+
+  sendMoved (keys: Buffer[]) {
+    if (this.verified && !this.closed && keys.length > 0) this.messages.moved.send(keys.slice(0, MAX_MOVED_KEYS))
   }
 
   sendStatus (s: Status) {

@@ -48,6 +48,9 @@ export interface PeerReport {
   inflight: number
 }
 
+/** How long a peer's claim that a log moved may take to replicate and check. */
+const MOVED_CHECK_MS = 15_000
+
 /** Kernel buffer asked for each UDP socket a connection runs on (see tuneSocket). */
 const UDP_BUFFER_BYTES = 4 * 1024 * 1024
 
@@ -67,6 +70,7 @@ export class Network {
   private readonly tunedSockets = new WeakSet<object>()
   private refresher: NodeJS.Timeout | null = null
   private hostInUse: string | null = null
+  private readonly checking = new Set<string>()
 
   constructor (opts: NetworkOptions) {
     this.engine = opts.engine
@@ -96,7 +100,7 @@ export class Network {
     if (shared.length === 0 && followed.length === 0) return
     for (const name of followed) await this.startSession(name, 'join').catch(err => this.log(`cannot follow ${name}: ${err.message}`))
     for (const name of shared) await this.startSession(name, 'share', { lookup: true }).catch(err => this.log(`cannot share ${name}: ${err.message}`))
-    for (const name of shared) await this.followLineage(name).catch(err => this.log(`cannot serve the earlier logs of ${name}: ${err.message}`))
+    for (const name of new Set([...shared, ...followed])) await this.followLineage(name).catch(err => this.log(`cannot serve the earlier logs of ${name}: ${err.message}`))
   }
 
   /**
@@ -160,7 +164,11 @@ export class Network {
         session.relabel(name)
         if (created) await session.start()
       }
+      const newKey = (await this.engine.workspace(name)).key
+      // an earlier log of this name shared or followed here now serves the new one as an alias
+      for (const s of this.sessions.values()) if (s.aliasOf === null && s.ws.name === name && !s.ws.key.equals(newKey)) { s.relabel(name); s.addContinuation(newKey) }
       await this.share(name, opts.settings ?? {})
+      ;(session ?? this.sessionByKey(link.key))?.addContinuation(newKey)
       return { workspace: resumed.workspace, replaced: resumed.replaced, hop: move.hop, trees, verifiedMs, prologueMs: resumed.prologueMs, pause: move.pause }
     } finally {
       if (!done && session !== null && created) await this.stopSession(session)
@@ -218,6 +226,62 @@ export class Network {
     return session.fetchPaths(last.pause.root, last.pause.workingSet, onProgress)
   }
 
+  /**
+   * A peer says `key` continues the log of `session`. Replicate that log, check
+   * it (prologue = our log through its pause, signed by the pause's handoff
+   * key); a forgery is logged and dropped. A real one is told on to our peers;
+   * a workspace that follows (or paused) this log then follows the new holder,
+   * unless two continuations exist: that conflict is reported, no winner picked.
+   */
+  private checkMoved (session: Session, key: Buffer) {
+    const hex = toHex(key)
+    if (this.checking.has(hex) || this.closed) return
+    this.checking.add(hex)
+    this.verifyMove(session, key)
+      .catch(err => session.log(`cannot check the continuation ${hex.slice(0, 12)}: ${err?.message ?? err}`))
+      .finally(() => this.checking.delete(hex))
+  }
+
+  private async verifyMove (session: Session, key: Buffer) {
+    const { verifyContinuation } = await import('../../manifests/lib/moves.js')
+    const hex = toHex(key)
+    const next = await this.engine.openLog(key)
+    let nextSession = this.sessionByKey(key)
+    const created = nextSession === null && next.remote
+    if (created) nextSession = this.newSession(next, 'join', { aliasOf: session.name })
+    const prologue = () => next.core.manifest?.prologue?.length ?? 0
+    const deadline = Date.now() + MOVED_CHECK_MS
+    while ((next.core.length <= prologue() || next.moves.length === 0) && Date.now() < deadline) {
+      await next.core.update({ wait: true }).catch(() => false)
+      if (next.core.length > 0) await next.core.download({ start: 0, end: next.core.length }).done().catch(() => {})
+      await next.refresh()
+      if (next.core.length === 0) await new Promise(resolve => setTimeout(resolve, 250))
+    }
+    const cont = await verifyContinuation(session.ws, next)
+    if (cont === null) {
+      session.log(`a peer named ${hex.slice(0, 12)} as the continuation of this log: it does not verify (ignored)`)
+      if (created && nextSession) await this.stopSession(nextSession)
+      return
+    }
+    if (!session.addContinuation(key)) return
+    session.log(`moved: continued by ${hex.slice(0, 12)} (${cont.holder}, move ${cont.hop})`)
+    if (session.conflict) {
+      session.log(`CONFLICT: this pause was resumed twice (${session.conflict.map(k => k.slice(0, 12)).join(', ')}); nothing is picked: compare them with wxs info / wxs diff`)
+      return
+    }
+    const name = session.aliasOf === null ? session.ws.name : null
+    if (name === null || nextSession === null || !next.remote || !this.engine.has(name)) return
+    const ws = await this.engine.workspace(name)
+    if (!ws.key.equals(session.ws.key) || !(ws.remote || ws.paused)) return
+    // the workspace follows the new holder now; this log stays on the network for whoever knows only it
+    await this.engine.follow(name, next)
+    session.relabel(name)
+    nextSession.aliasOf = null
+    if (!created) return
+    await nextSession.start()
+    this.onHead?.(name)
+  }
+
   /** The session of the log a resumed workspace continues (its content streams in there), if any. */
   private lineageSession (ws: Workspace): Session | null {
     const last = [...ws.moves].reverse().find(m => m.continuation !== null)
@@ -227,11 +291,14 @@ export class Network {
   /** Keeps the earlier logs of a moved workspace on the network (see SessionOptions.aliasOf). */
   private async followLineage (name: string) {
     const ws = await this.engine.workspace(name)
-    for (const m of ws.moves) {
-      if (m.continuation === null || this.sessionByKey(m.continuation.previousKey)) continue
-      const old = await this.engine.openLog(m.continuation.previousKey)
+    const keys = [...ws.moves.flatMap(m => m.continuation ? [m.continuation.previousKey] : []), ws.key]
+    for (let i = 0; i < keys.length - 1; i++) {
+      const existing = this.sessionByKey(keys[i])
+      if (existing) { existing.addContinuation(keys[i + 1]); continue }
+      const old = await this.engine.openLog(keys[i])
       if (!old.remote) continue // still a workspace of its own here
       const session = this.newSession(old, 'join', { aliasOf: name })
+      session.addContinuation(keys[i + 1])
       await session.start()
     }
   }
@@ -391,8 +458,20 @@ export class Network {
       following: s?.following ?? false,
       peers: (s?.channels.size ?? 0) + (fetching?.channels.size ?? 0),
       lazy: s ? !s.prefetch : false,
-      sync: s?.following ? { ...s.progress } : fetching ? { ...fetching.progress } : null
+      sync: s?.following ? { ...s.progress } : fetching ? { ...fetching.progress } : null,
+      conflict: this.conflictOf(s?.ws ?? null)
     }
+  }
+
+  /** Two continuations of one of this workspace's logs (two resumes of one pause): their keys. */
+  private conflictOf (ws: Workspace | null): string[] | null {
+    if (ws === null) return null
+    const keys = [...ws.moves.flatMap(m => m.continuation ? [m.continuation.previousKey] : []), ws.key]
+    for (const k of keys) {
+      const c = this.sessionByKey(k)?.conflict
+      if (c) return c
+    }
+    return null
   }
 
   async close () {
@@ -431,6 +510,7 @@ export class Network {
   private newSession (ws: Awaited<ReturnType<Engine['workspace']>>, role: 'share' | 'join', opts: { lookup?: boolean, aliasOf?: string } = {}): Session {
     const session = new Session({
       aliasOf: opts.aliasOf,
+      onMoved: (s, keys) => { for (const k of keys) this.checkMoved(s, k) },
       ws,
       engine: this.engine,
       downloader: this.downloader,

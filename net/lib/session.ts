@@ -52,6 +52,8 @@ export interface SessionOptions {
    * find this daemon, and the content the pause reached streams in through it.
    */
   aliasOf?: string
+  /** A peer named logs that continue this one (unverified: the network checks them). */
+  onMoved?: (session: Session, keys: Buffer[]) => void
 }
 
 export class Session {
@@ -65,6 +67,9 @@ export class Session {
   role: 'share' | 'join'
   /** Set for an earlier log of a moved workspace: the name of the workspace that continues it. */
   aliasOf: string | null
+  /** Logs verified to continue this one (hex); two are a conflict: reported, never resolved silently. */
+  readonly continuations = new Map<string, Buffer>()
+  private readonly onMovedCb: SessionOptions['onMoved']
   /** The swarm's discovery of this workspace's topic. */
   discovery: { refresh (opts: { client: boolean, server: boolean }): Promise<void> } | null = null
   /** Resolves once the DHT holds this workspace's announcement. */
@@ -90,6 +95,7 @@ export class Session {
     this.downloader = opts.downloader
     this.role = opts.role
     this.aliasOf = opts.aliasOf ?? null
+    this.onMovedCb = opts.onMoved
     this.logLine = opts.log
     this.onHeadCb = opts.onHead
     this.reachable = new Reachable(opts.engine.trees, opts.ws, hex => this.store.hasHex(hex))
@@ -143,6 +149,8 @@ export class Session {
   peerOpened (ch: ObjectChannel) {
     this.channels.add(ch)
     this.downloader.addPeer(ch)
+    // before the status: a peer that has our status has heard where the workspace went
+    ch.sendMoved([...this.continuations.values()])
     ch.sendStatus(this.status())
     this.log(`peer ${ch.id.slice(0, 12)} connected${ch.address ? ' from ' + ch.address : ''}`)
   }
@@ -151,6 +159,25 @@ export class Session {
     if (!this.channels.delete(ch)) return
     this.downloader.removePeer(ch)
     this.log(`peer ${ch.id.slice(0, 12)} disconnected`)
+  }
+
+  /** A peer says these logs continue this one. */
+  movedHeard (keys: Buffer[], _from: ObjectChannel) {
+    const unknown = keys.filter(k => !this.continuations.has(toHex(k)) && !k.equals(this.key))
+    if (unknown.length > 0) this.onMovedCb?.(this, unknown)
+  }
+
+  /** Records a verified continuation and tells every peer. True when it was new. */
+  addContinuation (key: Buffer): boolean {
+    if (this.continuations.has(toHex(key))) return false
+    this.continuations.set(toHex(key), key)
+    for (const ch of this.channels) ch.sendMoved([key])
+    return true
+  }
+
+  /** Two different logs continue this one: two resumes of one pause while the peers could not see each other. */
+  get conflict (): string[] | null {
+    return this.continuations.size > 1 ? [...this.continuations.keys()] : null
   }
 
   ban (peerId: string) { this.banned.add(peerId) }

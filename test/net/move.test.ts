@@ -5,7 +5,7 @@
 import test, { configure } from 'brittle'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { tmpDir, writeTree, compareTrees, randomBuffer, run, sh, stopDaemon, type TreeSpec } from '../helpers/index.js'
+import { tmpDir, writeTree, randomBuffer, run, sh, stopDaemon, waitFor, type TreeSpec } from '../helpers/index.js'
 import { localBootstrap, peer, ok, type NetPeer } from '../helpers/net.js'
 import { formatResumeLink } from '../../net/messages.js'
 
@@ -107,6 +107,20 @@ test('pause --wait on A, A offline, resume on B from a third peer: byte-equal, s
   t.is(info.lineage[0].pausedKey, key)
   t.is(info.lineage[0].resumedKey, info.key)
   t.is(info.paused, null)
+
+  // C followed A's key: it hears from B where the workspace went, checks it, and follows B now
+  await ok(b, ['share', 'task'])
+  const followed = await waitFor(async () => (await ok(c, ['info', 'task'])).key === info.key, 30_000, 200)
+  t.ok(followed, 'the follower of the original key follows the new holder')
+  const infoC = await ok(c, ['info', 'task'])
+  t.is(infoC.remote, true, 'read-only there')
+  t.is(infoC.identity, key, 'same identity')
+  t.ok(await waitFor(async () => (await ok(c, ['info', 'task'])).head.seq === info.head.seq, 30_000, 200), 'and sees B\'s commits')
+
+  // A starts again: it hears that its workspace moved, and follows B read-only
+  await ok(a, ['list'])
+  t.ok(await waitFor(async () => (await ok(a, ['info', 'task'])).key === info.key, 30_000, 200), 'A follows B after the move')
+  t.is((await ok(a, ['info', 'task'])).remote, true, 'A is read-only now')
 
   // the same link again, on B: already resumed here
   const twice = await b.run(['resume', paused.link, 'task-2', '--json'])
