@@ -60,6 +60,25 @@ fmnt=$base/mnt-fork
 server mount api-server "$fmnt"
 (cd "$fmnt" && git status --short | head -3 && echo "continued on the server" > NOTES.md && git add NOTES.md && git -c user.name=demo -c user.email=demo@example.com commit -qm "continue on the server" && git log --oneline | head -3)
 server unmount api-server
+
+echo; echo "--- move the workspace: the laptop pauses it, the server goes on with it, then hands it back ---"
+echo "work in progress, not committed" > "$mnt/WIP.md"
+echo; echo "[laptop]\$ wxs pause api --note 'go on with WIP.md' --meta cwd=/core --wait"
+LINK=$(WXS_HOME=$LAPTOP node cli/wxs.js pause api --note 'go on with WIP.md' --meta cwd=/core --wait)
+echo "$LINK"
+echo; echo "[laptop]\$ echo more >> $mnt/WIP.md   # paused: the mount is read-only now"
+echo more >> "$mnt/WIP.md" 2>&1 || true
+server resume "$LINK" --mount
+echo; echo "[server]\$ cat $smnt/WIP.md && git commit   # writable here now, the laptop's uncommitted file included"
+cat "$smnt/WIP.md"
+(cd "$smnt" && echo "done on the server" >> WIP.md && git add -A && git -c user.name=demo -c user.email=demo@example.com commit -qm "finish WIP on the server" && git log --oneline | head -2)
+server log api -n 3
+BACK=$(WXS_HOME=$SERVER node cli/wxs.js pause api --note 'back to the laptop')
+echo; echo "[server]\$ wxs pause api"; echo "$BACK"
+laptop resume "$BACK" --mount
+echo; echo "[laptop]\$ tail -1 $mnt/WIP.md   # only the server's changes crossed"
+tail -1 "$mnt/WIP.md"
+laptop info api
 server list
 server stats
 laptop unmount api

@@ -84,6 +84,30 @@ test('resume: a new log whose prologue is the old one, history reads through, wr
   t.absent(crypto.verify(messages.continuationSignable(bws.key, forged, bws.moves[0].pauseBytes), forged.signature, bws.moves[0].pause.handoffKey), 'a forged one does not')
 })
 
+test('a forged continuation (right prologue, signed by another key) does not verify', async t => {
+  const { a, b } = await twoMachines(t)
+  await a.pause('api')
+  const source = await replicated(b, (await a.workspace('api')).key)
+  const keyPair = await b.corestore.createKeyPair('forger')
+  const length = source.core.length
+  const core = b.corestore.get({ manifest: { version: 1, quorum: 1, signers: [{ signature: 'ed25519', publicKey: keyPair.publicKey }], prologue: { hash: await source.core.treeHash(length), length } }, keyPair })
+  await core.ready()
+  await (core as any).core.copyPrologue((source.core as any).state)
+  const { Workspace } = await import('../../manifests/lib/workspace.js')
+  const forged = new Workspace(core)
+  await forged.ready()
+  const move = forged.moves[0]
+  const body = { hop: move.hop, previousKey: source.key, previousLength: length }
+  const signature = crypto.sign(messages.continuationSignable(core.key, body, move.pauseBytes), crypto.keyPair().secretKey)
+  await forged.appendContinuation({ ...body, time: Date.now(), holder: 'mallory', signature })
+  t.is(await verifyContinuation(source, forged), null, 'signed by a key that is not the pause\'s: refused')
+  const good = await b.resume('api', source, (await a.pause('api')).secret)
+  t.ok(good)
+  t.ok(await verifyContinuation(source, await b.workspace('api')), 'the real one verifies')
+  t.is(await verifyContinuation(await b.workspace('api'), source), null, 'a log is not its own predecessor\'s continuation')
+  await forged.close()
+})
+
 test('resume: a name already here is taken only by an earlier log of the same workspace', async t => {
   const { a, b, src } = await twoMachines(t)
   const paused = await a.pause('api')

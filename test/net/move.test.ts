@@ -5,7 +5,7 @@
 import test, { configure } from 'brittle'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { tmpDir, writeTree, randomBuffer, run, sh, stopDaemon, waitFor, type TreeSpec } from '../helpers/index.js'
+import { tmpDir, writeTree, randomBuffer, run, sh, stopDaemon, waitFor, daemonPid, type TreeSpec } from '../helpers/index.js'
 import { localBootstrap, peer, ok, type NetPeer } from '../helpers/net.js'
 import { formatResumeLink } from '../../net/messages.js'
 
@@ -183,4 +183,28 @@ test('resume: bad links, a read key, a wrong secret, nobody online: clear errors
   t.is(offline.code, 1)
   t.ok(/NO_PEERS/.test(offline.stderr), offline.stderr.trim())
   t.alike((await ok(c, ['list'])), [], 'nothing is left behind')
+})
+
+test('kill -9: after a pause the record and its link survive; after a resume the continuation comes back writable', async t => {
+  const net = await localBootstrap(t)
+  const [a, b] = [await peer(t, net), await peer(t, net)]
+  const work = await tmpDir(t)
+  const src = path.join(work, 'src')
+  await writeTree(src, { 'a.txt': 'one\n', sub: { 'b.txt': randomBuffer(200_000, 3) } })
+  await ok(a, ['create', 'w', '--from', src])
+  const paused = await ok(a, ['pause', 'w'])
+  process.kill((await daemonPid(a.home))!, 'SIGKILL')
+  const again = await ok(a, ['pause', 'w'])
+  t.is(again.link, paused.link, 'the same link after kill -9 (the secret was on disk before the record)')
+  t.absent(again.created, 'and the same record')
+  t.is((await ok(a, ['info', 'w'])).paused.commit, 0)
+  await ok(b, ['resume', paused.link, '--timeout', '30'])
+  process.kill((await daemonPid(b.home))!, 'SIGKILL')
+  const info = await ok(b, ['info', 'w'])
+  t.is(info.identity, paused.link.split('-')[1], 'B comes back with the continuation of A\'s log')
+  t.is(info.paused, null)
+  await ok(b, ['sync', 'w', '--timeout', '30'])
+  const dir = await mountDir(t, b, 'w')
+  await ok(b, ['mount', 'w', dir])
+  t.is((await sh('echo two > a.txt && cat sub/b.txt | wc -c', { cwd: dir })).stdout.trim(), '200000', 'writable, content local')
 })
