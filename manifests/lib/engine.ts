@@ -14,7 +14,7 @@ import c from 'compact-encoding'
 import Corestore from 'corestore'
 import Hyperbee from 'hyperbee'
 import { Monitor, PackStore, Resource, RwLock, toHex, CoreError, type PackStoreOptions } from '../../core/index.js'
-import { registryEntry, DIR, FILE, type CommitStats, type RegistryEntry, type Snapshot } from '../messages.js'
+import { registryEntry, DIR, FILE, type CommitStats, type Entry, type RegistryEntry, type Snapshot } from '../messages.js'
 import { ManifestError } from './errors.js'
 import { validateLabel, validateName } from './names.js'
 import { TreeStore, EMPTY_TREE } from './trees.js'
@@ -224,18 +224,22 @@ export class Engine extends Resource {
 
   /** Whether `p` ("/.git/index.lock") exists in the head of `name` (trees read locally only). */
   async headHas (name: string, p: string): Promise<boolean> {
-    const ws = await this.workspace(name)
-    let tree = ws.head!.root
+    return (await this.entryAt((await this.workspace(name)).head!.root, p)) !== null
+  }
+
+  /** The entry at path `p` under tree `root`, from local trees only; null when absent (or not local). */
+  async entryAt (root: Buffer, p: string): Promise<Entry | null> {
     const parts = p.split('/').filter(Boolean)
+    let tree = root
     for (let i = 0; i < parts.length; i++) {
       const t = await this.trees.get(toHex(tree), { local: true }).catch(() => null)
       const e = t?.entries.find(x => x.name === parts[i])
-      if (!e) return false
-      if (i === parts.length - 1) return true
-      if (e.type !== DIR) return false
+      if (!e) return null
+      if (i === parts.length - 1) return e
+      if (e.type !== DIR) return null
       tree = e.tree!
     }
-    return true
+    return null
   }
 
   /**

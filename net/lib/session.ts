@@ -237,7 +237,7 @@ export class Session {
     const wanted = new Map<string, number>()
     let files = 0
     for (const p of paths) {
-      const e = await this.entryAt(root, p)
+      const e = await this.engine.entryAt(root, p)
       if (e === null || e.type !== FILE) continue
       files++
       e.chunks.forEach((h, i) => { const hex = toHex(h); if (!this.store.hasHex(hex)) wanted.set(hex, Math.min(CHUNK_SIZE, e.size - i * CHUNK_SIZE)) })
@@ -246,20 +246,6 @@ export class Session {
     onProgress?.(0, wanted.size)
     const results = await Promise.allSettled([...wanted].map(([hex, size]) => this.downloader.want(hex, { size, urgent: true }).then(() => { onProgress?.(++done, wanted.size) })))
     return { paths: files, objects: wanted.size, fetched: results.filter(r => r.status === 'fulfilled').length }
-  }
-
-  private async entryAt (root: Buffer, p: string): Promise<Entry | null> {
-    const parts = p.split('/').filter(Boolean)
-    let tree = root
-    for (let i = 0; i < parts.length; i++) {
-      const t = await this.localTree(toHex(tree))
-      const e = t?.entries.find(x => x.name === parts[i])
-      if (!e) return null
-      if (i === parts.length - 1) return e
-      if (e.type !== DIR) return null
-      tree = e.tree!
-    }
-    return null
   }
 
   /** Resolves when everything the current commit reaches is local. */

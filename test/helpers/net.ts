@@ -6,7 +6,7 @@
  */
 import type { Assert } from 'brittle'
 import { runBootstrap } from '../../net/index.js'
-import { wxs, stateDir, waitFor, type RunOptions, type RunResult } from './index.js'
+import { wxs, stateDir, waitFor, tmpDir, run, type RunOptions, type RunResult } from './index.js'
 
 export interface LocalBootstrap { bootstrap: string, host: string, port: number }
 
@@ -42,4 +42,14 @@ export async function ok (p: NetPeer, args: string[], opts?: RunOptions): Promis
 /** Waits until `wxs peers <name>` shows at least `n` peers. */
 export async function waitForPeers (p: NetPeer, name: string, n: number, timeoutMs = 20_000) {
   if (!await waitFor(async () => ((await ok(p, ['peers', name])).peers.length >= n), timeoutMs, 100)) throw new Error(`${name}: fewer than ${n} peer(s) after ${timeoutMs} ms`)
+}
+
+/** A mount point for `name` on peer `p`, unmounted (and detached if need be) before the daemons stop. */
+export async function mountDir (t: Assert, p: NetPeer, name: string) {
+  const dir = await tmpDir(t, `wxs-mnt-${name}-`)
+  t.teardown(async () => {
+    await p.run(['unmount', name]).catch(() => null)
+    await run('fusermount', ['-uz', dir]).catch(() => null)
+  }, { order: -1 })
+  return dir
 }

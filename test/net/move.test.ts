@@ -3,25 +3,15 @@
 // uncommitted edits, untracked build output), a third peer holds everything,
 // A goes offline, B resumes from the third peer alone and goes on writing.
 import test, { configure } from 'brittle'
-import fs from 'node:fs/promises'
 import path from 'node:path'
 import { tmpDir, writeTree, randomBuffer, run, sh, stopDaemon, waitFor, daemonPid, type TreeSpec } from '../helpers/index.js'
-import { localBootstrap, peer, ok, type NetPeer } from '../helpers/net.js'
+import { localBootstrap, peer, ok, mountDir } from '../helpers/net.js'
 import { formatResumeLink } from '../../net/messages.js'
 
 configure({ timeout: 300_000 })
 
 const MiB = 1024 * 1024
 const GIT = 'git -c user.name=agent -c user.email=agent@example.com -c init.defaultBranch=main'
-
-async function mountDir (t: any, p: NetPeer, name: string) {
-  const dir = await tmpDir(t, `wxs-mnt-${name}-`)
-  t.teardown(async () => {
-    await p.run(['unmount', name]).catch(() => null)
-    await run('fusermount', ['-uz', dir]).catch(() => null)
-  }, { order: -1 })
-  return dir
-}
 
 function project (): TreeSpec {
   const spec: TreeSpec = { src: {}, 'README.md': '# demo\n', 'data.bin': randomBuffer(3 * MiB + 17, 5) }

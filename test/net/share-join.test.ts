@@ -5,20 +5,11 @@ import test, { configure } from 'brittle'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { tmpDir, writeTree, compareTrees, randomBuffer, run, sh, waitFor, daemonPid, stateDir, wxs, type TreeSpec } from '../helpers/index.js'
-import { localBootstrap, peer, ok, waitForPeers, type NetPeer } from '../helpers/net.js'
+import { localBootstrap, peer, ok, mountDir, waitForPeers, type NetPeer } from '../helpers/net.js'
 
 configure({ timeout: 300_000 })
 
 const MiB = 1024 * 1024
-
-async function mountDir (t: any, p: NetPeer, name: string) {
-  const dir = await tmpDir(t, `wxs-mnt-${name}-`)
-  t.teardown(async () => {
-    await p.run(['unmount', name]).catch(() => null)
-    await run('fusermount', ['-uz', dir]).catch(() => null)
-  }, { order: -1 })
-  return dir
-}
 
 function smallFiles (n: number, seed: number): TreeSpec {
   const spec: TreeSpec = {}
