@@ -17,19 +17,17 @@
  * - This process never touches a mount: `ls -R` runs in a child.
  * Results: a table on stdout, progress on stderr, JSON in bench/results/.
  */
-import { existsSync, statSync } from 'node:fs'
-import fs from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runBootstrap, type BootstrapHandle } from '../net/index.js'
 import { Cleanup, stopOnSignals } from './lib/cleanup.js'
-import { mountsUnder } from './lib/mounts.js'
 import { Lab } from './lib/net-peer.js'
 import { failedRow, renderNetTable, type NetRow } from './lib/net-report.js'
 import { SCENARIOS, type NetContext, type NetSizes } from './lib/net-scenarios.js'
 import { childEnv, killRunning, spawnAsync } from './lib/proc.js'
 import { environment, writeResults } from './lib/report.js'
 import { Scratch } from './lib/scratch.js'
+import { ensureBuild, removeScratch } from './lib/build.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const MiB = 1024 * 1024
@@ -91,41 +89,9 @@ function parseArgs (args: string[]) {
   return { quick, config, only, scenarios, build: !args.includes('--no-build') }
 }
 
-/** cli/wxs.js runs dist/ when it exists: rebuild it when a source is newer (others edit this checkout). */
-async function ensureBuild (build: boolean): Promise<string> {
-  const main = path.join(ROOT, 'dist', 'cli', 'main.js')
-  const builtAt = existsSync(main) ? statSync(main).mtimeMs : 0
-  const newer = builtAt === 0 ? ['(no dist)'] : await newerSources(builtAt)
-  if (newer.length === 0) return 'dist build (fresh)'
-  if (!build) { log(`[net] warning: dist/ is older than ${newer.slice(0, 5).join(', ')}; running it anyway (--no-build)`); return 'dist build (stale, --no-build)' }
-  log(`[net] dist/ is older than ${newer.slice(0, 3).join(', ')}${newer.length > 3 ? '…' : ''}: running tsc`)
-  const res = await spawnAsync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'tsconfig.json')], { cwd: ROOT, env: childEnv(), timeoutMs: 300_000 })
-  if (res.status !== 0) log(`[net] warning: tsc exited ${res.status} (it still emits): ${res.stdout.trim().split('\n').slice(0, 5).join(' | ')}`)
-  return `dist build (rebuilt by the bench${res.status !== 0 ? ', tsc reported errors' : ''})`
-}
-
-async function newerSources (than: number): Promise<string[]> {
-  const out: string[] = []
-  const walk = async (dir: string) => {
-    for (const d of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      const p = path.join(dir, d.name)
-      if (d.isDirectory() && d.name !== 'node_modules' && d.name !== 'build') await walk(p)
-      else if (d.isFile() && /\.tsx?$/.test(d.name) && (await fs.stat(p)).mtimeMs > than) out.push(path.relative(ROOT, p))
-    }
-  }
-  for (const dir of ['core', 'manifests', 'mount', 'net', 'cli', 'tui']) await walk(path.join(ROOT, dir))
-  return out
-}
-
 async function supportsLazy (env: NodeJS.ProcessEnv): Promise<boolean> {
   const res = await spawnAsync(process.execPath, [path.join(ROOT, 'cli', 'wxs.js'), 'join', '--help'], { cwd: ROOT, env, timeoutMs: 30_000 })
   return (res.stdout + res.stderr).includes('--lazy')
-}
-
-async function removeScratch (scratch: Scratch) {
-  const left = await mountsUnder(scratch.root)
-  if (left.length > 0) log(`  left ${scratch.root} in place: still mounted: ${left.map(m => m.dir).join(', ')}`)
-  else await scratch.close()
 }
 
 export async function main (args: string[]): Promise<number> {
@@ -142,11 +108,11 @@ export async function main (args: string[]): Promise<number> {
     return 2
   }
   const started = performance.now()
-  const buildInfo = await ensureBuild(build)
+  const buildInfo = await ensureBuild(build, log)
   // Not /tmp/wxs-*: test/run.js detaches every FUSE mount there after each test file.
   const scratch = await Scratch.create('bench-net-')
   const cleanup = new Cleanup()
-  cleanup.defer('remove the scratch dir', () => removeScratch(scratch))
+  cleanup.defer('remove the scratch dir', () => removeScratch(scratch, log))
   let bootstrap: BootstrapHandle | null = null
   let lab: Lab | null = null
   let stopping = false

@@ -235,7 +235,7 @@ export const commands: Command[] = [
     args: [1, 2],
     request: ({ args, opts }) => ({
       method: 'join',
-      params: { target: args[0], name: args[1], mount: opts.mount === undefined ? undefined : opts.mount === '' ? '' : abs(opts.mount as string), timeoutMs: opts.timeout === undefined ? undefined : seconds(opts.timeout as string, 'join'), lazy: opts.lazy === true, ...netParams(opts) },
+      params: { target: args[0], name: args[1], ...mountAndTimeout(opts, 'join'), lazy: opts.lazy === true, ...netParams(opts) },
       progress: 'join'
     }),
     print: r => { show.line(`joined ${r.workspace.name}: commit ${r.workspace.head.seq} (${r.workspace.head.root.slice(0, 12)}), ${r.workspace.head.stats.files} files; content arrives in the background (wxs sync ${r.workspace.name} waits for it)`); if (r.mount) show.line(`mounted at ${r.mount.dir}`) }
@@ -270,7 +270,7 @@ export const commands: Command[] = [
     args: [1, 2],
     request: ({ args, opts }) => ({
       method: 'resume',
-      params: { link: args[0], name: args[1], mount: opts.mount === undefined ? undefined : opts.mount === '' ? '' : abs(opts.mount as string), timeoutMs: opts.timeout === undefined ? undefined : seconds(opts.timeout as string, 'resume'), ...netParams(opts) },
+      params: { link: args[0], name: args[1], ...mountAndTimeout(opts, 'resume'), ...netParams(opts) },
       progress: 'resume'
     }),
     print: r => show.resumed(r)
@@ -322,6 +322,14 @@ export const commands: Command[] = [
     print: r => show.stats(r)
   }
 ]
+
+/** `--mount [dir]` (an empty dir = the default place) and `--timeout <s>` as daemon params. */
+function mountAndTimeout (opts: Invocation['opts'], command: string) {
+  return {
+    mount: opts.mount === undefined ? undefined : opts.mount === '' ? '' : abs(opts.mount as string),
+    timeoutMs: opts.timeout === undefined ? undefined : seconds(opts.timeout as string, command)
+  }
+}
 
 function seconds (v: string, command: string) {
   if (!/^\d+(\.\d+)?$/.test(v) || Number(v) <= 0) throw CliError.USAGE(`--timeout expects seconds, got ${JSON.stringify(v)}`, command)
