@@ -150,7 +150,7 @@ export const handlers: Record<string, Handler> = {
       note: out.pause.note,
       meta: out.pause.meta,
       pausedBy: out.pause.holder,
-      timings: { verifiedMs: Math.round(out.verifiedMs), prologueMs: Math.round(out.prologueMs), mountedMs }
+      timings: { ...Object.fromEntries(Object.entries(out.phases).map(([k, v]) => [k, Math.round(v)])), prologueMs: Math.round(out.prologueMs), mountedMs }
     }
   },
   async sync (p, ctx) {

@@ -121,11 +121,15 @@ export async function verifyContinuation (prev: Workspace, next: Workspace): Pro
   if (!prologue || prologue.length === 0 || prologue.length > prev.core.length) return null
   const move = next.moves.find(m => m.continuation !== null && m.continuation.previousKey.equals(prev.key) && m.continuation.previousLength === prologue.length)
   if (!move) return null
+  // the pause must be the previous holder's own record, read from its log (signed by
+  // it), not one the new log appended after the prologue with a key of its choosing
+  const paused = prev.moves.find(m => m.hop === move.hop)
+  if (!paused || !paused.pauseBytes.equals(move.pauseBytes)) return null
   const hash = await prev.core.treeHash(prologue.length).catch(() => null)
   if (hash === null || !Buffer.from(hash).equals(prologue.hash)) return null
   const cont = move.continuation!
-  const signable = continuationSignable(next.key, cont, move.pauseBytes)
-  return crypto.verify(signable, cont.signature, move.pause.handoffKey) ? cont : null
+  const signable = continuationSignable(next.key, cont, paused.pauseBytes)
+  return crypto.verify(signable, cont.signature, paused.pause.handoffKey) ? cont : null
 }
 
 function boundWorkingSet (paths: string[]): string[] {

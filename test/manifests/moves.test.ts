@@ -108,6 +108,26 @@ test('a forged continuation (right prologue, signed by another key) does not ver
   await forged.close()
 })
 
+test('a log that appends its own pause after an unpaused prologue and signs its continuation with that key does not verify', async t => {
+  const { a, b } = await twoMachines(t)
+  const source = await replicated(b, (await a.workspace('api')).key)
+  t.absent(source.paused, 'A never paused')
+  const keyPair = await b.corestore.createKeyPair('forger-2')
+  const length = source.core.length
+  const core = b.corestore.get({ manifest: { version: 1, quorum: 1, signers: [{ signature: 'ed25519', publicKey: keyPair.publicKey }], prologue: { hash: await source.core.treeHash(length), length } }, keyPair })
+  await core.ready()
+  await (core as any).core.copyPrologue((source.core as any).state)
+  const { Workspace } = await import('../../manifests/lib/workspace.js')
+  const forged = new Workspace(core)
+  await forged.ready()
+  const handoff = crypto.keyPair()
+  const pause = await forged.appendPause({ hop: 0, commit: 0, root: forged.head!.root, handoffKey: handoff.publicKey, time: Date.now(), holder: 'mallory', mountDir: '', workingSet: [], note: '', meta: [] })
+  const body = { hop: 0, previousKey: source.key, previousLength: length }
+  await forged.appendContinuation({ ...body, time: Date.now(), holder: 'mallory', signature: crypto.sign(messages.continuationSignable(core.key, body, pause.pauseBytes), handoff.secretKey) })
+  t.is(await verifyContinuation(source, forged), null, 'the pause must be in the previous holder\'s own log')
+  await forged.close()
+})
+
 test('resume: a name already here is taken only by an earlier log of the same workspace', async t => {
   const { a, b, src } = await twoMachines(t)
   const paused = await a.pause('api')
