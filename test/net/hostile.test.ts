@@ -146,6 +146,7 @@ interface RawObjects {
   objects (items: n.ObjectItem[]): void
   missing (hashes: Buffer[]): void
   deltas (items: n.TreeDelta[]): void
+  moved (keys: Buffer[]): void
 }
 
 /**
@@ -171,13 +172,15 @@ function objectChannel (conn: any, dk: Buffer, cap: Buffer, on: { request?: (has
   // a peer that does not handle tree requests answers them as plain requests
   ch.addMessage({ encoding: n.treeRequests, onmessage: (m: n.TreeRequest[]) => { rx.trees.push(m); if (on.trees) on.trees(m, raw); else { rx.requests.push(m.map(r => r.hash)); on.request?.(m.map(r => r.hash), raw) } } })
   const deltas = ch.addMessage({ encoding: n.treeDeltas })
+  const moved = ch.addMessage({ encoding: n.movedKeys })
   const raw: RawObjects = {
     rx,
     status: m => { status.send(m) },
     request: m => { request.send(m) },
     objects: m => { objects.send(m) },
     missing: m => { missing.send(m) },
-    deltas: m => { deltas.send(m) }
+    deltas: m => { deltas.send(m) },
+    moved: m => { moved.send(m) }
   }
   ch.open({ version: n.PROTOCOL_VERSION, capability: cap })
   return raw
@@ -582,4 +585,59 @@ test('a malformed tree delta (an entry the sketch does not have) gets the peer d
   t.ok(synced.complete, 'sync complete from the honest sharer')
   t.is(await exportDiff(j, s.src), '', 'byte-equal to the source')
   t.ok((await j.e.fsck()).ok, 'fsck ok')
+})
+
+// -- moves ---------------------------------------------------------------------------
+
+test('a peer with the key that names a forged continuation is ignored: the joiner keeps following the sharer', async t => {
+  t.timeout(90_000)
+  const bootstrap = await localBootstrap(t)
+  const s = await sharer(t, bootstrap)
+  const j = await honest(t)
+  await j.net.join(parseJoinTarget(s.keyHex), { name: 'api-copy', settings: { bootstrap: bootstrap.bootstrap } })
+  // the forger replicates the sharer's (unpaused) log, then writes a log whose prologue is
+  // that log, with a pause of its own after it and a continuation signed with that pause's key
+  const store = new Corestore(path.join(await tmpDir(t), 'corestore'))
+  t.teardown(() => store.close(), { order: -1 })
+  await store.ready()
+  const h = new Hostile(t, bootstrap)
+  const sharerId = swarmId(s.net)
+  const joinerId = swarmId(j.net)
+  let forgedKey: Buffer | null = null
+  let channel: RawObjects | null = null
+  h.onConnection = c => {
+    store.replicate(c)
+    if (toHex(c.remotePublicKey) === joinerId) channel = objectChannel(c, s.dk, proof(c, s.key), { open: ch => { if (forgedKey) ch.moved([forgedKey]) } })
+  }
+  await h.join(s.dk)
+  await connectionTo(h, sharerId)
+  const copy = store.get({ key: s.key })
+  await copy.ready()
+  await copy.update({ wait: true })
+  await copy.download({ start: 0, end: copy.length }).done()
+  const { Workspace } = await import('../../manifests/lib/workspace.js')
+  const { continuationSignable } = await import('../../manifests/messages.js')
+  const crypto = (await import('hypercore-crypto')).default
+  const keyPair = crypto.keyPair()
+  const forgedCore = store.get({ manifest: { version: 1, quorum: 1, signers: [{ signature: 'ed25519', publicKey: keyPair.publicKey }], prologue: { hash: await copy.treeHash(copy.length), length: copy.length } }, keyPair })
+  await forgedCore.ready()
+  await (forgedCore as any).core.copyPrologue((copy as any).state)
+  const forged = new Workspace(forgedCore)
+  await forged.ready()
+  const handoff = crypto.keyPair()
+  const pause = await forged.appendPause({ hop: 0, commit: 0, root: forged.head!.root, handoffKey: handoff.publicKey, time: Date.now(), holder: 'mallory', mountDir: '', workingSet: [], note: '', meta: [] })
+  const body = { hop: 0, previousKey: s.key, previousLength: copy.length }
+  await forged.appendContinuation({ ...body, time: Date.now(), holder: 'mallory', signature: crypto.sign(continuationSignable(forgedCore.key, body, pause.pauseBytes), handoff.secretKey) })
+  t.teardown(() => forged.close(), { order: -2 })
+  forgedKey = forgedCore.key
+  await connectionTo(h, joinerId)
+  t.ok(await waitFor(() => channel !== null && channel.rx.opened, WAIT), 'the joiner accepted the forger\'s channel (it holds the key)')
+  channel!.moved([forgedKey])
+  t.ok(await logged(j.logs, new RegExp(`named ${toHex(forgedKey).slice(0, 12)} as the continuation of this log: it does not verify`)), 'the joiner checked the claim and refused it')
+  t.alike(j.e.entry('api-copy').key, s.key, 'it still follows the sharer\'s log')
+  t.absent(j.e.hasLog(forgedKey), 'and dropped the forged log')
+  // the sharer's next commit still arrives
+  await fs.writeFile(path.join(s.src, 'after.txt'), 'after the forgery\n')
+  await s.e.importDir('api', s.src)
+  t.ok(await waitFor(async () => (await j.e.workspace('api-copy')).head!.seq === 1, WAIT), 'the joiner follows the sharer\'s next commit')
 })
