@@ -51,6 +51,8 @@ export interface PeerReport {
 /** How long a peer's claim that a log moved may take to replicate and check. */
 const MOVED_CHECK_MS = 15_000
 const MAX_REJECTED = 1024
+/** How long a resume waits for connected peers to say whether the pause was resumed elsewhere. */
+const MOVED_SETTLE_MS = 5_000
 
 /** Kernel buffer asked for each UDP socket a connection runs on (see tuneSocket). */
 const UDP_BUFFER_BYTES = 4 * 1024 * 1024
@@ -161,6 +163,12 @@ export class Network {
       if (move === null) throw ManifestError.NOT_PAUSED(source.meta?.name ?? keyHex)
       const here = await this.engine.continuedHere(link.key, move.hop)
       if (here !== null) throw ManifestError.ALREADY_RESUMED(source.meta!.name, `on this machine, as ${here}`)
+      if (session !== null) {
+        // a peer that knows where it went has said so when its channel opened (before its status)
+        await this.settleMoved(session, Math.min(MOVED_SETTLE_MS, Math.max(0, deadline - Date.now())))
+        const elsewhere = [...session.continuations.keys()].filter(k => !this.engine.byKey(Buffer.from(k, 'hex')).length)
+        if (elsewhere.length > 0) throw ManifestError.ALREADY_RESUMED(source.meta!.name, `by another machine, as ${elsewhere.map(k => k.slice(0, 12)).join(', ')}; join that key to follow it`)
+      }
       const name = opts.name ?? source.meta!.name
       opts.monitor?.setPhase('fetching the trees')
       const trees = session === null ? 0 : await session.fetchTrees(move.pause.root, AbortSignal.timeout(Math.max(1, deadline - Date.now()))).catch(err => {
@@ -230,6 +238,13 @@ export class Network {
       if (st !== null && st.complete && st.length >= session.ws.core.length) return ch.id
     }
     return null
+  }
+
+  /** Waits (at most `ms`) until every connected peer has sent its status and every moved claim it made is checked. */
+  private async settleMoved (session: Session, ms: number) {
+    const deadline = Date.now() + ms
+    const busy = () => [...session.channels].some(ch => ch.remoteStatus === null) || [...this.checkingFor.values()].includes(session)
+    while (busy() && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
   }
 
   private async markShared (name: string) {
@@ -359,6 +374,8 @@ export class Network {
   private async wholeLog (ws: Workspace, deadline: number, keyHex: string, timeoutMs: number) {
     const left = () => Math.max(1, deadline - Date.now())
     const timeout = new Promise<never>((_resolve, reject) => setTimeout(() => reject(NetError.NO_PEERS(keyHex, Math.round(timeoutMs / 1000))), left()).unref())
+    // a paused log never grows: a whole local copy (this machine followed it) needs no peer
+    if (ws.paused && ws.core.contiguousLength === ws.core.length) return
     await Promise.race([(async () => {
       await ws.core.update({ wait: true }).catch(() => false)
       await ws.core.download({ start: 0, end: ws.core.length }).done()

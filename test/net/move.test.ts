@@ -3,6 +3,7 @@
 // uncommitted edits, untracked build output), a third peer holds everything,
 // A goes offline, B resumes from the third peer alone and goes on writing.
 import test, { configure } from 'brittle'
+import fs from 'node:fs/promises'
 import path from 'node:path'
 import { tmpDir, writeTree, randomBuffer, run, sh, stopDaemon, waitFor, daemonPid, type TreeSpec } from '../helpers/index.js'
 import { localBootstrap, peer, ok, mountDir } from '../helpers/net.js'
@@ -197,4 +198,56 @@ test('kill -9: after a pause the record and its link survive; after a resume the
   const dir = await mountDir(t, b, 'w')
   await ok(b, ['mount', 'w', dir])
   t.is((await sh('echo two > a.txt && cat sub/b.txt | wc -c', { cwd: dir })).stdout.trim(), '200000', 'writable, content local')
+})
+
+test('two resumes of one pause while partitioned: each side goes on, both report the conflict once they see each other, nothing is lost', async t => {
+  const [net1, net2] = [await localBootstrap(t), await localBootstrap(t)]
+  const [a, b, d] = [await peer(t, net1), await peer(t, net1), await peer(t, net1)]
+  const work = await tmpDir(t)
+  const src = path.join(work, 'src')
+  await writeTree(src, { 'a.txt': 'one\n', data: { 'x.bin': randomBuffer(100_000, 9) } })
+  await ok(a, ['create', 'w', '--from', src])
+  const key = (await ok(a, ['share', 'w'])).key
+  for (const p of [b, d]) { await ok(p, ['join', key, 'w']); await ok(p, ['sync', 'w', '--timeout', '30']) }
+  const paused = await ok(a, ['pause', 'w'])
+  for (const p of [b, d]) t.ok(await waitFor(async () => (await ok(p, ['info', 'w'])).paused !== null, 20_000, 100), 'the follower has the pause record')
+  await stopDaemon(a.home)
+  // d goes to another network: it cannot see b any more
+  const moveTo = async (p: typeof d, net: typeof net1) => {
+    await stopDaemon(p.home)
+    const file = path.join(p.home, 'net.json')
+    const state = JSON.parse(await fs.readFile(file, 'utf8'))
+    await fs.writeFile(file, JSON.stringify({ ...state, bootstrap: [net.bootstrap] }))
+  }
+  await moveTo(d, net2)
+  const env2 = { env: { WXS_BOOTSTRAP: net2.bootstrap } }
+  const onB = await ok(b, ['resume', paused.link, '--timeout', '20'])
+  const onD = await ok(d, ['resume', paused.link, '--timeout', '20'], env2)
+  t.not(onB.workspace.key, onD.workspace.key, 'two continuations of one pause')
+  for (const [p, file, opts] of [[b, 'from-b.txt', {}], [d, 'from-d.txt', env2]] as const) {
+    const dir = path.join(work, file)
+    await writeTree(dir, { 'a.txt': 'one\n', data: { 'x.bin': randomBuffer(100_000, 9) }, [file]: `written on ${file}\n` })
+    await ok(p, ['import', 'w', dir], opts)
+  }
+  // the partition heals
+  await moveTo(d, net1)
+  await ok(d, ['list'])
+  const conflicted = async (p: typeof d) => (await ok(p, ['info', 'w'])).network.conflict?.length === 2
+  t.ok(await waitFor(() => conflicted(b), 40_000, 250), 'b reports the conflict')
+  t.ok(await waitFor(() => conflicted(d), 40_000, 250), 'd reports the conflict')
+  const [infoB, infoD] = [await ok(b, ['info', 'w']), await ok(d, ['info', 'w'])]
+  t.alike([...infoB.network.conflict].sort(), [onB.workspace.key, onD.workspace.key].sort(), 'both heads are named')
+  t.is(infoB.key, onB.workspace.key, 'b keeps its own log: no winner picked')
+  t.is(infoD.key, onD.workspace.key, 'd keeps its own log')
+  for (const [p, file] of [[b, 'from-b.txt'], [d, 'from-d.txt']] as const) {
+    const out = path.join(work, `export-${file}`)
+    await ok(p, ['export', 'w', out])
+    t.is(await fs.readFile(path.join(out, file), 'utf8'), `written on ${file}\n`, `${file}: nothing lost`)
+  }
+  // a third machine with the same link: the peers it reaches say the pause was resumed
+  const e = await peer(t, net1)
+  const late = await e.run(['resume', paused.link, '--timeout', '20', '--json'])
+  t.is(late.code, 1, 'a link resumed elsewhere fails')
+  t.ok(/ALREADY_RESUMED: .*by another machine/.test(late.stderr), late.stderr.split('\n').filter(l => !l.startsWith('{')).join(' ').trim())
+  t.alike(await ok(e, ['list']), [], 'and leaves nothing behind')
 })
