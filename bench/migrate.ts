@@ -50,7 +50,7 @@ const NOTES = [
 
 function log (line: string) { process.stderr.write(line + '\n') }
 
-interface Sample { pauseMs: number, waitMs: number, resumeMs: number, firstWriteMs: number, workingSetMs: number, wsLocalMs: number, readOnAMs: number, baselineMs: number, trees: number, workingSet: number, daemon: Record<string, number> }
+interface Sample { pauseMs: number, waitMs: number, resumeMs: number, firstWriteMs: number, workingSetMs: number, wsLocalMs: number, readOnAMs: number, readAfterSyncMs: number, baselineMs: number, trees: number, workingSet: number, daemon: Record<string, number> }
 
 /** Writes `files` (relative) under `dir` with random bytes, `bytes` in all, from a child process. */
 async function overwrite (dir: string, files: string[], bytes: number) {
@@ -94,12 +94,14 @@ async function sample (lab: Lab, scratch: Scratch, src: { dir: string, files: st
   const firstWriteMs = performance.now() - started
   await readAll(mB, read)
   const workingSetMs = performance.now() - started
+  await b.json(['sync', 'w', '--timeout', '120'], { timeoutMs: 900_000 })
+  const readAfterSyncMs = await readAll(mB, read)
   // the daemon logs when the working set is local: "working set: N files, k/m objects fetched in T ms"
   const wsLine = (await fs.readFile(path.join(b.home, 'daemon.log'), 'utf8').catch(() => '')).split('\n').find(l => l.includes('working set:')) ?? ''
   const wsLocalMs = Number(/ in (\d+) ms/.exec(wsLine)?.[1] ?? NaN)
   const copy = await tcpCopy(atPause, scratch.path('tcp-copy'))
   await scratch.remove(atPause)
-  return { pauseMs: paused.ms, waitMs: held.ms, resumeMs, firstWriteMs, workingSetMs, wsLocalMs, readOnAMs, baselineMs: copy.ms, trees: resumed.out.trees, workingSet: resumed.out.workingSet, daemon: resumed.out.timings }
+  return { pauseMs: paused.ms, waitMs: held.ms, resumeMs, firstWriteMs, workingSetMs, wsLocalMs, readOnAMs, readAfterSyncMs, baselineMs: copy.ms, trees: resumed.out.trees, workingSet: resumed.out.workingSet, daemon: resumed.out.timings }
 }
 
 function rows (size: Size, samples: Sample[]): NetRow[] {
@@ -114,6 +116,7 @@ function rows (size: Size, samples: Sample[]): NetRow[] {
     netRow(`${label}: resume -> first write`, 'ms', first, { baseline: base, ratio: first / base, target: atMost(size.firstWriteTargetMs) }),
     netRow(`${label}: working set (${m('workingSet')} paths) local after the mount`, 'ms', m('wsLocalMs'), { target: atMost(1500) }),
     netRow(`${label}: ${size.readFiles} working-set files read in B's mount (vs on A)`, 'ms', m('workingSetMs') - m('firstWriteMs'), { baseline: m('readOnAMs'), ratio: (m('workingSetMs') - m('firstWriteMs')) / m('readOnAMs') }),
+    netRow(`${label}: the same read in B's mount once everything is local`, 'ms', m('readAfterSyncMs'), { baseline: m('readOnAMs'), ratio: m('readAfterSyncMs') / m('readOnAMs') }),
   ]
   out.push(netRow(`${label}: working on B sooner than a TCP copy`, 'x', base / first, size.soonerTarget !== null ? { target: atLeast(size.soonerTarget) } : {}))
   return out

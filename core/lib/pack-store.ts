@@ -56,6 +56,11 @@ export class PackStore extends Resource {
   readonly dir: string
   /** Where missing objects come from (set by the network layer); null = fail at once. */
   fetcher: ObjectFetcher | null = null
+  /**
+   * When a program last used a mount over this store (performance.now()): the
+   * network's background fetch yields to it (see net/lib/downloader.ts).
+   */
+  lastForeground = -Infinity
   fetchTimeoutMs: number
   private readonly maxPackBytes: number
   private readonly writeBufferBytes: number

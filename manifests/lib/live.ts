@@ -55,7 +55,7 @@ export class LiveTree {
   readonly root: LiveNode
   readonly stats: LiveStats
   private readonly trees: TreeStore
-  private readonly store: PackStore
+  readonly store: PackStore
   private readonly ws: Workspace
   private readonly stagingDir: string
   private nextIno = 2

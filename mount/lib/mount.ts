@@ -56,6 +56,7 @@ export class Mount extends Resource {
       begin: () => { this.inflight++ },
       end: () => { if (--this.inflight === 0) for (const fn of this.drained.splice(0)) fn() },
       used: p => this.used(p),
+      active: () => { this.live.store.lastForeground = performance.now() },
       sync: async () => { await this.commit('sync') },
       statfsPath: this.opts.statfsPath,
       log: line => this.opts.log(`[${this.name}] ${line}`)
