@@ -2,7 +2,7 @@ import test from 'brittle'
 import path from 'node:path'
 import c from 'compact-encoding'
 import crypto from 'hypercore-crypto'
-import { Engine, messages } from '../../manifests/index.js'
+import { Engine, Workspace, messages } from '../../manifests/index.js'
 import { secretMatches, verifyContinuation } from '../../manifests/lib/moves.js'
 import { tmpDir, writeTree, errorCode } from '../helpers/index.js'
 import type { Assert } from 'brittle'
@@ -33,6 +33,18 @@ async function replicated (b: Engine, key: Buffer) {
   await ws.core.download({ start: 0, end: ws.core.length }).done()
   await ws.refresh()
   return ws
+}
+
+/** A log of B's whose prologue is `source` whole: what a forger starts from (it can copy any log it can read). */
+async function forgedLog (b: Engine, source: Workspace, name: string) {
+  const keyPair = await b.corestore.createKeyPair(name)
+  const length = source.core.length
+  const core = b.corestore.get({ manifest: { version: 1, quorum: 1, signers: [{ signature: 'ed25519', publicKey: keyPair.publicKey }], prologue: { hash: await source.core.treeHash(length), length } }, keyPair })
+  await core.ready()
+  await (core as any).core.copyPrologue((source.core as any).state)
+  const forged = new Workspace(core)
+  await forged.ready()
+  return { forged, core, length }
 }
 
 test('pause: a signed record after the head; idempotent; the log then refuses commits', async t => {
@@ -88,14 +100,7 @@ test('a forged continuation (right prologue, signed by another key) does not ver
   const { a, b } = await twoMachines(t)
   await a.pause('api')
   const source = await replicated(b, (await a.workspace('api')).key)
-  const keyPair = await b.corestore.createKeyPair('forger')
-  const length = source.core.length
-  const core = b.corestore.get({ manifest: { version: 1, quorum: 1, signers: [{ signature: 'ed25519', publicKey: keyPair.publicKey }], prologue: { hash: await source.core.treeHash(length), length } }, keyPair })
-  await core.ready()
-  await (core as any).core.copyPrologue((source.core as any).state)
-  const { Workspace } = await import('../../manifests/lib/workspace.js')
-  const forged = new Workspace(core)
-  await forged.ready()
+  const { forged, core, length } = await forgedLog(b, source, 'forger')
   const move = forged.moves[0]
   const body = { hop: move.hop, previousKey: source.key, previousLength: length }
   const signature = crypto.sign(messages.continuationSignable(core.key, body, move.pauseBytes), crypto.keyPair().secretKey)
@@ -112,14 +117,7 @@ test('a log that appends its own pause after an unpaused prologue and signs its 
   const { a, b } = await twoMachines(t)
   const source = await replicated(b, (await a.workspace('api')).key)
   t.absent(source.paused, 'A never paused')
-  const keyPair = await b.corestore.createKeyPair('forger-2')
-  const length = source.core.length
-  const core = b.corestore.get({ manifest: { version: 1, quorum: 1, signers: [{ signature: 'ed25519', publicKey: keyPair.publicKey }], prologue: { hash: await source.core.treeHash(length), length } }, keyPair })
-  await core.ready()
-  await (core as any).core.copyPrologue((source.core as any).state)
-  const { Workspace } = await import('../../manifests/lib/workspace.js')
-  const forged = new Workspace(core)
-  await forged.ready()
+  const { forged, core, length } = await forgedLog(b, source, 'forger-2')
   const handoff = crypto.keyPair()
   const pause = await forged.appendPause({ hop: 0, commit: 0, root: forged.head!.root, handoffKey: handoff.publicKey, time: Date.now(), holder: 'mallory', mountDir: '', workingSet: [], note: '', meta: [] })
   const body = { hop: 0, previousKey: source.key, previousLength: length }
