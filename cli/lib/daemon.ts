@@ -28,6 +28,7 @@ export async function runDaemon (env = process.env, opts: { onStopped?: () => vo
   // a joined workspace that got new commits: a mount of it shows the new head
   const network = new Network({ engine, log, env, onHead: name => { mounts.reload(name).catch(err => log(`remounting ${name} at its new head failed: ${err.message}`)) } })
   await network.ready().catch(err => log(`network: ${err.message}`))
+  await mounts.remount()
   const started = Date.now()
   let stopping: Promise<void> | null = null
   const server = net.createServer(socket => serve(socket, ctx))

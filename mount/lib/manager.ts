@@ -22,6 +22,7 @@ export class MountManager {
   private readonly log: (line: string) => void
   private readonly mounts = new Map<string, Mount>()
   private readonly recordFile: string
+  private crashed: Record<string, string> = {}
 
   constructor (opts: { engine: Engine, log: (line: string) => void }) {
     this.engine = opts.engine
@@ -29,7 +30,11 @@ export class MountManager {
     this.recordFile = path.join(opts.engine.home, 'mounts.json')
   }
 
-  /** Unmounts whatever a previous daemon of this state dir left mounted. */
+  /**
+   * Unmounts whatever a previous daemon of this state dir left mounted. Those
+   * records say the daemon died with the mounts up (a clean stop empties them):
+   * `remount()` brings them back once the network is there to fetch through.
+   */
   async ready () {
     const stale = await this.readRecords()
     const mounted = await fuseMountPoints()
@@ -38,7 +43,24 @@ export class MountManager {
       this.log(`cleaning stale mount of ${name} at ${dir}`)
       await lazyUnmount(dir).catch(err => this.log(`could not clean ${dir}: ${err.message}`))
     }
+    this.crashed = stale
     await this.writeRecords()
+  }
+
+  /** Mounts again, at the same places, what a killed daemon had mounted; what cannot be is logged and dropped. */
+  async remount (): Promise<MountInfo[]> {
+    const out: MountInfo[] = []
+    const crashed = this.crashed
+    this.crashed = {}
+    for (const [name, dir] of Object.entries(crashed)) {
+      if (!this.engine.has(name)) continue
+      try {
+        out.push(await this.mount(name, dir))
+      } catch (err) {
+        this.log(`could not mount ${name} again at ${dir} after a crash: ${(err as Error).message}`)
+      }
+    }
+    return out
   }
 
   list (): MountInfo[] {
