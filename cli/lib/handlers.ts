@@ -3,7 +3,7 @@
  * engine, return plain JSON. Paths arrive absolute (the client resolves them).
  */
 import path from 'node:path'
-import type { Monitor } from '../../core/index.js'
+import { crashPoint, type Monitor } from '../../core/index.js'
 import { ManifestError, type Engine } from '../../manifests/index.js'
 import type { MountManager } from '../../mount/index.js'
 import { parseJoinTarget, parseResumeLink, type Network, type SwarmSettings } from '../../net/index.js'
@@ -99,6 +99,7 @@ export const handlers: Record<string, Handler> = {
     const already = info.paused !== null
     monitor.setPhase('quiescing')
     const quiesced = already ? null : await ctx.mounts.quiesce(name, { force: p.force === true })
+    crashPoint('pause:quiesced')
     if (!already && quiesced === null && p.force !== true && await ctx.engine.headHas(name, '/.git/index.lock')) throw ManifestError.GIT_BUSY(name, '.git/index.lock')
     let result
     try {
@@ -136,6 +137,7 @@ export const handlers: Record<string, Handler> = {
       await ctx.mounts.mount(name, dir)
     }
     const mountedMs = Date.now() - started
+    crashPoint('resume:mounted')
     // the working set first, in the background: the mount is usable now
     ctx.network.fetchWorkingSet(name).catch(() => {})
     finish(monitor, null)

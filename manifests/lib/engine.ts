@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto'
 import c from 'compact-encoding'
 import Corestore from 'corestore'
 import Hyperbee from 'hyperbee'
-import { Monitor, PackStore, Resource, RwLock, toHex, CoreError, type PackStoreOptions } from '../../core/index.js'
+import { crashPoint, Monitor, PackStore, Resource, RwLock, toHex, CoreError, type PackStoreOptions } from '../../core/index.js'
 import { registryEntry, DIR, FILE, type CommitStats, type Entry, type RegistryEntry, type Snapshot } from '../messages.js'
 import { ManifestError } from './errors.js'
 import { validateLabel, validateName } from './names.js'
@@ -209,6 +209,7 @@ export class Engine extends Resource {
       await ws.ready()
       ws.localName = name
       await ws.appendContinuation(continuation)
+      crashPoint('resume:continued')
       const entry: RegistryEntry = { name, coreName, key: ws.key, created: Date.now(), continued: true }
       await this.registry!.put(REGISTRY_PREFIX + name, c.encode(registryEntry, entry) as Buffer)
       this.entries.set(name, entry)

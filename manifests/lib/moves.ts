@@ -15,7 +15,7 @@ import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import crypto from 'hypercore-crypto'
 import type Hypercore from 'hypercore'
-import { toHex, writeFileDurable } from '../../core/index.js'
+import { crashPoint, toHex, writeFileDurable } from '../../core/index.js'
 import { MAX_META_ENTRIES, MAX_NOTE_BYTES, MAX_WORKING_SET, MAX_WORKING_SET_BYTES, continuationSignable, type Continuation, type PauseRecord } from '../messages.js'
 import { ManifestError } from './errors.js'
 import type { Move, Workspace } from './workspace.js'
@@ -66,6 +66,7 @@ export async function pauseWorkspace (ws: Workspace, handoffs: Handoffs, opts: P
   // the secret is on disk before the record that needs it exists
   const secret = await handoffs.read(ws.key, hop) ?? randomBytes(32)
   await handoffs.write(ws.key, hop, secret)
+  crashPoint('pause:secret')
   const head = ws.head!
   const record: PauseRecord = {
     hop,
@@ -79,7 +80,9 @@ export async function pauseWorkspace (ws: Workspace, handoffs: Handoffs, opts: P
     note: checkNote(opts.note ?? ''),
     meta: checkMeta(opts.meta ?? [])
   }
-  return { move: await ws.appendPause(record), secret, created: true }
+  const move = await ws.appendPause(record)
+  crashPoint('pause:recorded')
+  return { move, secret, created: true }
 }
 
 /** The public half of a handoff secret matches the pause (else the link cannot resume it). */

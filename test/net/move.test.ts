@@ -176,29 +176,65 @@ test('resume: bad links, a read key, a wrong secret, nobody online: clear errors
   t.alike((await ok(c, ['list'])), [], 'nothing is left behind')
 })
 
-test('kill -9: after a pause the record and its link survive; after a resume the continuation comes back writable', async t => {
+test('kill -9 at each step of a pause: not paused with everything committed, or paused with a valid record; never half', async t => {
   const net = await localBootstrap(t)
   const [a, b] = [await peer(t, net), await peer(t, net)]
   const work = await tmpDir(t)
   const src = path.join(work, 'src')
   await writeTree(src, { 'a.txt': 'one\n', sub: { 'b.txt': randomBuffer(200_000, 3) } })
   await ok(a, ['create', 'w', '--from', src])
+  const dir = await mountDir(t, a, 'w')
+  await ok(a, ['mount', 'w', dir])
+  let n = 0
+  // before the record: the daemon dies with the mount frozen and committed, or with the secret written
+  for (const point of ['pause:quiesced', 'pause:secret']) {
+    n++
+    // a daemon that will die at `point` (it mounts w again on start), then a write it never synced: the quiesce commits it
+    await stopDaemonKeepingMount(a)
+    await ok(a, ['info', 'w'], { env: { WXS_CRASH_AT: point } })
+    t.is((await sh(`echo ${n} > step.txt`, { cwd: dir })).code, 0)
+    const died = await a.run(['pause', 'w', '--json'], { env: { WXS_CRASH_AT: point } })
+    t.not(died.code, 0, `the daemon died at ${point}`)
+    const info = await ok(a, ['info', 'w'])
+    t.is(info.paused, null, `${point}: not paused`)
+    t.is(info.mount?.dir, dir, `${point}: mounted again where it was`)
+    const r = await sh('cat step.txt && echo more >> a.txt && echo ok', { cwd: dir })
+    t.is(r.stdout, `${n}\nok\n`, `${point}: what was written before is there, and the mount is writable again ${r.stderr}`)
+  }
+  // after the record: the next daemon finds a complete pause and gives its link
+  await stopDaemonKeepingMount(a)
+  t.not((await a.run(['pause', 'w', '--json'], { env: { WXS_CRASH_AT: 'pause:recorded' } })).code, 0, 'the daemon died at pause:recorded')
+  const info = await ok(a, ['info', 'w'])
+  t.ok(info.paused !== null, 'pause:recorded: paused')
+  t.is((await sh('echo x > refused.txt', { cwd: dir })).code !== 0, true, 'the mount that came back refuses writes (paused)')
   const paused = await ok(a, ['pause', 'w'])
+  t.absent(paused.created, 'pausing again returns the record the dead daemon wrote')
+  t.is(paused.commit, info.paused.commit)
   process.kill((await daemonPid(a.home))!, 'SIGKILL')
-  const again = await ok(a, ['pause', 'w'])
-  t.is(again.link, paused.link, 'the same link after kill -9 (the secret was on disk before the record)')
-  t.absent(again.created, 'and the same record')
-  t.is((await ok(a, ['info', 'w'])).paused.commit, 0)
-  await ok(b, ['resume', paused.link, '--timeout', '30'])
-  process.kill((await daemonPid(b.home))!, 'SIGKILL')
-  const info = await ok(b, ['info', 'w'])
-  t.is(info.identity, paused.link.split('-')[1], 'B comes back with the continuation of A\'s log')
-  t.is(info.paused, null)
+  t.is((await ok(a, ['pause', 'w'])).link, paused.link, 'the same link after another kill -9 (the secret was on disk before the record)')
+
+  // a resume killed after the continuation, before it was registered: nothing half-made is shown, and the link still resumes
+  const bdir = await mountDir(t, b, 'w')
+  t.not((await b.run(['resume', paused.link, '--mount', bdir, '--timeout', '30', '--json'], { env: { WXS_CRASH_AT: 'resume:continued' } })).code, 0, 'the daemon died at resume:continued')
+  t.alike((await ok(b, ['list'])), [], 'no workspace is left half-resumed')
+  await stopDaemon(b.home)
+  // killed just after mounting: the next daemon comes back writable with the continuation and its mount
+  t.not((await b.run(['resume', paused.link, '--mount', bdir, '--timeout', '30', '--json'], { env: { WXS_CRASH_AT: 'resume:mounted' } })).code, 0, 'the daemon died at resume:mounted')
+  const binfo = await ok(b, ['info', 'w'])
+  t.is(binfo.identity, paused.link.split('-')[1], 'B comes back with the continuation of A\'s log')
+  t.is(binfo.paused, null)
+  t.is(binfo.mount?.dir, bdir, 'and with its mount')
+  t.is((await sh('echo two > a.txt && cat step.txt && cat sub/b.txt | wc -c', { cwd: bdir })).stdout, '2\n200000\n', 'writable, content fetched on demand')
   await ok(b, ['sync', 'w', '--timeout', '30'])
-  const dir = await mountDir(t, b, 'w')
-  await ok(b, ['mount', 'w', dir])
-  t.is((await sh('echo two > a.txt && cat sub/b.txt | wc -c', { cwd: dir })).stdout.trim(), '200000', 'writable, content local')
 })
+
+/** Stops a daemon with kill -9 (so its mounts come back with the next one), and waits for it to be gone. */
+async function stopDaemonKeepingMount (p: { home: string }) {
+  const pid = await daemonPid(p.home)
+  if (pid === null) return
+  process.kill(pid, 'SIGKILL')
+  await waitFor(() => { try { process.kill(pid, 0); return false } catch { return true } }, 5000)
+}
 
 test('two resumes of one pause while partitioned: each side goes on, both report the conflict once they see each other, nothing is lost', async t => {
   const [net1, net2] = [await localBootstrap(t), await localBootstrap(t)]
