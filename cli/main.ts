@@ -45,7 +45,7 @@ async function runCommand (command: Command, argv: string[], json: boolean): Pro
   const renderer = req.progress ? await (await import('./lib/progress.js')).progressRenderer(req.progress, { json, quiet: !!inv.opts.quiet }) : null
   let result: any
   try {
-    result = await call(req.method, req.params, { onProgress: p => renderer?.update(p) })
+    result = await call(req.method, req.params, { onProgress: p => renderer?.update(p), onStep: s => renderer?.step(s) })
   } finally {
     await renderer?.finish()
   }
@@ -74,10 +74,11 @@ function parse (name: string, argv: string[], spec: OptionSpec, [min, max]: [num
   return { args, opts, json: !!opts.json }
 }
 
-/** `--mount` may stand alone (its dir is optional): give it an empty value then. */
+/** An option whose value is optional (`--mount [dir]`, `--wait [peer]`) may stand alone: give it an empty value then. */
 function optionalValues (argv: string[], spec: OptionSpec): string[] {
-  if (!('mount' in spec)) return argv
-  return argv.map((a, i) => a === '--mount' && (i === argv.length - 1 || argv[i + 1].startsWith('-') || argv.slice(0, i).filter(x => !x.startsWith('-')).length === 0) ? '--mount=' : a)
+  const optional = new Set(Object.entries(spec).filter(([, o]) => o.optional).map(([k]) => `--${k}`))
+  if (optional.size === 0) return argv
+  return argv.map((a, i) => optional.has(a) && (i === argv.length - 1 || argv[i + 1].startsWith('-') || argv.slice(0, i).filter(x => !x.startsWith('-')).length === 0) ? `${a}=` : a)
 }
 
 async function daemon (argv: string[], json: boolean): Promise<number> {
@@ -139,7 +140,7 @@ function usage (name?: string): number {
   }
   if (command) {
     show.line(`usage: ${command.usage}\n\n${command.summary}.${command.details ? '\n' + command.details : ''}\n\noptions:`)
-    const flags = Object.entries({ ...command.options, ...COMMON }).map(([key, o]) => [`${o.short ? `-${o.short}, ` : '    '}--${key}${o.value ? ` <${o.value}>` : ''}`, o.description])
+    const flags = Object.entries({ ...command.options, ...COMMON }).map(([key, o]) => [`${o.short ? `-${o.short}, ` : '    '}--${key}${o.value ? (o.optional ? ` [${o.value}]` : ` <${o.value}>`) : ''}`, o.description])
     const width = Math.max(24, ...flags.map(([flag]) => flag.length))
     for (const [flag, description] of flags) show.line(`  ${flag.padEnd(width)} ${description}`)
     return EXIT_OK

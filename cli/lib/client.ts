@@ -8,14 +8,14 @@ import net from 'node:net'
 import { availableParallelism } from 'node:os'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import type { ProgressSnapshot } from '../../core/index.js'
+import type { ProgressSnapshot, ProgressStep } from '../../core/index.js'
 import { encodeLine, PROTOCOL_VERSION, type Reply } from '../messages.js'
 import { CliError } from './errors.js'
 import { statePaths, type Paths } from './paths.js'
 
 const START_TIMEOUT_MS = 15_000
 
-export interface CallOptions { onProgress?: (p: ProgressSnapshot) => void, autostart?: boolean }
+export interface CallOptions { onProgress?: (p: ProgressSnapshot) => void, onStep?: (s: ProgressStep) => void, autostart?: boolean }
 
 export class RemoteError extends Error {
   readonly code: string
@@ -28,7 +28,7 @@ export class RemoteError extends Error {
 export async function call (method: string, params: Record<string, unknown>, opts: CallOptions = {}): Promise<unknown> {
   const paths = statePaths()
   const socket = await connect(paths, opts.autostart !== false)
-  return exchange(socket, paths, method, params, opts.onProgress)
+  return exchange(socket, paths, method, params, opts)
 }
 
 /** Connects, starting the daemon on demand. Returns null only when autostart is off and none runs. */
@@ -68,7 +68,7 @@ export function startDaemon (paths: Paths) {
   fs.closeSync(out)
 }
 
-function exchange (socket: net.Socket, paths: Paths, method: string, params: Record<string, unknown>, onProgress?: (p: ProgressSnapshot) => void): Promise<unknown> {
+function exchange (socket: net.Socket, paths: Paths, method: string, params: Record<string, unknown>, opts: CallOptions): Promise<unknown> {
   return new Promise((resolve, reject) => {
     let buffered = ''
     let settled = false
@@ -82,9 +82,10 @@ function exchange (socket: net.Socket, paths: Paths, method: string, params: Rec
         buffered = buffered.slice(nl + 1)
         const msg = parseReply(line)
         if (msg === null) { settle(() => reject(CliError.PROTOCOL(`unreadable reply from daemon: ${line.slice(0, 80)}`))); continue }
-        if (msg.type === 'progress') onProgress?.(msg.progress)
+        if (msg.type === 'progress') opts.onProgress?.(msg.progress)
+        else if (msg.type === 'step') opts.onStep?.(msg.step)
         else if (msg.type === 'result') settle(() => resolve(msg.result))
-        else settle(() => reject(new RemoteError(msg.error.code, msg.error.message)))
+        else if (msg.type === 'error') settle(() => reject(new RemoteError(msg.error.code, msg.error.message)))
       }
     })
     socket.on('error', () => {})

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs/promises'
 import net from 'node:net'
-import { Monitor, type ProgressSnapshot } from '../../core/index.js'
+import { Monitor, type ProgressSnapshot, type ProgressStep } from '../../core/index.js'
 import { Engine } from '../../manifests/index.js'
 import { MountManager } from '../../mount/index.js'
 import { Network } from '../../net/index.js'
@@ -113,6 +113,7 @@ async function dispatch (socket: net.Socket, line: string, ctx: HandlerContext) 
   const monitorFor = (op: string) => {
     const monitor = new Monitor(op)
     monitor.on('update', (progress: ProgressSnapshot) => reply(socket, { type: 'progress', progress }))
+    monitor.on('step', (step: ProgressStep) => reply(socket, { type: 'step', step }))
     return monitor
   }
   try {

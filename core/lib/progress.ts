@@ -19,6 +19,18 @@ export interface ProgressSnapshot {
 }
 
 /**
+ * A step of a job's lifecycle that finished (pause: quiesced, committed,
+ * recorded, sealed...; resume: verified, mounted, working set...), with what a
+ * script needs to know about it. `ms` counts from the job's start.
+ */
+export interface ProgressStep {
+  readonly op: string
+  readonly step: string
+  readonly ms: number
+  readonly [detail: string]: unknown
+}
+
+/**
  * Accumulates counters for a long job and emits throttled immutable snapshots
  * ('update' events). UIs subscribe; the job only calls add()/setPhase()/finish().
  */
@@ -50,6 +62,11 @@ export class Monitor extends EventEmitter {
     this.files += files
     this.bytes += bytes
     if (Date.now() - this.lastEmit >= this.intervalMs) this.emitNow()
+  }
+
+  /** Says a step is done ('step' event, sent at once: steps are few). */
+  step (step: string, detail: Record<string, unknown> = {}) {
+    this.emit('step', Object.freeze({ step, op: this.op, ms: Date.now() - this.started, ...detail }))
   }
 
   finish () {

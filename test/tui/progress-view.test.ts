@@ -2,9 +2,9 @@ import test from 'brittle'
 import { Writable } from 'node:stream'
 import React from 'react'
 import { render } from 'ink-testing-library'
-import type { ProgressSnapshot } from '../../core/index.js'
+import type { ProgressSnapshot, ProgressStep } from '../../core/index.js'
 import {
-  ProgressView, formatBytes, formatRate, formatDuration, formatCount, formatBar, formatProgressLine,
+  ProgressView, formatBytes, formatRate, formatDuration, formatCount, formatBar, formatProgressLine, formatStep,
   startInkProgress
 } from '../../tui/index.js'
 
@@ -110,6 +110,35 @@ test('ProgressView: null snapshot shows the title as starting', t => {
 test('ProgressView: done snapshot collapses to one summary line', t => {
   const frame = frameOf('import', snap({ done: true, phase: 'done', totalFiles: 1234, totalBytes: 1 }))
   t.is(frame.trim(), '✔ import — 1,234 files, 56.7 MiB in 1.2 s')
+})
+
+test('ProgressView: the lifecycle steps done stay listed above the live lines and the done line', t => {
+  const steps: ProgressStep[] = [
+    { step: 'quiesced', op: 'pause', ms: 12, dir: '/w/task' },
+    { step: 'committed', op: 'pause', ms: 40, commit: 3, changed: true, files: 1204, bytes: 58 * MiB }
+  ]
+  const live = render(React.createElement(ProgressView, { title: 'pause', snapshot: snap({ op: 'pause', phase: 'recording the pause', files: 0, bytes: 0, bytesPerSecond: 0 }), steps }))
+  const lines = stripAnsi(live.lastFrame() ?? '').split('\n')
+  live.unmount()
+  t.is(lines[0], '✔ quiesced the mount at /w/task 12 ms')
+  t.is(lines[1], '✔ committed #3: 1,204 files, 58.0 MiB 40 ms')
+  t.is(lines[2], 'pause — recording the pause')
+  const done = render(React.createElement(ProgressView, { title: 'pause', snapshot: snap({ op: 'pause', done: true, files: 0, bytes: 0 }), steps }))
+  t.alike(stripAnsi(done.lastFrame() ?? '').split('\n').slice(1), ['✔ committed #3: 1,204 files, 58.0 MiB 40 ms', '✔ pause — in 1.2 s'], 'a job that moved nothing says how long it took, not "0 files"')
+  done.unmount()
+})
+
+test('formatStep: each step in words; unknown steps list their details', t => {
+  const s = (step: string, detail: Record<string, unknown>): ProgressStep => ({ step, op: 'x', ms: 1, ...detail })
+  t.is(formatStep(s('quiesced', { dir: null })), 'not mounted: nothing to quiesce')
+  t.is(formatStep(s('committed', { commit: 2, changed: false })), 'nothing new to commit (head #2)')
+  t.is(formatStep(s('recorded', { created: true, commit: 2, workingSet: 1024 })), 'recorded the pause at commit #2 (working set 1,024 paths)')
+  t.is(formatStep(s('recorded', { created: false, commit: 2 })), 'already paused at commit #2: the same record')
+  t.is(formatStep(s('sealed', { key: 'ab'.repeat(32), objects: 3, bytes: 2048, heldBy: null })), 'shared as abababababab; only here: 3 objects, 2.0 KiB')
+  t.is(formatStep(s('sealed', { key: 'ab'.repeat(32), heldBy: 'cd'.repeat(32) })), 'shared as abababababab; peer cdcdcdcdcdcd holds everything')
+  t.is(formatStep(s('verified', { trees: 1500, previous: 'ab'.repeat(32), key: 'ef'.repeat(32) })), 'handoff verified: 1,500 trees, continuing abababababab as efefefefefef')
+  t.is(formatStep(s('working set', { done: 10, total: 12, paths: 40 })), 'working set local: 40 files, 10/12 objects fetched')
+  t.is(formatStep(s('later', { n: 1, what: 'x' })), 'later n=1 what=x')
 })
 
 test('formatProgressLine: one plain line with the same info', t => {

@@ -1,4 +1,4 @@
-import type { ProgressSnapshot } from '../../core/index.js'
+import type { ProgressSnapshot, ProgressStep } from '../../core/index.js'
 
 const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB']
 const BAR_FILLED = '█'
@@ -80,6 +80,8 @@ export function formatBytesProgress ({ bytes, totalBytes }: ProgressSnapshot): s
 
 /** Totals of a finished job: "1,234 files, 56.7 MiB in 1.2 s". */
 export function formatSummary (snapshot: ProgressSnapshot): string {
+  // a job that moved no files or bytes (pause, resume) says how long it took, not "0 files"
+  if (snapshot.files === 0 && snapshot.bytes === 0) return `in ${formatDuration(snapshot.elapsedMs)}`
   const unit = snapshot.unit ?? 'file'
   const files = `${formatCount(snapshot.files)} ${snapshot.files === 1 ? unit : unit + 's'}`
   return `${files}, ${formatBytes(snapshot.bytes)} in ${formatDuration(snapshot.elapsedMs)}`
@@ -98,4 +100,26 @@ function pad2 (n: number): string {
 export function formatPeers ({ peers }: ProgressSnapshot): string {
   if (peers === undefined || peers === null) return ''
   return `${peers} ${peers === 1 ? 'peer' : 'peers'}`
+}
+
+/** What a finished lifecycle step says, in words: "committed #3: 1,204 files, 58.0 MiB". Unknown steps list their details. */
+export function formatStep (s: ProgressStep): string {
+  const d = s as Record<string, any>
+  const key = (k: unknown) => typeof k === 'string' ? k.slice(0, 12) : '?'
+  switch (s.step) {
+    case 'quiesced': return d.dir ? `quiesced the mount at ${d.dir}` : 'not mounted: nothing to quiesce'
+    case 'committed': return d.changed ? `committed #${d.commit}: ${formatCount(d.files)} files, ${formatBytes(d.bytes)}` : `nothing new to commit (head #${d.commit})`
+    case 'recorded': return d.created ? `recorded the pause at commit #${d.commit} (working set ${formatCount(d.workingSet)} paths)` : `already paused at commit #${d.commit}: the same record`
+    case 'sealed': return `shared as ${key(d.key)}; ` + (d.heldBy ? `peer ${key(d.heldBy)} holds everything` : `only here: ${formatCount(d.objects)} objects, ${formatBytes(d.bytes)}`)
+    case 'held': return `peer ${key(d.peer)} holds everything: this machine may go offline`
+    case 'replicated': return `log replicated through the pause (${formatCount(d.length)} entries)`
+    case 'verified': return `handoff verified: ${formatCount(d.trees)} trees, continuing ${key(d.previous)} as ${key(d.key)}`
+    case 'mounted': return `mounted writable at ${d.dir}`
+    case 'working set': return `working set local: ${formatCount(d.paths ?? 0)} files, ${formatCount(d.done)}/${formatCount(d.total)} objects fetched`
+    case 'complete': return `complete: ${formatCount(d.objects)} objects local`
+    default: {
+      const rest = Object.entries(d).filter(([k]) => k !== 'op' && k !== 'step' && k !== 'ms').map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      return [s.step, ...rest].join(' ')
+    }
+  }
 }

@@ -1,10 +1,12 @@
 import { render, type Instance } from 'ink'
-import type { ProgressSnapshot } from '../../core/index.js'
+import type { ProgressSnapshot, ProgressStep } from '../../core/index.js'
 import { ProgressView } from './progress-view.js'
 
 export interface InkProgress {
   /** Rerender with a new snapshot; ignored after finish(). */
   update (snapshot: ProgressSnapshot): void
+  /** A lifecycle step finished: it is listed above the live lines. */
+  step (step: ProgressStep): void
   /** Unmount (leaving the last frame on screen) and wait for Ink to exit. Idempotent. */
   finish (): Promise<void>
 }
@@ -21,11 +23,20 @@ export function startInkProgress (title: string, opts: { stdout: NodeJS.WriteStr
     exitOnCtrlC: false
   })
   let finished: Promise<void> | null = null
+  let last: ProgressSnapshot | null = null
+  const steps: ProgressStep[] = []
+  const draw = () => instance.rerender(<ProgressView title={title} snapshot={last} steps={[...steps]} />)
 
   return {
     update (snapshot) {
       if (finished) return
-      instance.rerender(<ProgressView title={title} snapshot={snapshot} />)
+      last = snapshot
+      draw()
+    },
+    step (s) {
+      if (finished) return
+      steps.push(s)
+      draw()
     },
     finish () {
       if (finished) return finished

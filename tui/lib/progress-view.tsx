@@ -1,31 +1,40 @@
 import { Box, Text } from 'ink'
-import type { ProgressSnapshot } from '../../core/index.js'
+import type { ProgressSnapshot, ProgressStep } from '../../core/index.js'
 import {
-  formatBar, formatBytesProgress, formatDuration, formatFilesProgress, formatPercent, formatPeers, formatRate, formatSummary,
+  formatBar, formatBytesProgress, formatStep, formatDuration, formatFilesProgress, formatPercent, formatPeers, formatRate, formatSummary,
   progressRatio
 } from './format.js'
 
 export interface ProgressViewProps {
   title: string
   snapshot: ProgressSnapshot | null
+  /** Lifecycle steps done so far (pause, resume), oldest first: they stay on screen. */
+  steps?: readonly ProgressStep[]
 }
 
 /**
  * Live view of one long job: title and phase, a bar when totals are known,
  * counts, rate, elapsed and ETA. A done snapshot collapses to one summary line,
- * which is what stays on the terminal after unmount. Pure: props -> view.
+ * which is what stays on the terminal after unmount, under the steps done.
+ * Pure: props -> view.
  */
-export function ProgressView ({ title, snapshot }: ProgressViewProps) {
-  if (snapshot?.done) return <DoneLine title={title} snapshot={snapshot} />
+export function ProgressView ({ title, snapshot, steps = [] }: ProgressViewProps) {
+  const done = steps.map((s, i) => <StepLine key={i} step={s} />)
+  if (snapshot?.done) return <Box flexDirection='column'>{done}<DoneLine title={title} snapshot={snapshot} /></Box>
   const ratio = snapshot ? progressRatio(snapshot) : null
   return (
     <Box flexDirection='column'>
+      {done}
       <TitleLine title={title} phase={snapshot?.phase ?? 'starting'} />
       {ratio !== null && <ProgressBar ratio={ratio} />}
       {snapshot && <CountsLine snapshot={snapshot} />}
       {snapshot && <TimingLine snapshot={snapshot} />}
     </Box>
   )
+}
+
+function StepLine ({ step }: { step: ProgressStep }) {
+  return <Text wrap='truncate-end'><Text color='green'>✔</Text> {formatStep(step)} <Text dimColor>{formatDuration(step.ms)}</Text></Text>
 }
 
 function TitleLine ({ title, phase }: { title: string, phase: string }) {
