@@ -1,6 +1,6 @@
 export { Network, type NetworkOptions, type PeerReport, type SwarmSettings } from './lib/network.js'
 export { NetError, type NetErrorCode } from './lib/errors.js'
-export { parseKey, parseResumeLink, parseJoinTarget, parseBootstrap, formatBootstrap, type JoinTarget, type HostPort } from './lib/keys.js'
+export { checkPeerId, parseKey, parseResumeLink, parseJoinTarget, parseBootstrap, formatBootstrap, type JoinTarget, type HostPort } from './lib/keys.js'
 export { runBootstrap, type BootstrapHandle } from './lib/bootstrap.js'
 export { Downloader, type Peer } from './lib/downloader.js'
 export { capability, verifyCapability } from './lib/capability.js'

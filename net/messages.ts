@@ -29,7 +29,8 @@
  * checked before anything is read.
  *
  * Disk: `$WXS_HOME/net.json` (network settings and shared workspaces), JSON,
- * versioned, validated by parseNetState.
+ * versioned, validated by parseNetState; `$WXS_HOME/peer.key`, the seed of
+ * this machine's peer identity (parsePeerSeed).
  */
 import c from 'compact-encoding'
 import { hash as hashOf } from 'hypercore-crypto'
@@ -291,4 +292,18 @@ export function parseNetState (text: string): NetState {
 
 export function formatNetState (s: NetState): string {
   return JSON.stringify(s, null, 2) + '\n'
+}
+
+/**
+ * `$WXS_HOME/peer.key`: 32 raw bytes, owner-only, the seed of this machine's
+ * key pair on the swarm (its Noise static key, what other peers see as its id).
+ * Kept across restarts so a peer can be named the next day (`wxs pause --wait
+ * <peer>`, `wxs peers`); made on first use. Any other length is refused (a new
+ * seed would silently change this machine's identity).
+ */
+export const PEER_SEED_BYTES = 32
+
+export function parsePeerSeed (data: Buffer): Buffer {
+  if (data.length !== PEER_SEED_BYTES) throw new Error(`peer.key: ${data.length} bytes, expected ${PEER_SEED_BYTES}`)
+  return data
 }

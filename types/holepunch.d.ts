@@ -55,6 +55,7 @@ declare module 'hyperswarm' {
 
 declare module 'hyperdht' {
   export default class HyperDHT {
+    static keyPair (seed?: Buffer): { publicKey: Buffer, secretKey: Buffer }
     constructor (opts?: { bootstrap?: Array<string | { host: string, port: number }>, host?: string, port?: number, ephemeral?: boolean, firewalled?: boolean })
     ready (): Promise<void>
     fullyBootstrapped (): Promise<void>

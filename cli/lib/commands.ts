@@ -6,7 +6,8 @@ import path from 'node:path'
 import { CliError } from './errors.js'
 import * as show from './render.js'
 
-export type OptionSpec = Record<string, { type: 'string' | 'boolean', short?: string, description: string, value?: string, multiple?: boolean }>
+/** `optional`: the value may be left out (the option then reads as ''). */
+export type OptionSpec = Record<string, { type: 'string' | 'boolean', short?: string, description: string, value?: string, multiple?: boolean, optional?: boolean }>
 
 export interface Invocation { args: string[], opts: Record<string, string | boolean | undefined>, json: boolean }
 
@@ -48,7 +49,7 @@ export const commands: Command[] = [
     options: {
       from: { type: 'string', value: 'dir', description: 'import this directory as the first commit' },
       message: { type: 'string', short: 'm', value: 'text', description: 'commit message' },
-      mount: { type: 'string', value: 'dir', description: 'mount it too (the dir is optional)' }
+      mount: { type: 'string', value: 'dir', optional: true, description: 'mount it too (the dir is optional)' }
     },
     args: [1, 1],
     request: ({ args, opts }) => ({ method: 'create', params: { name: args[0], from: opts.from ? abs(opts.from as string) : undefined, message: opts.message, mount: opts.mount === undefined ? undefined : opts.mount === '' ? '' : abs(opts.mount as string) }, progress: opts.from ? 'import' : undefined }),
@@ -227,7 +228,7 @@ export const commands: Command[] = [
     summary: 'follow a workspace shared by another peer (read-only; fork it to write)',
     details: 'The tree is browsable as soon as the log and the root arrive; file content is fetched on demand\nand in the background (wxs sync waits for all of it). New commits by the sharer appear here.\n<key>@<snapshot> pins a snapshot instead of following the head. Name default: the sharer\'s.',
     options: {
-      mount: { type: 'string', value: 'dir', description: 'mount it too (the dir is optional; default ~/wxs/<name>)' },
+      mount: { type: 'string', value: 'dir', optional: true, description: 'mount it too (the dir is optional; default ~/wxs/<name>)' },
       timeout: { type: 'string', value: 'seconds', description: 'give up when no peer is found within this time (default 30)' },
       lazy: { type: 'boolean', description: 'fetch content only when read (no background prefetch; wxs sync fetches the rest)' },
       ...NET_OPTIONS
@@ -242,35 +243,36 @@ export const commands: Command[] = [
   },
   {
     name: 'pause',
-    usage: 'wxs pause <name> [--note <text>] [--meta key=value]… [--wait] [--force]',
+    usage: 'wxs pause <name> [--note <text>] [--meta key=value]… [--wait [peer]] [--force]',
     summary: 'stop writing a workspace here and print the link that resumes it on another machine',
     details: 'Quiesces the mount (changes in flight finish, then every change fails with EROFS), commits the whole tree\n(uncommitted edits, untracked and ignored files, build output, .git), appends a signed pause record with\nthe working set (paths used last) and your notes, shares the workspace, and prints the resume link.\nThe link holds the key and a one-time handoff secret: only it can resume, once. Pausing again prints the same link.\nRefuses while git holds .git/index.lock (--force pauses anyway). --meta: names, never secret values.',
     options: {
       note: { type: 'string', value: 'text', description: 'a note for whoever resumes (what to do next)' },
       meta: { type: 'string', value: 'key=value', multiple: true, description: 'extra facts for whoever resumes (cwd, the command to go on with); repeatable' },
-      wait: { type: 'boolean', description: 'wait until a connected peer holds everything, so this machine can go offline' },
+      wait: { type: 'string', value: 'peer', optional: true, description: 'wait until a connected peer (or this one: its id, as wxs peers prints it) holds everything, so this machine can go offline' },
       timeout: { type: 'string', value: 'seconds', description: 'with --wait: give up (STALLED) after this long' },
       force: { type: 'boolean', description: 'pause even while a git operation is in progress' },
       ...NET_OPTIONS
     },
     args: [1, 1],
-    request: ({ args, opts }) => ({ method: 'pause', params: { name: args[0], note: opts.note, meta: opts.meta, wait: opts.wait === true, force: opts.force === true, timeoutMs: opts.timeout === undefined ? undefined : seconds(opts.timeout as string, 'pause'), ...netParams(opts) }, progress: 'pause' }),
+    request: ({ args, opts }) => ({ method: 'pause', params: { name: args[0], note: opts.note, meta: opts.meta, wait: opts.wait === undefined ? undefined : opts.wait, force: opts.force === true, timeoutMs: opts.timeout === undefined ? undefined : seconds(opts.timeout as string, 'pause'), ...netParams(opts) }, progress: 'pause' }),
     print: r => show.paused(r)
   },
   {
     name: 'resume',
-    usage: 'wxs resume <link> [name] [--mount [dir]] [--timeout <s>]',
+    usage: 'wxs resume <link> [name] [--mount [dir]] [--timeout <s>] [--wait]',
     summary: 'take over a paused workspace here: writable at once, content streaming in',
     details: 'Replicates the workspace\'s log through its pause, checks the link\'s secret against it, fetches every directory\nlisting of the paused head, starts this machine\'s own log continuing it (history reads through), shares it,\nand (with --mount) mounts it writable. File content follows on demand and in the background, the working\nset first. If that cannot be done within --timeout (default 30 s), nothing is left behind.\n--mount without a dir mounts where the pausing machine had it when that path is free here.',
     options: {
-      mount: { type: 'string', value: 'dir', description: 'mount it (the dir is optional: see above)' },
-      timeout: { type: 'string', value: 'seconds', description: 'give up when the log and trees are not here within this time (default 30)' },
+      mount: { type: 'string', value: 'dir', optional: true, description: 'mount it (the dir is optional: see above)' },
+      timeout: { type: 'string', value: 'seconds', description: 'give up when the log and trees are not here within this time (default 30); with --wait, also when nothing arrives for this long' },
+      wait: { type: 'boolean', description: 'return once everything is local (the working set first), not as soon as it is mounted' },
       ...NET_OPTIONS
     },
     args: [1, 2],
     request: ({ args, opts }) => ({
       method: 'resume',
-      params: { link: args[0], name: args[1], ...mountAndTimeout(opts, 'resume'), ...netParams(opts) },
+      params: { link: args[0], name: args[1], ...mountAndTimeout(opts, 'resume'), wait: opts.wait === true, ...netParams(opts) },
       progress: 'resume'
     }),
     print: r => show.resumed(r)

@@ -6,7 +6,7 @@ import path from 'node:path'
 import { crashPoint, type Monitor } from '../../core/index.js'
 import { ManifestError, type Engine } from '../../manifests/index.js'
 import type { MountManager } from '../../mount/index.js'
-import { parseJoinTarget, parseResumeLink, type Network, type SwarmSettings } from '../../net/index.js'
+import { checkPeerId, parseJoinTarget, parseResumeLink, type Network, type SwarmSettings } from '../../net/index.js'
 import { CliError } from './errors.js'
 import type { Paths } from './paths.js'
 
@@ -97,9 +97,16 @@ export const handlers: Record<string, Handler> = {
     const info = await ctx.engine.info(name)
     if (info.remote) throw ManifestError.NOT_WRITER(name)
     const already = info.paused !== null
+    // --wait alone waits for any peer; --wait <peer> for that one (checked before anything is changed)
+    const wait = p.wait === undefined || p.wait === null || p.wait === false ? null : p.wait === true || p.wait === '' ? '' : checkPeerId(str(p, 'wait'))
     monitor.setPhase('quiescing')
     const quiesced = already ? null : await ctx.mounts.quiesce(name, { force: p.force === true })
     crashPoint('pause:quiesced')
+    if (!already) {
+      monitor.step('quiesced', { dir: quiesced?.dir ?? null })
+      const head = (await ctx.engine.info(name)).head
+      monitor.step('committed', { commit: head.seq, changed: quiesced?.committed === true, files: head.stats.files, bytes: head.stats.bytes })
+    }
     if (!already && quiesced === null && p.force !== true && await ctx.engine.headHas(name, '/.git/index.lock')) throw ManifestError.GIT_BUSY(name, '.git/index.lock')
     let result
     try {
@@ -109,13 +116,19 @@ export const handlers: Record<string, Handler> = {
       ctx.mounts.thaw(name)
       throw err
     }
-    if (p.wait === true) {
-      monitor.setPhase('waiting for a peer to hold everything')
-      await ctx.network.waitHeld(name, { monitor, timeoutMs: optionalInt(p, 'timeoutMs') })
+    const paused = (await ctx.engine.info(name)).paused
+    monitor.step('recorded', { created: result.created, hop: result.hop, commit: result.commit, workingSet: paused?.workingSet ?? 0 })
+    let only = await ctx.network.onlyHere(name)
+    monitor.step('sealed', { key: result.key, peers: result.peers, objects: only.objects, bytes: only.bytes, heldBy: only.heldBy })
+    let heldBy: string | null = null
+    if (wait !== null) {
+      monitor.setPhase(wait === '' ? 'waiting for a peer to hold everything' : `waiting for ${wait} to hold everything`)
+      heldBy = await ctx.network.waitHeld(name, { monitor, timeoutMs: optionalInt(p, 'timeoutMs'), peer: wait === '' ? undefined : wait })
+      monitor.step('held', { peer: heldBy })
+      only = await ctx.network.onlyHere(name)
     }
-    const only = await ctx.network.onlyHere(name)
     finish(monitor, null)
-    return { ...result, workspace: withMount(ctx, result.workspace), onlyHere: only, held: p.wait === true }
+    return { ...result, workspace: withMount(ctx, result.workspace), onlyHere: only, held: wait !== null, heldBy }
   },
   async resume (p, ctx) {
     const link = parseResumeLink(str(p, 'link'))
@@ -138,10 +151,29 @@ export const handlers: Record<string, Handler> = {
     }
     const mountedMs = Date.now() - started
     crashPoint('resume:mounted')
-    // the working set first, in the background: the mount is usable now
-    ctx.network.fetchWorkingSet(name).catch(() => {})
-    finish(monitor, null)
     const m = ctx.mounts.get(name)
+    if (m) monitor.step('mounted', { dir: m.dir, where: mountNote })
+    // the working set first, in the background: the mount is usable now
+    const workingSet = ctx.network.fetchWorkingSet(name, (done, total) => {
+      if (p.wait !== true) return
+      monitor.unit = 'object'
+      monitor.totalFiles = total
+      monitor.add(done - monitor.files, 0)
+    })
+    let complete = null
+    if (p.wait === true) {
+      // --wait: the command returns once everything is local (the mount is usable meanwhile)
+      monitor.setPhase('fetching the working set')
+      const got = await workingSet
+      monitor.step('working set', { done: got.fetched, total: got.objects, paths: got.paths })
+      monitor.setPhase('fetching the rest')
+      monitor.files = 0
+      complete = await ctx.network.sync(name, monitor, { stallMs: optionalInt(p, 'timeoutMs') })
+      monitor.step('complete', { objects: complete.objects, bytes: complete.bytes })
+    } else {
+      workingSet.catch(() => {})
+    }
+    finish(monitor, null)
     return {
       workspace: withMount(ctx, await ctx.engine.info(name)),
       mount: m ? { dir: m.dir, mountedAt: m.mountedAt, where: mountNote } : mount,
@@ -149,6 +181,7 @@ export const handlers: Record<string, Handler> = {
       replaced: out.replaced,
       trees: out.trees,
       workingSet: out.pause.workingSet.length,
+      complete,
       note: out.pause.note,
       meta: out.pause.meta,
       pausedBy: out.pause.holder,

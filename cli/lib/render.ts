@@ -68,7 +68,7 @@ export function info (w: any) {
 
 export function paused (r: any) {
   out(r.link)
-  const only = r.onlyHere.objects > 0 ? `${formatCount(r.onlyHere.objects)} objects (${formatBytes(r.onlyHere.bytes)}) may exist only here: keep this machine online until a peer has them (wxs pause ${r.workspace.name} --wait)` : `a connected peer holds everything (${short(r.onlyHere.heldBy ?? '')})`
+  const only = r.heldBy ? `peer ${short(r.heldBy)} holds everything: this machine may go offline` : r.onlyHere.objects > 0 ? `${formatCount(r.onlyHere.objects)} objects (${formatBytes(r.onlyHere.bytes)}) may exist only here: keep this machine online until a peer has them (wxs pause ${r.workspace.name} --wait)` : `a connected peer holds everything (${short(r.onlyHere.heldBy ?? '')})`
   err(`${r.created ? 'paused' : 'already paused'} ${r.workspace.name} at commit ${r.commit} (move ${r.hop}); the mount, if any, is read-only now`)
   err(only)
   err(`resume it on another machine with: wxs resume <the link above> --mount   (the link is a password: whoever has it can take the workspace over)`)
@@ -80,7 +80,8 @@ export function resumed (r: any) {
   if (r.mount) out(`mounted at ${r.mount.dir}${r.mount.where ? ` (${r.mount.where})` : ''}`)
   if (r.note) out(`note: ${r.note}`)
   for (const m of r.meta ?? []) out(`${m.key}: ${m.value}`)
-  err(`${formatCount(r.trees)} trees verified; the working set (${formatCount(r.workingSet)} paths) arrives first, then the rest (wxs sync ${w.name} waits for all of it)`)
+  if (r.complete) err(`${formatCount(r.trees)} trees verified; everything is local: ${formatCount(r.complete.objects)} objects (${formatBytes(r.complete.bytes)})`)
+  else err(`${formatCount(r.trees)} trees verified; the working set (${formatCount(r.workingSet)} paths) arrives first, then the rest (wxs sync ${w.name} waits for all of it)`)
 }
 
 export function log (commits: any[]) {
@@ -133,7 +134,7 @@ export function synced (r: any) {
 export function peers (r: any) {
   const net = r.network
   if (!net.online) { out('not on the network (nothing shared or joined)'); return }
-  out(`bootstrap ${net.bootstrap}, ${net.connections} connection(s); ${net.sessions.map((s: any) => `${s.name} (${s.role === 'join' ? 'joined' : 'shared'}, ${s.peers} peer(s))`).join(', ') || 'no workspaces'}`)
+  out(`this peer ${short(net.peer ?? '')}, bootstrap ${net.bootstrap}, ${net.connections} connection(s); ${net.sessions.map((s: any) => `${s.name} (${s.role === 'join' ? 'joined' : 'shared'}, ${s.peers} peer(s))`).join(', ') || 'no workspaces'}`)
   if (r.peers.length === 0) return
   const holds = (h: any) => h === null ? '?' : h.complete ? `all (log ${h.length})` : `${formatCount(h.objects)} objects (log ${h.length})`
   table([
@@ -147,5 +148,6 @@ export function daemonStatus (r: any) {
   out(`running, pid ${r.pid}`)
   out(`  socket:  ${r.socket}`)
   out(`  uptime:  ${Math.round(r.uptimeMs / 1000)} s`)
+  if (r.network?.peer) out(`  peer:    ${r.network.peer}`)
   out(`  mounts:  ${r.mounts.length === 0 ? 'none' : r.mounts.map((m: any) => `${m.name} at ${m.dir}`).join(', ')}`)
 }

@@ -117,17 +117,18 @@ export class MountManager {
    * Throws GIT_BUSY (and lets changes through again) when a git operation holds
    * .git/index.lock, unless `force`.
    */
-  async quiesce (name: string, opts: { force?: boolean } = {}): Promise<{ dir: string, workingSet: string[] } | null> {
+  async quiesce (name: string, opts: { force?: boolean } = {}): Promise<{ dir: string, workingSet: string[], committed: boolean } | null> {
     const mount = this.mounts.get(name)
     if (!mount) return null
+    let committed
     try {
-      await mount.quiesce('pause')
+      committed = await mount.quiesce('pause') !== null
       if (!opts.force && await mount.live.lookup('/.git/index.lock').then(() => true, () => false)) throw ManifestError.GIT_BUSY(name, '.git/index.lock')
     } catch (err) {
       mount.thaw()
       throw err
     }
-    return { dir: mount.dir, workingSet: mount.workingSet() }
+    return { dir: mount.dir, workingSet: mount.workingSet(), committed }
   }
 
   /** Whether `dir` could be a mount point now (nothing mounted there, empty or absent). */

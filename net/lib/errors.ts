@@ -13,6 +13,8 @@ export type NetErrorCode =
   | 'STALLED'
   | 'BAD_LINK'
   | 'NOT_RESUMABLE'
+  | 'BAD_PEER'
+  | 'BAD_STATE'
 
 export class NetError extends Error {
   readonly code: NetErrorCode
@@ -33,6 +35,9 @@ export class NetError extends Error {
   static NOT_RESUMABLE (why: string) { return new NetError('NOT_RESUMABLE', `${why}; a workspace key lets you follow it (wxs join <key>), only the resume link its holder's wxs pause printed lets you take it over`) }
   static NOT_SHARED (name: string) { return new NetError('NOT_SHARED', `${name} is not shared (share it with: wxs share ${name})`) }
   static SWARM_CONFLICT (running: string, wanted: string) { return new NetError('SWARM_CONFLICT', `the daemon's swarm already uses ${running}, not ${wanted}; stop the daemon (wxs daemon stop) to change it`) }
+  static NOT_HELD (name: string, seconds: number, peers: number, peer: string | null) { return new NetError('STALLED', `${peer === null ? 'no connected peer' : `peer ${peer} did not connect or`} held everything ${name} reaches within ${seconds} s (${peers} peer(s) connected); the pause stands and its link works: run "wxs pause ${name} --wait${peer === null ? '' : ' ' + peer}" again to go on waiting`) }
+  static BAD_PEER (input: string) { return new NetError('BAD_PEER', `${JSON.stringify(input.slice(0, 80))} is not a peer id: give 8 to 64 hex characters of it, as wxs peers or wxs daemon status prints`) }
+  static BAD_STATE (file: string, why: string) { return new NetError('BAD_STATE', `${file} is unreadable (${why}); this machine's peer identity is in it: restore it from a backup, or remove it to get a new identity`) }
   static PROTOCOL (detail: string) { return new NetError('PROTOCOL', detail) }
   static SNAPSHOT_NOT_FOUND (label: string, key: string) { return new NetError('SNAPSHOT_NOT_FOUND', `the shared workspace ${key} has no snapshot labelled "${label}"`) }
 }

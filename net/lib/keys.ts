@@ -68,3 +68,10 @@ export function formatBootstrap (list: HostPort[]): string {
 }
 
 export const isLoopback = (host: string) => host === 'localhost' || host.startsWith('127.') || host === '::1'
+
+/** A peer id or a prefix of one (8 to 64 hex characters, as `wxs peers` prints), lower-cased; BAD_PEER otherwise. */
+export function checkPeerId (input: string): string {
+  const id = input.trim().toLowerCase()
+  if (!/^[0-9a-f]{8,64}$/.test(id)) throw NetError.BAD_PEER(input)
+  return id
+}

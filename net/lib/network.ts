@@ -12,12 +12,13 @@ import DHT from 'hyperdht'
 import Protomux from 'protomux'
 import { Monitor, toHex, writeFileDurable } from '../../core/index.js'
 import { ManifestError, type Engine, type Workspace, type WorkspaceSummary } from '../../manifests/index.js'
-import { PROTOCOL, formatResumeLink, emptyNetState, type ResumeLink, formatNetState, parseNetState, type NetState } from '../messages.js'
+import { MAX_MOVED_KEYS, PROTOCOL, PEER_SEED_BYTES, formatResumeLink, emptyNetState, type ResumeLink, formatNetState, parseNetState, parsePeerSeed, type NetState } from '../messages.js'
 import { Downloader } from './downloader.js'
 import { NetError } from './errors.js'
-import { formatBootstrap, isLoopback, parseBootstrap, type HostPort, type JoinTarget } from './keys.js'
+import { checkPeerId, formatBootstrap, isLoopback, parseBootstrap, type HostPort, type JoinTarget } from './keys.js'
 import { Session } from './session.js'
 import { discoveryKey as discoveryKeyOf } from 'hypercore-crypto'
+import { randomBytes } from 'node:crypto'
 import { freeUdpPort, localAddressTowards, isPrivateAddress } from './ports.js'
 
 export interface SwarmSettings {
@@ -77,6 +78,10 @@ export class Network {
   private readonly checkingFor = new Map<string, Session>()
   /** Keys claimed as continuations that did not verify (bounded, oldest dropped). */
   private readonly rejected = new Set<string>()
+  /** Claims that wait while another claim about the same log is checked. */
+  private readonly queuedClaims = new Map<Session, Map<string, Buffer>>()
+  /** This machine's identity on the swarm (peer.key): the same across restarts. */
+  private keyPair: { publicKey: Buffer, secretKey: Buffer } | null = null
 
   constructor (opts: NetworkOptions) {
     this.engine = opts.engine
@@ -95,6 +100,7 @@ export class Network {
 
   /** Resumes what the previous daemon shared and followed. Creates no swarm when there is nothing. */
   async ready () {
+    this.keyPair = DHT.keyPair(await this.peerSeed())
     try {
       this.state = parseNetState(await fs.readFile(this.stateFile, 'utf8'))
     } catch (err) {
@@ -158,6 +164,7 @@ export class Network {
         opts.monitor?.setPhase('replicating the log')
         await this.wholeLog(source, deadline, keyHex, timeoutMs)
         phases.logMs = performance.now() - started
+        opts.monitor?.step('replicated', { key: keyHex, length: source.core.length, peers: session.channels.size })
       }
       const move = source.pausedMove
       if (move === null) throw ManifestError.NOT_PAUSED(source.meta?.name ?? keyHex)
@@ -166,6 +173,9 @@ export class Network {
       if (session !== null) {
         // a peer that knows where it went has said so when its channel opened (before its status)
         await this.settleMoved(session, Math.min(MOVED_SETTLE_MS, Math.max(0, deadline - Date.now())))
+        // a claim still being checked (a slow peer, a loaded machine): wait for it rather than fork the workspace
+        while (this.claimsPending(session) && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
+        if (this.claimsPending(session)) throw ManifestError.ALREADY_RESUMED(source.meta!.name, `by another machine, a peer says (as ${this.claimsOf(session).map(k => k.slice(0, 12)).join(', ')}), and that could not be checked within ${Math.round(timeoutMs / 1000)} s; try again with a longer --timeout`)
         const elsewhere = [...session.continuations.keys()].filter(k => !this.engine.byKey(Buffer.from(k, 'hex')).length)
         if (elsewhere.length > 0) throw ManifestError.ALREADY_RESUMED(source.meta!.name, `by another machine, as ${elsewhere.map(k => k.slice(0, 12)).join(', ')}; join that key to follow it`)
       }
@@ -185,6 +195,7 @@ export class Network {
         if (created) await session.start()
       }
       const newKey = (await this.engine.workspace(name)).key
+      opts.monitor?.step('verified', { hop: move.hop, commit: move.pause.commit, trees, previous: keyHex, key: toHex(newKey) })
       // an earlier log of this name shared or followed here now serves the new one as an alias
       for (const s of this.sessions.values()) if (s.aliasOf === null && s.ws.name === name && !s.ws.key.equals(newKey)) { s.relabel(name); s.addContinuation(newKey) }
       ;(session ?? this.sessionByKey(link.key))?.addContinuation(newKey)
@@ -211,13 +222,17 @@ export class Network {
     return { objects: held ? 0 : (session?.reachable.held ?? 0), bytes: held ? 0 : ws.head!.stats.bytes, heldBy: session ? this.heldBy(session) : null }
   }
 
-  /** Waits until a connected peer holds everything the head reaches at our log's length (pause --wait). */
-  async waitHeld (name: string, opts: { monitor?: Monitor, timeoutMs?: number } = {}) {
+  /**
+   * Waits until a connected peer (or the one whose id starts with `peer`) holds
+   * everything the head reaches at our log's length (pause --wait).
+   */
+  async waitHeld (name: string, opts: { monitor?: Monitor, timeoutMs?: number, peer?: string } = {}) {
     const session = this.sessionOf(name)
     if (session === null) throw NetError.NOT_SHARED(name)
+    const peer = opts.peer === undefined ? null : checkPeerId(opts.peer)
     const deadline = opts.timeoutMs !== undefined ? Date.now() + opts.timeoutMs : Infinity
-    while (this.heldBy(session) === null) {
-      if (Date.now() > deadline) throw NetError.STALLED(name, Math.round(opts.timeoutMs! / 1000), session.channels.size, 0, null)
+    while (this.heldBy(session, peer) === null) {
+      if (Date.now() > deadline) throw NetError.NOT_HELD(name, Math.round(opts.timeoutMs! / 1000), session.channels.size, peer)
       if (opts.monitor) {
         let best = 0
         for (const ch of session.channels) best = Math.max(best, ch.remoteStatus?.objects ?? 0)
@@ -228,12 +243,13 @@ export class Network {
       }
       await new Promise(resolve => setTimeout(resolve, 200))
     }
-    return this.heldBy(session)
+    return this.heldBy(session, peer)!
   }
 
-  /** The first connected peer that says it holds everything at this log's length, or null. */
-  private heldBy (session: Session): string | null {
+  /** The first connected peer (whose id starts with `peer`, when given) that says it holds everything at this log's length, or null. */
+  private heldBy (session: Session, peer: string | null = null): string | null {
     for (const ch of session.channels) {
+      if (peer !== null && !ch.id.startsWith(peer)) continue
       const st = ch.remoteStatus
       if (st !== null && st.complete && st.length >= session.ws.core.length) return ch.id
     }
@@ -295,14 +311,38 @@ export class Network {
   private checkMoved (session: Session, key: Buffer) {
     const hex = toHex(key)
     // a peer cannot make us open logs without end: one claim checked at a time per
-    // log, and a claim that failed is not checked again
-    if (this.checking.has(hex) || this.rejected.has(hex) || this.closed) return
-    if ([...this.checking.values()].some(k => this.checkingFor.get(k) === session)) return
+    // log (the others wait, at most MAX_MOVED_KEYS), and a claim that failed to
+    // verify is not checked again
+    if (this.checking.has(hex) || this.rejected.has(hex) || this.closed || session.continuations.has(hex)) return
+    if ([...this.checking.values()].some(k => this.checkingFor.get(k) === session)) {
+      const queue = this.queuedClaims.get(session) ?? new Map<string, Buffer>()
+      if (queue.size < MAX_MOVED_KEYS) queue.set(hex, key)
+      this.queuedClaims.set(session, queue)
+      return
+    }
     this.checking.add(hex)
     this.checkingFor.set(hex, session)
     this.verifyMove(session, key)
       .catch(err => session.log(`cannot check the continuation ${hex.slice(0, 12)}: ${err?.message ?? err}`))
-      .finally(() => { this.checking.delete(hex); this.checkingFor.delete(hex) })
+      .finally(() => {
+        this.checking.delete(hex)
+        this.checkingFor.delete(hex)
+        const queue = this.queuedClaims.get(session)
+        const next = queue?.entries().next().value
+        if (!queue || !next) return
+        queue.delete(next[0])
+        if (queue.size === 0) this.queuedClaims.delete(session)
+        this.checkMoved(session, next[1])
+      })
+  }
+
+  /** Whether a peer's claim that this log was continued is still being checked (or waits to be). */
+  private claimsPending (session: Session): boolean {
+    return this.claimsOf(session).length > 0
+  }
+
+  private claimsOf (session: Session): string[] {
+    return [...[...this.checking].filter(k => this.checkingFor.get(k) === session), ...(this.queuedClaims.get(session)?.keys() ?? [])]
   }
 
   private async verifyMove (session: Session, key: Buffer) {
@@ -320,6 +360,14 @@ export class Network {
       if (next.core.length > 0) await next.core.download({ start: 0, end: next.core.length }).done().catch(() => {})
       await next.refresh()
       if (next.core.length === 0) await new Promise(resolve => setTimeout(resolve, 250))
+    }
+    if (next.core.length <= prologue() || next.moves.length === 0) {
+      // not a forgery, as far as we know: its log did not arrive in time. Not rejected,
+      // so the next peer that names it (or the same one, on its next channel) gets it checked.
+      session.log(`a peer named ${hex.slice(0, 12)} as the continuation of this log: it did not arrive within ${MOVED_CHECK_MS / 1000} s (not checked)`)
+      if (created && nextSession) await this.stopSession(nextSession)
+      if (fresh) await this.engine.discardLog(key)
+      return
     }
     const cont = await verifyContinuation(session.ws, next)
     if (cont === null) {
@@ -385,8 +433,25 @@ export class Network {
 
   get online () { return this.swarm !== null }
 
+  /** Reads peer.key, or makes it (durably, owner-only) on first use. */
+  private async peerSeed (): Promise<Buffer> {
+    const file = path.join(this.engine.home, 'peer.key')
+    try {
+      return parsePeerSeed(await fs.readFile(file))
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw NetError.BAD_STATE(file, (err as Error).message)
+    }
+    const seed = randomBytes(PEER_SEED_BYTES)
+    await writeFileDurable(file, seed)
+    await fs.chmod(file, 0o600)
+    return seed
+  }
+
+  /** This machine's peer id (hex), as other peers see it. */
+  get peerId (): string { return toHex(this.keyPair!.publicKey) }
+
   info () {
-    return { online: this.swarm !== null, bootstrap: this.bootstrapInUse, host: this.hostInUse, connections: this.conns.size, received: { ...this.downloader.stats }, sessions: [...this.sessions.values()].map(s => ({ name: s.name, role: s.role, peers: s.channels.size })) }
+    return { online: this.swarm !== null, peer: this.keyPair ? this.peerId : null, bootstrap: this.bootstrapInUse, host: this.hostInUse, connections: this.conns.size, received: { ...this.downloader.stats }, sessions: [...this.sessions.values()].map(s => ({ name: s.name, role: s.role, peers: s.channels.size })) }
   }
 
   async share (name: string, settings: SwarmSettings = {}): Promise<{ name: string, key: string, discoveryKey: string, peers: number, bootstrap: string | null }> {
@@ -658,7 +723,7 @@ export class Network {
     // across two network namespaces without a bound address 4 of 5 joins failed).
     const dht = new DHT({ bootstrap: list ?? undefined, host, port, ...(host !== undefined ? { firewalled: false } : {}) })
     this.hostInUse = host ?? null
-    const swarm = new Hyperswarm({ dht })
+    const swarm = new Hyperswarm({ dht, keyPair: this.keyPair ?? undefined })
     swarm.on('connection', (conn: any) => this.onConnection(conn))
     this.swarm = swarm
     this.refresher = setInterval(() => this.lookAgain(), 3000)

@@ -31,6 +31,11 @@ async function agentWork (t: any, dir: string) {
   t.is(r.code, 0, `the agent's workload runs in A's mount ${r.stderr}`)
 }
 
+/** The lifecycle steps a command printed on stderr with --json (NDJSON), in order. */
+function stepsOf (stderr: string): any[] {
+  return stderr.split('\n').filter(l => l.startsWith('{')).map(l => JSON.parse(l)).filter(o => typeof o.step === 'string')
+}
+
 async function gitStatus (dir: string) {
   const r = await sh(`${GIT} status --porcelain`, { cwd: dir })
   return r.stdout.split('\n').filter(Boolean).sort().join('\n')
@@ -52,10 +57,31 @@ test('pause --wait on A, A offline, resume on B from a third peer: byte-equal, s
   // a third peer follows A: it will hold everything
   await ok(c, ['join', key, 'task'])
 
-  const paused = await ok(a, ['pause', 'task', '--note', 'run the tests next', '--meta', 'cwd=/src', '--wait', '--timeout', '60'])
+  // a peer that is not there: the pause stands, the wait gives up saying so
+  const absent = await a.run(['pause', 'task', '--note', 'run the tests next', '--meta', 'cwd=/src', '--wait', 'abcdef0123456789', '--timeout', '2', '--json'])
+  t.is(absent.code, 1, 'waiting for a peer that never connects times out')
+  t.ok(/STALLED: peer abcdef0123456789 did not connect/.test(absent.stderr), absent.stderr.trim().split('\n').pop())
+  t.is((await a.run(['pause', 'task', '--wait', 'not-hex'])).code, 2, 'a malformed peer id is a usage error')
+  // --wait <peer>: C by its id (stable across restarts: peer.key)
+  const peerC = (await ok(c, ['daemon', 'status'])).network.peer
+  t.ok(/^[0-9a-f]{64}$/.test(peerC), 'a daemon says its peer id')
+  const r = await a.run(['pause', 'task', '--wait', peerC.slice(0, 16), '--timeout', '60', '--json'])
+  t.is(r.code, 0, r.stderr.slice(-300))
+  const paused = r.json
   t.ok(paused.link.startsWith('wxsr1-'), 'pause prints a resume link')
-  t.ok(paused.created)
+  t.absent(paused.created, 'the record the timed-out wait left stands')
   t.ok(paused.held, '--wait returned: a peer holds everything')
+  t.is(paused.heldBy, peerC, 'the peer named')
+  const steps = stepsOf(r.stderr)
+  t.alike(steps.map(s => s.step), ['recorded', 'sealed', 'held'], 'lifecycle steps on stderr as NDJSON (already paused: no quiesce)')
+  t.ok(steps.every(s => s.op === 'pause' && typeof s.ms === 'number'))
+  const firstSteps = stepsOf(absent.stderr)
+  t.alike(firstSteps.map(s => s.step), ['quiesced', 'committed', 'recorded', 'sealed'], 'the first pause quiesced, committed, recorded and sealed')
+  t.is(firstSteps[0].dir, dirA)
+  t.is(firstSteps[1].commit, firstSteps[2].commit, 'the pause records the commit the quiesce left')
+  t.is(firstSteps[2].created, true)
+  t.ok(firstSteps[2].workingSet > 0, 'with a working set')
+  t.is(firstSteps[3].key, key)
   t.is(paused.onlyHere.objects, 0, 'nothing exists only on A any more')
   const write = await sh('echo more >> README.md', { cwd: dirA })
   t.not(write.code, 0, 'A\'s mount refuses writes after the pause')
@@ -124,7 +150,11 @@ test('pause --wait on A, A offline, resume on B from a third peer: byte-equal, s
   t.ok(back.link !== paused.link, 'a new link for the second move')
   const snapB = path.join(work, 'at-second-pause')
   await ok(b, ['export', 'task', snapB])
-  const returned = await ok(a, ['resume', back.link, '--mount', dirA, '--timeout', '30'])
+  const back2 = await a.run(['resume', back.link, '--mount', dirA, '--timeout', '30', '--wait', '--json'])
+  t.is(back2.code, 0, back2.stderr.slice(-300))
+  const returned = back2.json
+  t.alike(stepsOf(back2.stderr).map(s => s.step), ['replicated', 'verified', 'mounted', 'working set', 'complete'], 'resume --wait: every step, until everything is local')
+  t.ok(returned.complete, 'and says so')
   t.ok(returned.replaced, 'A takes its own workspace back (same name)')
   t.is(returned.workspace.identity, key, 'still the same identity')
   const synced = await ok(a, ['sync', 'task', '--timeout', '30'])
@@ -283,6 +313,7 @@ test('two resumes of one pause while partitioned: each side goes on, both report
   // a third machine with the same link: the peers it reaches say the pause was resumed
   const e = await peer(t, net1)
   const late = await e.run(['resume', paused.link, '--timeout', '20', '--json'])
+  if (late.code !== 1) console.log(late.stdout, late.stderr, await fs.readFile(path.join(e.home, 'daemon.log'), 'utf8').catch(() => ''))
   t.is(late.code, 1, 'a link resumed elsewhere fails')
   t.ok(/ALREADY_RESUMED: .*by another machine/.test(late.stderr), late.stderr.split('\n').filter(l => !l.startsWith('{')).join(' ').trim())
   t.alike(await ok(e, ['list']), [], 'and leaves nothing behind')
