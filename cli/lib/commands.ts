@@ -112,12 +112,14 @@ export const commands: Command[] = [
   },
   {
     name: 'diff',
-    usage: 'wxs diff <name> [from] [to]',
+    usage: 'wxs diff <name> [from] [to] | wxs diff <name> --conflict',
     summary: 'show paths added, removed and modified between two commits or snapshots',
-    details: 'Defaults: from = the parent of `to`, to = head. Refs: a commit number, head, head~N, a snapshot label.',
-    options: {},
+    details: 'Defaults: from = the parent of `to`, to = head. Refs: a commit number, head, head~N, a snapshot label.\n--conflict: when one pause was resumed twice (wxs info says CONFLICT), from this machine\'s head to the other one.',
+    options: {
+      conflict: { type: 'boolean', description: 'compare the two heads of a pause resumed twice' }
+    },
     args: [1, 3],
-    request: ({ args }) => ({ method: 'diff', params: { name: args[0], from: args[1], to: args[2] } }),
+    request: ({ args, opts }) => ({ method: 'diff', params: { name: args[0], from: args[1], to: args[2], conflict: opts.conflict === true } }),
     print: r => show.diff(r)
   },
   {

@@ -3,7 +3,7 @@
  * engine, return plain JSON. Paths arrive absolute (the client resolves them).
  */
 import path from 'node:path'
-import { crashPoint, type Monitor } from '../../core/index.js'
+import { crashPoint, toHex, type Monitor } from '../../core/index.js'
 import { ManifestError, type Engine } from '../../manifests/index.js'
 import type { MountManager } from '../../mount/index.js'
 import { checkPeerId, parseJoinTarget, parseResumeLink, type Network, type SwarmSettings } from '../../net/index.js'
@@ -40,15 +40,30 @@ export const handlers: Record<string, Handler> = {
     return ctx.engine.fork(str(p, 'source'), str(p, 'name'), { at: optionalStr(p, 'at') })
   },
   list: async (_p, ctx) => (await ctx.engine.list()).map(w => withMount(ctx, w)),
-  info: async (p, ctx) => withMount(ctx, await ctx.engine.info(str(p, 'name'))),
+  async info (p, ctx) {
+    const name = str(p, 'name')
+    const out = withMount(ctx, await ctx.engine.info(name))
+    if (out.network.conflict === null) return out
+    // a pause resumed twice: both heads, so the user sees what each side has
+    const heads = await ctx.network.conflictHeads(name)
+    return { ...out, conflictHeads: (heads ?? []).map(h => ({ key: h.key, commit: h.seq, root: toHex(h.root), time: h.time, message: h.message, here: h.here })) }
+  },
   async snapshot (p, ctx) {
     await ctx.mounts.commit(str(p, 'name'), 'snapshot')
     return ctx.engine.snapshot(str(p, 'name'), optionalStr(p, 'label'))
   },
   log: (p, { engine }) => engine.log(str(p, 'name'), { limit: optionalInt(p, 'limit') }),
   async diff (p, ctx) {
-    await ctx.mounts.commit(str(p, 'name'), 'before diff')
-    return ctx.engine.diff(str(p, 'name'), optionalStr(p, 'from'), optionalStr(p, 'to'))
+    const name = str(p, 'name')
+    await ctx.mounts.commit(name, 'before diff')
+    if (p.conflict !== true) return ctx.engine.diff(name, optionalStr(p, 'from'), optionalStr(p, 'to'))
+    // the two heads of one pause resumed twice: from this machine's (or the first), to the other
+    const heads = await ctx.network.conflictHeads(name)
+    if (heads === null || heads.length < 2) throw CliError.USAGE(`${name} has no conflict to compare (wxs info ${name} shows one when a pause was resumed twice)`, 'diff')
+    const [ours, theirs] = heads
+    const changes = await ctx.engine.diffRoots(ours.root, theirs.root)
+    const side = (h: typeof ours) => ({ key: h.key, commit: h.seq, root: toHex(h.root), time: h.time, here: h.here })
+    return { from: ours.seq, to: theirs.seq, conflict: { from: side(ours), to: side(theirs) }, changes }
   },
   async restore (p, ctx) {
     const name = str(p, 'name')

@@ -59,7 +59,8 @@ export function info (w: any) {
   out(`  History:   ${w.commits} commit(s), ${w.snapshots} snapshot(s)`)
   if (w.identity && w.identity !== w.key) out(`  Identity:  ${w.identity} (the key it was first shared as; still works)`)
   if (w.paused) out(`  Paused:    by ${w.paused.holder} ${when(w.paused.time)} at commit ${w.paused.commit} (move ${w.paused.hop}); resumes only with its link${w.paused.note ? `; note: ${w.paused.note}` : ''}`)
-  if (w.network?.conflict) out(`  CONFLICT:  one pause was resumed twice, as ${w.network.conflict.map(short).join(' and ')}; nothing was picked: join each and compare (wxs diff)`)
+  if (w.network?.conflict) out(`  CONFLICT:  one pause was resumed twice, as ${w.network.conflict.map(short).join(' and ')}; nothing was picked: compare them with wxs diff ${w.name} --conflict`)
+  for (const h of w.conflictHeads ?? []) out(`             ${short(h.key)}${h.here ? ' (this machine)' : ''}: commit ${h.commit} (${short(h.root)}) ${when(h.time)} ${h.message}`)
   for (const step of w.lineage ?? []) {
     const resumed = step.resumedKey ? `resumed by ${step.resumedBy} ${when(step.resumedAt)} as ${short(step.resumedKey)}` : 'not resumed yet'
     out(`  Move ${step.hop}:    ${short(step.pausedKey)} paused by ${step.pausedBy} ${when(step.pausedAt)} at commit ${step.commit}; ${resumed}`)
@@ -98,7 +99,8 @@ export function diff (r: any) {
     const size = c.change === 'modified' ? `${formatBytes(c.oldSize)} -> ${formatBytes(c.newSize)}` : c.type === 'dir' ? 'dir' : formatBytes(c.newSize ?? c.oldSize ?? 0)
     out(`${mark[c.change]} ${c.path}${c.type === 'dir' ? '/' : ''}  (${size})`)
   }
-  err(`${r.changes.length} change(s) from commit ${r.from} to commit ${r.to}`)
+  if (r.conflict) err(`${r.changes.length} change(s) from ${r.conflict.from.here ? 'this machine\'s head' : 'head'} ${short(r.conflict.from.key)}@${r.from} to the other head ${short(r.conflict.to.key)}@${r.to}`)
+  else err(`${r.changes.length} change(s) from commit ${r.from} to commit ${r.to}`)
 }
 
 export function exported (r: any): 'partial' | void {

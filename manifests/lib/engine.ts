@@ -402,6 +402,11 @@ export class Engine extends Resource {
     return { from: a.seq, to: b.seq, changes }
   }
 
+  /** Changes from one root tree to another (of any two logs: a conflict's two heads). */
+  async diffRoots (from: Buffer, to: Buffer): Promise<Change[]> {
+    return diffTrees(this.trees, from, to)
+  }
+
   /** Appends a commit pointing at an old root; history is never rewritten. */
   async restore (name: string, ref: string): Promise<CommitInfo> {
     const ws = await this.workspace(name)

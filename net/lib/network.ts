@@ -381,7 +381,9 @@ export class Network {
     if (!session.addContinuation(key)) return
     session.log(`moved: continued by ${hex.slice(0, 12)} (${cont.holder}, move ${cont.hop})`)
     if (session.conflict) {
-      session.log(`CONFLICT: this pause was resumed twice (${session.conflict.map(k => k.slice(0, 12)).join(', ')}); nothing is picked: compare them with wxs info / wxs diff`)
+      session.log(`CONFLICT: this pause was resumed twice (${session.conflict.map(k => k.slice(0, 12)).join(', ')}); nothing is picked: compare them with wxs diff <name> --conflict`)
+      // the other head stays reachable (its trees and content on demand: wxs diff --conflict, a join)
+      if (created && nextSession) { nextSession.prefetch = false; await nextSession.start() }
       return
     }
     const name = session.aliasOf === null ? session.ws.name : null
@@ -595,6 +597,25 @@ export class Network {
       sync: s?.following ? { ...s.progress } : fetching ? { ...fetching.progress } : null,
       conflict: this.conflictOf(s?.ws ?? null)
     }
+  }
+
+  /**
+   * The heads of the two logs that continue one pause (a conflict), this
+   * machine's own first when it is one of them; null when there is no conflict.
+   */
+  async conflictHeads (name: string): Promise<Array<{ key: string, here: boolean, seq: number, root: Buffer, time: number, message: string }> | null> {
+    const ws = await this.engine.workspace(name)
+    const keys = this.conflictOf(ws)
+    if (keys === null) return null
+    const heads = []
+    for (const hex of keys) {
+      const log = await this.engine.openLog(Buffer.from(hex, 'hex'))
+      if (log.remote) await log.refresh()
+      const head = log.head
+      if (head === null) continue
+      heads.push({ key: hex, here: log.key.equals(ws.key), seq: head.seq, root: head.root, time: head.time, message: head.message })
+    }
+    return heads.sort((x, y) => Number(y.here) - Number(x.here))
   }
 
   /** Two continuations of one of this workspace's logs (two resumes of one pause): their keys. */

@@ -305,6 +305,16 @@ test('two resumes of one pause while partitioned: each side goes on, both report
   t.alike([...infoB.network.conflict].sort(), [onB.workspace.key, onD.workspace.key].sort(), 'both heads are named')
   t.is(infoB.key, onB.workspace.key, 'b keeps its own log: no winner picked')
   t.is(infoD.key, onD.workspace.key, 'd keeps its own log')
+  t.alike(infoB.conflictHeads.map((h: any) => [h.key, h.here]), [[onB.workspace.key, true], [onD.workspace.key, false]], 'info shows both heads, this machine\'s first')
+  // wxs diff --conflict compares them: each side sees the other's file added and its own removed
+  for (const [p, mine, theirs] of [[b, 'from-b.txt', 'from-d.txt'], [d, 'from-d.txt', 'from-b.txt']] as const) {
+    const r = await p.run(['diff', 'w', '--conflict', '--json'])
+    t.is(r.code, 0, r.stderr)
+    t.alike(r.json.changes.map((ch: any) => [ch.path, ch.change]).sort(), [[mine, 'removed'], [theirs, 'added']].sort(), `diff --conflict on the side of ${mine}`)
+  }
+  await ok(b, ['create', 'plain'])
+  const none = await b.run(['diff', 'plain', '--conflict'])
+  t.is(none.code, 2, 'no conflict where there is none: a usage error')
   for (const [p, file] of [[b, 'from-b.txt'], [d, 'from-d.txt']] as const) {
     const out = path.join(work, `export-${file}`)
     await ok(p, ['export', 'w', out])
