@@ -262,22 +262,23 @@ export const commands: Command[] = [
   },
   {
     name: 'resume',
-    usage: 'wxs resume <link> [name] [--mount [dir]] [--timeout <s>] [--wait]',
+    usage: 'wxs resume <link> [name] [--mount [dir]] [--timeout <s>] [--wait] [--fork]',
     summary: 'take over a paused workspace here: writable at once, content streaming in',
     details: 'Replicates the workspace\'s log through its pause, checks the link\'s secret against it, fetches every directory\nlisting of the paused head, starts this machine\'s own log continuing it (history reads through), shares it,\nand (with --mount) mounts it writable. File content follows on demand and in the background, the working\nset first. If that cannot be done within --timeout (default 30 s), nothing is left behind.\n--mount without a dir mounts where the pausing machine had it when that path is free here.',
     options: {
       mount: { type: 'string', value: 'dir', optional: true, description: 'mount it (the dir is optional: see above)' },
       timeout: { type: 'string', value: 'seconds', description: 'give up when the log and trees are not here within this time (default 30); with --wait, also when nothing arrives for this long' },
       wait: { type: 'boolean', description: 'return once everything is local (the working set first), not as soon as it is mounted' },
+      fork: { type: 'boolean', description: 'a writable fork of the paused state instead (its own key; whoever holds the workspace keeps it): when the link was resumed already, or to try something aside' },
       ...NET_OPTIONS
     },
     args: [1, 2],
     request: ({ args, opts }) => ({
       method: 'resume',
-      params: { link: args[0], name: args[1], ...mountAndTimeout(opts, 'resume'), wait: opts.wait === true, ...netParams(opts) },
-      progress: 'resume'
+      params: { link: args[0], name: args[1], ...mountAndTimeout(opts, 'resume'), wait: opts.wait === true, fork: opts.fork === true, ...netParams(opts) },
+      progress: opts.fork === true ? 'fork' : 'resume'
     }),
-    print: r => show.resumed(r)
+    print: r => r.fork ? show.forkedPause(r) : show.resumed(r)
   },
   {
     name: 'sync',

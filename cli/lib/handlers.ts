@@ -147,6 +147,7 @@ export const handlers: Record<string, Handler> = {
   },
   async resume (p, ctx) {
     const link = parseResumeLink(str(p, 'link'))
+    if (p.fork === true) return resumeFork(p, ctx, link)
     const monitor = ctx.monitorFor('resume')
     const started = Date.now()
     const out = await ctx.network.resume(link, { name: optionalStr(p, 'name'), timeoutMs: optionalInt(p, 'timeoutMs'), monitor, settings: swarmSettings(p) })
@@ -232,6 +233,44 @@ export const handlers: Record<string, Handler> = {
   async 'daemon.stop' () {
     return { stopping: true, pid: process.pid }
   }
+}
+
+/**
+ * resume --fork: a writable fork of the paused state, whoever holds the
+ * workspace now. This machine follows the link's workspace (joined, as its
+ * holder's name, or `<name>-origin` when that name is taken here) and forks it
+ * at the link's pause: the fork gets its own key, no continuation, no claim on
+ * the writer role; its content streams in from the follower's peers.
+ */
+async function resumeFork (p: Record<string, unknown>, ctx: CallContext, link: ReturnType<typeof parseResumeLink>) {
+  const monitor = ctx.monitorFor('fork')
+  const started = Date.now()
+  const asked = optionalStr(p, 'name')
+  if (asked !== undefined && ctx.engine.has(asked)) throw ManifestError.WORKSPACE_EXISTS(asked)
+  let source = (await ctx.engine.byLineage(link.key))[0] ?? null
+  let joined = false
+  if (source === null) {
+    const opts = { timeoutMs: optionalInt(p, 'timeoutMs'), monitor, settings: swarmSettings(p) }
+    const summary = await ctx.network.join({ key: link.key, pin: null }, opts).catch(async err => {
+      if (err?.code !== 'WORKSPACE_EXISTS') throw err
+      return ctx.network.join({ key: link.key, pin: null }, { ...opts, name: `${asked ?? /"(.*)"/.exec(err.message)?.[1] ?? 'workspace'}-origin` })
+    })
+    source = summary.name
+    joined = true
+    monitor.step('joined', { name: source, key: toHex(link.key) })
+  }
+  const move = await ctx.engine.pauseOf(source, link.secret)
+  const name = asked ?? `${source}-fork`
+  const forked = await ctx.engine.fork(source, name, { at: String(move.pause.commit) })
+  monitor.step('forked', { name, from: source, commit: move.pause.commit })
+  let mount = null
+  if (p.mount !== undefined && p.mount !== null) {
+    monitor.setPhase('mounting')
+    mount = await ctx.mounts.mount(name, optionalPath(p, 'mount'))
+    monitor.step('mounted', { dir: mount.dir, where: null })
+  }
+  finish(monitor, null)
+  return { workspace: withMount(ctx, await ctx.engine.info(name)), mount, fork: { from: source, joined, commit: move.pause.commit, hop: move.hop, pausedBy: move.pause.holder }, ms: Date.now() - started, note: move.pause.note, meta: move.pause.meta }
 }
 
 function withMount<T extends { name: string }> (ctx: HandlerContext, w: T) {

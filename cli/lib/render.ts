@@ -75,6 +75,14 @@ export function paused (r: any) {
   err(`resume it on another machine with: wxs resume <the link above> --mount   (the link is a password: whoever has it can take the workspace over)`)
 }
 
+export function forkedPause (r: any) {
+  const w = r.workspace
+  out(`forked the pause of ${r.fork.from} (commit ${r.fork.commit}, paused by ${r.fork.pausedBy}) as ${w.name}: writable here, its own key ${short(w.key)}`)
+  if (r.mount) out(`mounted at ${r.mount.dir}`)
+  if (r.note) out(`note: ${r.note}`)
+  err(`${r.fork.joined ? `${r.fork.from} is followed here (read-only, it shows whoever holds it now); ` : ''}content arrives on demand and in the background`)
+}
+
 export function resumed (r: any) {
   const w = r.workspace
   out(`resumed ${w.name} at commit ${w.head.seq} (${short(w.head.root)}), paused by ${r.pausedBy}; writable here now`)

@@ -22,8 +22,8 @@ import { importDirectory, type ImportProblem } from './importer.js'
 import { exportTree, type ExportResult } from './exporter.js'
 import { diffTrees, type Change } from './diff.js'
 import { walkTree } from './walk.js'
-import { Workspace, type CommitRecord } from './workspace.js'
-import { Handoffs, continueLog, pauseWorkspace, type PauseOptions, type PauseOutcome } from './moves.js'
+import { Workspace, type CommitRecord, type Move } from './workspace.js'
+import { Handoffs, continueLog, pauseWorkspace, secretMatches, type PauseOptions, type PauseOutcome } from './moves.js'
 
 const REGISTRY_PREFIX = 'ws/'
 const EMPTY_STATS: CommitStats = { files: 0, dirs: 0, symlinks: 0, bytes: 0 }
@@ -281,6 +281,17 @@ export class Engine extends Resource {
     return [...this.entries.values()].filter(e => e.key.equals(key)).map(e => e.name)
   }
 
+  /** The workspaces whose history runs through the log `key`: its own, or one it continues (after a move). */
+  async byLineage (key: Buffer): Promise<string[]> {
+    const out = this.byKey(key)
+    for (const name of this.names()) {
+      if (out.includes(name)) continue
+      const ws = await this.workspace(name)
+      if (ws.moves.some(m => m.continuation?.previousKey.equals(key))) out.push(name)
+    }
+    return out
+  }
+
   /**
    * Opens someone else's log by its key, without registering it: the network
    * layer replicates it until a head arrives, then calls registerRemote (or
@@ -400,6 +411,14 @@ export class Engine extends Resource {
     const a = from !== undefined ? await ws.resolve(from) : b.parent >= 0 ? (await ws.getCommit(b.parent))! : b
     const changes = await diffTrees(this.trees, a.root, b.root)
     return { from: a.seq, to: b.seq, changes }
+  }
+
+  /** The pause of `name`'s history a resume link's secret opens (HANDOFF_MISMATCH when none: a fork needs the link's own pause). */
+  async pauseOf (name: string, secret: Buffer): Promise<Move> {
+    const ws = await this.workspace(name)
+    const move = ws.moves.find(m => secretMatches(m, secret))
+    if (move === undefined) throw ManifestError.HANDOFF_MISMATCH(name)
+    return move
   }
 
   /** Changes from one root tree to another (of any two logs: a conflict's two heads). */

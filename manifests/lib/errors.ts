@@ -59,7 +59,7 @@ export class ManifestError extends Error {
   static GIT_BUSY (name: string, lock: string) { return new ManifestError('GIT_BUSY', `a git operation is in progress in ${name} (${lock} exists); let it finish, or pause anyway with --force`) }
   static NOT_PAUSED (name: string) { return new ManifestError('NOT_PAUSED', `${name} has no open pause: its holder has not paused it, or it was resumed already (ask its holder to run wxs pause ${name})`) }
   static HANDOFF_MISMATCH (name: string) { return new ManifestError('HANDOFF_MISMATCH', `the link's handoff secret does not match the pause of ${name}: use the link wxs pause printed`) }
-  static ALREADY_RESUMED (name: string, where: string) { return new ManifestError('ALREADY_RESUMED', `this pause of ${name} was already resumed (${where}); only one holder writes at a time; for a writable copy of the paused state: wxs join <key> <name>, then wxs fork <name> <copy>`) }
+  static ALREADY_RESUMED (name: string, where: string) { return new ManifestError('ALREADY_RESUMED', `this pause of ${name} was already resumed (${where}); only one holder writes at a time; for a writable copy of the paused state: wxs resume <link> <copy> --fork`) }
   static NO_ENTRY (path: string) { return new ManifestError('NO_ENTRY', `no such file or directory: ${path}`) }
   static ENTRY_EXISTS (path: string) { return new ManifestError('ENTRY_EXISTS', `already exists: ${path}`) }
   static NOT_DIRECTORY (path: string) { return new ManifestError('NOT_DIRECTORY', `not a directory: ${path}`) }
