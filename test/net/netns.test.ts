@@ -288,3 +288,51 @@ test('a peer that cannot reach the network gets nothing: a namespace with only l
   const joined = await ok(b, ['join', key, '--dht-host', h.addr.b!])
   t.is(joined.workspace.name, 'proj', 'B, on the link, joins the same key')
 })
+
+test('two hosts: pause on A, resume on B across the link (writable at once), hand it back: A receives only what B wrote', async t => {
+  const h = await hosts(t, ['a', 'b'])
+  const [addrA, addrB] = [h.addr.a!, h.addr.b!]
+  const boot = await bootstrapIn(t, h.ns.a, addrA)
+  const a = await nsPeer(t, h.ns.a, boot.bootstrap)
+  const b = await nsPeer(t, h.ns.b, boot.bootstrap)
+  const work = await tmpDir(t)
+  const src = path.join(work, 'src')
+  await writeTree(src, { 'README.md': '# task\n', docs: { 'one.txt': 'one\n' }, 'big.bin': randomBuffer(4 * MiB, 21) })
+  await ok(a, ['create', 'task', '--from', src])
+  const mntA = await tmpDir(t, 'wxs-mnt-a-')
+  a.mounts.push(mntA)
+  await ok(a, ['mount', 'task', mntA])
+  const work1 = await a.inMounts(`cd ${mntA} && echo 'edited on A' >> README.md && head -c 1000000 /dev/urandom > build.bin && cat docs/one.txt > /dev/null`)
+  t.is(work1.code, 0, `A works in its mount ${work1.stderr}`)
+  const paused = await ok(a, ['pause', 'task', '--dht-host', addrA])
+  t.ok(paused.link.startsWith('wxsr1-'))
+  // what A receives from here on (following B once it moved, then resuming): only B's writes
+  const before = (await ok(a, ['peers'])).network.received.bytes
+  const atPause = path.join(work, 'at-pause')
+  await ok(a, ['export', 'task', atPause])
+
+  const mntB = await tmpDir(t, 'wxs-mnt-b-')
+  b.mounts.push(mntB)
+  const resumed = await ok(b, ['resume', paused.link, '--mount', mntB, '--timeout', '30'])
+  t.is(resumed.workspace.identity, paused.key, 'B holds the same workspace')
+  const first = await b.inMounts(`echo 'from B' > ${mntB}/b.txt && cat ${mntB}/README.md`)
+  t.is(first.stdout, '# task\nedited on A\n', 'B writes at once and reads A\'s uncommitted edit')
+  await ok(b, ['sync', 'task', '--timeout', '30'])
+  const atB = path.join(work, 'on-b')
+  await ok(b, ['export', 'task', atB])
+  t.is((await run('diff', ['-r', '--exclude=b.txt', atPause, atB])).code, 0, 'B\'s tree is A\'s at the pause, byte for byte')
+  const peersB = await ok(b, ['peers'])
+  t.ok(peersB.peers.some((p: any) => String(p.address).startsWith(`${addrA}:`)), 'B fetched from A across the link')
+  t.ok(peersB.network.received.bytes >= 4 * MiB + 1_000_000, `B received the content (${peersB.network.received.bytes} bytes)`)
+  t.is(peersB.network.host, addrB)
+
+  // hand it back: only B's new content crosses the link
+  t.is((await b.inMounts(`head -c 300000 /dev/urandom > ${mntB}/new-on-b.bin`)).code, 0)
+  const back = await ok(b, ['pause', 'task'])
+  const returned = await ok(a, ['resume', back.link, '--mount', mntA, '--timeout', '30', '--wait'])
+  t.ok(returned.complete, 'A has everything again')
+  const got = (await ok(a, ['peers'])).network.received.bytes - before
+  t.ok(got >= 300_000 && got < 2 * MiB, `A received ${got} bytes: B's new content, not the 5 MiB it had (as a follower of B, then resuming)`)
+  const again = await a.inMounts(`cat ${mntA}/b.txt && echo back > ${mntA}/back.txt && cat ${mntA}/back.txt`)
+  t.is(again.stdout, 'from B\nback\n', 'A\'s mount has B\'s changes and is writable again')
+})
