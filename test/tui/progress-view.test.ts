@@ -121,10 +121,10 @@ test('ProgressView: the lifecycle steps done stay listed above the live lines an
   const lines = stripAnsi(live.lastFrame() ?? '').split('\n')
   live.unmount()
   t.is(lines[0], '✔ quiesced the mount at /w/task 12 ms')
-  t.is(lines[1], '✔ committed #3: 1,204 files, 58.0 MiB 40 ms')
+  t.is(lines[1], '✔ committed #3 (the tree: 1,204 files, 58.0 MiB) 40 ms')
   t.is(lines[2], 'pause — recording the pause')
   const done = render(React.createElement(ProgressView, { title: 'pause', snapshot: snap({ op: 'pause', done: true, files: 0, bytes: 0 }), steps }))
-  t.alike(stripAnsi(done.lastFrame() ?? '').split('\n').slice(1), ['✔ committed #3: 1,204 files, 58.0 MiB 40 ms', '✔ pause — in 1.2 s'], 'a job that moved nothing says how long it took, not "0 files"')
+  t.alike(stripAnsi(done.lastFrame() ?? '').split('\n').slice(1), ['✔ committed #3 (the tree: 1,204 files, 58.0 MiB) 40 ms', '✔ pause — in 1.2 s'], 'a job that moved nothing says how long it took, not "0 files"')
   done.unmount()
 })
 

@@ -84,6 +84,8 @@ export function formatSummary (snapshot: ProgressSnapshot): string {
   if (snapshot.files === 0 && snapshot.bytes === 0) return `in ${formatDuration(snapshot.elapsedMs)}`
   const unit = snapshot.unit ?? 'file'
   const files = `${formatCount(snapshot.files)} ${snapshot.files === 1 ? unit : unit + 's'}`
+  // objects a peer was waited for (pause --wait) moved no bytes here: no "0 B"
+  if (snapshot.bytes === 0 && unit !== 'file') return `${files} in ${formatDuration(snapshot.elapsedMs)}`
   return `${files}, ${formatBytes(snapshot.bytes)} in ${formatDuration(snapshot.elapsedMs)}`
 }
 
@@ -108,7 +110,7 @@ export function formatStep (s: ProgressStep): string {
   const key = (k: unknown) => typeof k === 'string' ? k.slice(0, 12) : '?'
   switch (s.step) {
     case 'quiesced': return d.dir ? `quiesced the mount at ${d.dir}` : 'not mounted: nothing to quiesce'
-    case 'committed': return d.changed ? `committed #${d.commit}: ${formatCount(d.files)} files, ${formatBytes(d.bytes)}` : `nothing new to commit (head #${d.commit})`
+    case 'committed': return d.changed ? `committed #${d.commit} (the tree: ${formatCount(d.files)} files, ${formatBytes(d.bytes)})` : `nothing new to commit (head #${d.commit})`
     case 'recorded': return d.created ? `recorded the pause at commit #${d.commit} (working set ${formatCount(d.workingSet)} paths)` : `already paused at commit #${d.commit}: the same record`
     case 'sealed': return `shared as ${key(d.key)}; ` + (d.heldBy ? `peer ${key(d.heldBy)} holds everything` : `only here: ${formatCount(d.objects)} objects, ${formatBytes(d.bytes)}`)
     case 'held': return `peer ${key(d.peer)} holds everything: this machine may go offline`
