@@ -50,7 +50,7 @@ const NOTES = [
 
 function log (line: string) { process.stderr.write(line + '\n') }
 
-interface Sample { pauseMs: number, waitMs: number, resumeMs: number, firstWriteMs: number, workingSetMs: number, wsLocalMs: number, readOnAMs: number, readAfterSyncMs: number, baselineMs: number, trees: number, workingSet: number, daemon: Record<string, number> }
+interface Sample { pauseMs: number, pauseCommitMs: number, waitMs: number, resumeMs: number, firstWriteMs: number, workingSetMs: number, wsLocalMs: number, readOnAMs: number, readAfterSyncMs: number, baselineMs: number, trees: number, workingSet: number, daemon: Record<string, number> }
 
 /** Writes `files` (relative) under `dir` with random bytes, `bytes` in all, from a child process. */
 async function overwrite (dir: string, files: string[], bytes: number) {
@@ -101,7 +101,8 @@ async function sample (lab: Lab, scratch: Scratch, src: { dir: string, files: st
   const wsLocalMs = Number(/ in (\d+) ms/.exec(wsLine)?.[1] ?? NaN)
   const copy = await tcpCopy(atPause, scratch.path('tcp-copy'))
   await scratch.remove(atPause)
-  return { pauseMs: paused.ms, waitMs: held.ms, resumeMs, firstWriteMs, workingSetMs, wsLocalMs, readOnAMs, readAfterSyncMs, baselineMs: copy.ms, trees: resumed.out.trees, workingSet: resumed.out.workingSet, daemon: resumed.out.timings }
+  const commitStep = paused.steps.find(s => s.step === 'committed')
+  return { pauseMs: paused.ms, pauseCommitMs: commitStep?.ms ?? NaN, waitMs: held.ms, resumeMs, firstWriteMs, workingSetMs, wsLocalMs, readOnAMs, readAfterSyncMs, baselineMs: copy.ms, trees: resumed.out.trees, workingSet: resumed.out.workingSet, daemon: resumed.out.timings }
 }
 
 function rows (size: Size, samples: Sample[]): NetRow[] {
@@ -111,6 +112,7 @@ function rows (size: Size, samples: Sample[]): NetRow[] {
   const first = m('firstWriteMs')
   const out = [
     netRow(`${label}: pause until the link (commits ${(size.dirtyBytes / MiB).toFixed(0)} MiB)`, 'ms', m('pauseMs')),
+    netRow(`${label}: pause until the link, less the commit (daemon's 'committed' step)`, 'ms', m('pauseMs') - m('pauseCommitMs'), { target: atMost(300) }),
     netRow(`${label}: pause until a peer holds everything`, 'ms', m('pauseMs') + m('waitMs')),
     netRow(`${label}: resume -> mounted (${m('trees')} trees)`, 'ms', m('resumeMs')),
     netRow(`${label}: resume -> first write`, 'ms', first, { baseline: base, ratio: first / base, target: atMost(size.firstWriteTargetMs) }),

@@ -48,10 +48,12 @@ export class WxsPeer {
   }
 
   /** Runs `wxs <args> --json`, which must succeed; returns the parsed result and the timing. */
-  async json (args: string[], opts: { timeoutMs?: number } = {}): Promise<{ out: any, ms: number }> {
+  /** Runs `wxs … --json`: its result, its wall time, and the lifecycle steps it printed on stderr (pause, resume). */
+  async json (args: string[], opts: { timeoutMs?: number } = {}): Promise<{ out: any, ms: number, steps: Array<{ step: string, ms: number, [k: string]: unknown }> }> {
     const res = await this.run([...args, '--json'], opts)
     if (res.status !== 0) throw new Error(`[${this.name}] wxs ${args.join(' ').slice(0, 160)} exited ${res.status}: ${res.stderr.trim().split('\n').filter(l => !l.startsWith('{"progress"')).join(' ').slice(-600)}`)
-    return { out: JSON.parse(res.stdout), ms: res.ms }
+    const steps = res.stderr.split('\n').filter(l => l.startsWith('{"step"')).map(l => JSON.parse(l))
+    return { out: JSON.parse(res.stdout), ms: res.ms, steps }
   }
 
   /** Starts the daemon (untimed preparation; a real user's daemon is already up). */

@@ -192,7 +192,7 @@ export class Network {
       done = true
       if (session !== null) {
         session.relabel(name)
-        if (created) await session.start()
+        if (created) await session.start({ expandLater: true })
       }
       const newKey = (await this.engine.workspace(name)).key
       opts.monitor?.step('verified', { hop: move.hop, commit: move.pause.commit, trees, previous: keyHex, key: toHex(newKey) })
@@ -293,6 +293,8 @@ export class Network {
       session.log(`working set: ${got.paths} files, ${got.fetched}/${got.objects} objects fetched in ${Math.round(performance.now() - started)} ms`)
       return got
     } finally {
+      // what this log reaches, for serving it (deferred by the resume: see Session.start)
+      session.reachable.idle().catch(() => {})
       // then everything else, unless the user asked for on-demand only
       if (!session.prefetch && !this.state.lazy.includes(name) && session.following) {
         session.prefetch = true

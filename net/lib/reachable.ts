@@ -36,10 +36,19 @@ export class Reachable {
   get size () { return this.objects.size }
 
   /** Every object reached is local, as far as the trees held tell (none is left to expand). */
-  get complete () { return this.pending.size === 0 && this.held === this.objects.size }
+  get complete () { return !this.deferred && this.pending.size === 0 && this.held === this.objects.size }
+
+  /** Set by defer(): the commits are read on the first idle() (a request to serve, the end of a resume). */
+  private deferred = false
+
+  /** Postpones update() until someone needs the set (see idle()). */
+  defer () { this.deferred = true }
 
   /** Resolves once the expansions queued so far have run (a tree that just arrived is in the set then). */
-  idle (): Promise<void> { return this.running }
+  idle (): Promise<void> {
+    if (this.deferred) { this.deferred = false; return this.update() }
+    return this.running
+  }
 
   /** `hex` was just stored locally. */
   stored (hex: string) {
@@ -68,6 +77,7 @@ export class Reachable {
 
   /** Adds the commits appended since the last call (serialised). */
   update (): Promise<void> {
+    if (this.deferred) return this.running
     this.running = this.running.then(() => this.addNewCommits())
     return this.running
   }
