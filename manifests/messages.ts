@@ -129,6 +129,43 @@ export function splitTree (bytes: Buffer): TreeParts {
   return { head, entries: out }
 }
 
+/**
+ * The child-tree hashes of a tree's directory entries, read straight from its
+ * bytes: no entry objects, names or chunk lists are made. A resume walks every
+ * tree of a head to know all of it is here before it mounts; decoding them whole
+ * there (100k files: 1,033 trees) cost ~170 ms and as much again in garbage
+ * collection, profiled. Throws on a malformed encoding (names and the rest are
+ * checked when the tree is read: TreeStore.get).
+ */
+export function subtreeHashes (bytes: Buffer): Buffer[] {
+  const state = { start: 0, end: bytes.byteLength, buffer: bytes }
+  const version = c.uint.decode(state)
+  if (version !== TREE_VERSION) throw new Error(`unsupported tree version ${version}`)
+  c.uint.decode(state) // flags
+  const n = c.uint.decode(state)
+  if (n > MAX_TREE_ENTRIES || n > state.end - state.start) throw new Error(`tree of ${n} entries in ${state.end - state.start} bytes`)
+  const out: Buffer[] = []
+  const skip = (len: number) => {
+    state.start += len
+    if (state.start > state.end) throw new Error('tree entry runs past the end')
+  }
+  for (let i = 0; i < n; i++) {
+    skip(c.uint.decode(state)) // name
+    if (state.start >= state.end) throw new Error('tree entry runs past the end')
+    const type = bytes[state.start++]
+    c.uint.decode(state) // mode
+    c.uint.decode(state) // size
+    c.int.decode(state) // mtimeSec
+    c.uint.decode(state) // mtimeNsec
+    if (type === FILE) skip(32 * c.uint.decode(state))
+    else if (type === DIR) { skip(32); out.push(bytes.subarray(state.start - 32, state.start)) }
+    else if (type === SYMLINK) skip(c.uint.decode(state))
+    else throw new Error(`unknown entry type ${type}`)
+  }
+  if (state.start !== state.end) throw new Error(`${state.end - state.start} trailing bytes after a tree`)
+  return out
+}
+
 export function joinTree (parts: TreeParts): Buffer {
   return Buffer.concat([parts.head, c.encode(c.uint, parts.entries.length) as Buffer, ...parts.entries])
 }

@@ -4,7 +4,7 @@
  */
 import c from 'compact-encoding'
 import { hash as blake3, toHex, CHUNK_SIZE, CoreError, type PackStore } from '../../core/index.js'
-import { tree as treeEncoding, DIR, FILE, SYMLINK, MAX_TARGET_BYTES, type Entry, type Tree } from '../messages.js'
+import { tree as treeEncoding, subtreeHashes, DIR, FILE, SYMLINK, MAX_TARGET_BYTES, type Entry, type Tree } from '../messages.js'
 import { ManifestError } from './errors.js'
 import { isSafeComponent } from './names.js'
 
@@ -73,6 +73,20 @@ export class TreeStore {
     if (!validateTree(t)) throw ManifestError.BAD_TREE(hex)
     this.remember(hex, t)
     return t
+  }
+
+  /** The hashes of a tree's subdirectories' trees (see subtreeHashes); from the cache when it is decoded there. */
+  async subtrees (h: Uint8Array | string, opts: { local?: boolean } = {}): Promise<Buffer[]> {
+    const hex = typeof h === 'string' ? h : toHex(h)
+    const hit = this.cache.get(hex)
+    if (hit !== undefined) return hit.entries.filter(e => e.type === DIR).map(e => e.tree!)
+    if (opts.local && !this.store.hasHex(hex)) throw CoreError.OBJECT_NOT_FOUND(hex)
+    const bytes = await this.store.get(hex)
+    try {
+      return subtreeHashes(bytes)
+    } catch (err) {
+      throw ManifestError.BAD_TREE(hex, err)
+    }
   }
 
   /**

@@ -230,8 +230,8 @@ export class Session {
     const visit = async (hex: string): Promise<void> => {
       if (!this.store.hasHex(hex)) await this.downloader.want(hex, { size: 4096, priority: TREE, signal })
       count++
-      const t = await this.engine.trees.get(hex, { local: true })
-      await Promise.all(t.entries.filter(e => e.type === DIR).map(e => visit(toHex(e.tree!))))
+      const children = await this.engine.trees.subtrees(hex, { local: true })
+      await Promise.all(children.map(h => visit(toHex(h))))
     }
     await visit(toHex(root))
     return count

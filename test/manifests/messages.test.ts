@@ -56,3 +56,21 @@ test('workspace meta: origin present only with its flag', async t => {
   t.is(c.decode(messages.workspaceMeta, plain).origin, null)
   t.is(c.decode(messages.workspaceMeta, fork).origin!.commit, 7)
 })
+
+test('subtreeHashes: the dir entries\' tree hashes, as a full decode gives them; malformed bytes throw', async t => {
+  const bytes = Buffer.from(await v.readFixture('tree'))
+  const full = c.decode(messages.tree, bytes).entries.filter(e => e.type === messages.DIR).map(e => e.tree!)
+  t.ok(full.length > 0, 'the fixture tree has a directory')
+  t.alike(messages.subtreeHashes(bytes), full)
+  const mixed = { entries: [
+    { name: 'a', type: messages.FILE, mode: 0o644, size: 3, mtimeSec: 1, mtimeNsec: 2, chunks: [Buffer.alloc(32, 1), Buffer.alloc(32, 2)], tree: null, target: null },
+    { name: 'b', type: messages.DIR, mode: 0o755, size: 0, mtimeSec: -5, mtimeNsec: 0, chunks: [], tree: Buffer.alloc(32, 3), target: null },
+    { name: 'c', type: messages.SYMLINK, mode: 0o777, size: 1, mtimeSec: 1, mtimeNsec: 0, chunks: [], tree: null, target: 'a' },
+    { name: 'd', type: messages.DIR, mode: 0o755, size: 0, mtimeSec: 0, mtimeNsec: 999_999_999, chunks: [], tree: Buffer.alloc(32, 4), target: null }
+  ] } as any
+  const enc = c.encode(messages.tree, mixed) as Buffer
+  t.alike(messages.subtreeHashes(enc), [Buffer.alloc(32, 3), Buffer.alloc(32, 4)])
+  t.alike(messages.subtreeHashes(c.encode(messages.tree, { entries: [] }) as Buffer), [])
+  t.exception(() => messages.subtreeHashes(enc.subarray(0, enc.byteLength - 1)), /past the end|trailing/, 'cut short')
+  t.exception(() => messages.subtreeHashes(Buffer.concat([enc, Buffer.from([0])])), /trailing/, 'trailing bytes')
+})
