@@ -20,6 +20,100 @@ export type Reply =
   | { type: 'step', step: ProgressStep }
   | { type: 'result', result: unknown }
   | { type: 'error', error: { code: string, message: string } }
+  | WatchReply
+
+// -- watch ---------------------------------------------------------------------
+//
+// `{ method: 'watch', params: { since?: number } }` keeps its connection open and
+// answers, never with a result (an error only for a bad request):
+//   state      the whole state, once, then again after a gap; `event` is the id of
+//              the last event the state already reflects
+//   patch      a JSON merge patch (RFC 7386) of the state: coalesced, at most one
+//              per WATCH_PATCH_MS, sent at once after a quiet spell
+//   event      something that happened, ids increasing by one per daemon run
+//   gap        `since` named events the daemon no longer keeps (a ring of
+//              WATCH_RING events) or a daemon that restarted: the client drops its
+//              view; a fresh state follows
+//   heartbeat  every WATCH_HEARTBEAT_MS when nothing else was sent: a client that
+//              hears nothing for 3 of them shows its view as stale
+// Workspaces and peers are objects keyed by name and by peer id, so a patch
+// names only what changed; a removed one is `null` in the patch.
+
+export const WATCH_VERSION = 1
+export const WATCH_PATCH_MS = 250
+export const WATCH_HEARTBEAT_MS = 2000
+export const WATCH_RING = 1000
+
+export type WatchReply =
+  | { type: 'state', state: WatchState, event: number }
+  | { type: 'patch', patch: Record<string, unknown> }
+  | { type: 'event', event: WatchEvent }
+  | { type: 'gap', since: number, oldest: number }
+  | { type: 'heartbeat', time: number, event: number }
+
+/** What a workspace is doing, one word (derived by the daemon: cli/lib/watch-state.ts). */
+export type WorkspaceState = 'error' | 'paused' | 'moved' | 'conflict' | 'stalled' | 'fetching' | 'complete' | 'mounted' | 'sharing' | 'idle'
+
+export interface WatchState {
+  v: number
+  /** The daemon: its run (a new one after a restart: ids start again), its peer id and the network. */
+  daemon: { pid: number, run: string, startedAt: number, peer: string | null, online: boolean, bootstrap: string | null, connections: number, rateDown: number, rateUp: number, received: number, sent: number }
+  workspaces: Record<string, WatchWorkspace>
+  peers: Record<string, WatchPeer>
+  /** Reads in a mount that have waited on the network longest (path, ms, workspace), at most 20. */
+  blocked: Array<{ workspace: string, path: string, ms: number }>
+}
+
+export interface WatchWorkspace {
+  name: string
+  state: WorkspaceState
+  /** Why, in a few words, when the state is not plain (the error, what stalls, where it moved). */
+  reason: string | null
+  role: 'local' | 'shared' | 'joined'
+  mount: string | null
+  head: { seq: number, files: number, bytes: number }
+  /** The head's content here: objects and bytes present of the total, what came over the network, smoothed rate, ETA. */
+  fetch: WatchFetch | null
+  peers: number
+}
+
+export interface WatchFetch {
+  objects: number
+  totalObjects: number | null
+  bytes: number
+  totalBytes: number | null
+  fetchedBytes: number
+  /** Bytes a second, smoothed (EWMA over WATCH_PATCH_MS samples, ~5 s). */
+  rate: number
+  /** ms until complete at that rate, or null with etaWhy saying why not. */
+  etaMs: number | null
+  etaWhy: string | null
+  /** The background fetch is paused by the user (`p` in wxs top): only reads in the mount fetch. */
+  paused: boolean
+  /** Why not done: objects still queued, in flight, that no connected peer has, that failed verification. */
+  why: { queued: number, inflight: number, unavailable: number, failed: number }
+}
+
+export interface WatchPeer {
+  id: string
+  address: string | null
+  workspaces: string[]
+  received: number
+  sent: number
+  rateDown: number
+  rateUp: number
+  inflight: number
+}
+
+export interface WatchEvent {
+  id: number
+  time: number
+  /** joined, shared, mounted, unmounted, committed, paused, resumed, moved, complete, stalled, peer-connected, peer-gone, fetch-paused, fetch-resumed, error */
+  kind: string
+  workspace?: string
+  peer?: string
+  text: string
+}
 
 /** Largest request line the daemon accepts. */
 export const MAX_REQUEST_BYTES = 1024 * 1024

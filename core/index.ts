@@ -8,3 +8,5 @@ export { CHUNK_SIZE, putFile, putBytes, chunkSpans, type StoredFile, type ChunkS
 export { Limiter } from './lib/limit.js'
 export { crashPoint } from './lib/crash.js'
 export { fetchWithin, DEFAULT_FETCH_TIMEOUT_MS, type ObjectFetcher } from './lib/fetcher.js'
+export * as mergePatch from './lib/merge-patch.js'
+export type { Json } from './lib/merge-patch.js'

@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { ProgressSnapshot, ProgressStep } from '../../core/index.js'
-import { encodeLine, PROTOCOL_VERSION, type Reply } from '../messages.js'
+import { encodeLine, PROTOCOL_VERSION, type Reply, type WatchReply } from '../messages.js'
 import { CliError } from './errors.js'
 import { statePaths, type Paths } from './paths.js'
 
@@ -29,6 +29,36 @@ export async function call (method: string, params: Record<string, unknown>, opt
   const paths = statePaths()
   const socket = await connect(paths, opts.autostart !== false)
   return exchange(socket, paths, method, params, opts)
+}
+
+/**
+ * Watches the daemon (cli/messages.ts, watch): `onReply` gets each state, patch,
+ * event, gap and heartbeat; return false from it to stop. Resolves when the
+ * watch ends: stopped, or the daemon went away ('closed').
+ */
+export async function watch (params: { since?: number, run?: string }, onReply: (r: WatchReply) => boolean | void, opts: { autostart?: boolean } = {}): Promise<'stopped' | 'closed'> {
+  const paths = statePaths()
+  const socket = await connect(paths, opts.autostart !== false)
+  return new Promise((resolve, reject) => {
+    let buffered = ''
+    let done = false
+    const end = (how: 'stopped' | 'closed') => { if (!done) { done = true; socket.destroy(); resolve(how) } }
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk: string) => {
+      buffered += chunk
+      let nl: number
+      while (!done && (nl = buffered.indexOf('\n')) !== -1) {
+        const msg = parseReply(buffered.slice(0, nl))
+        buffered = buffered.slice(nl + 1)
+        if (msg === null) continue
+        if (msg.type === 'error') { done = true; socket.destroy(); reject(new RemoteError(msg.error.code, msg.error.message)); return }
+        if (onReply(msg as WatchReply) === false) end('stopped')
+      }
+    })
+    socket.on('error', () => end('closed'))
+    socket.on('close', () => end('closed'))
+    socket.write(encodeLine({ v: PROTOCOL_VERSION, method: 'watch', params }))
+  })
 }
 
 /** Connects, starting the daemon on demand. Returns null only when autostart is off and none runs. */

@@ -5,6 +5,7 @@
 import path from 'node:path'
 import { CliError } from './errors.js'
 import * as show from './render.js'
+import type { WatchEvent, WatchState } from '../messages.js'
 
 /** `optional`: the value may be left out (the option then reads as ''). */
 export type OptionSpec = Record<string, { type: 'string' | 'boolean', short?: string, description: string, value?: string, multiple?: boolean, optional?: boolean }>
@@ -282,15 +283,20 @@ export const commands: Command[] = [
   },
   {
     name: 'sync',
-    usage: 'wxs sync <name> [--timeout <s>]',
+    usage: 'wxs sync <name> [--timeout <s>] | wxs sync <name> --background off|on',
     summary: 'wait until everything a joined workspace shows is local',
-    details: 'Exits 0 when complete. With --timeout, gives up (exit 1, STALLED) when nothing arrives for that long;\nwhat arrived stays, and the next wxs sync goes on from there.',
+    details: 'Exits 0 when complete. With --timeout, gives up (exit 1, STALLED) when nothing arrives for that long;\nwhat arrived stays, and the next wxs sync goes on from there.\n--background off stops fetching in the background (reads in the mount still fetch; kept across restarts), on starts again.',
     options: {
-      timeout: { type: 'string', value: 'seconds', description: 'give up when nothing arrives for this long (default: wait)' }
+      timeout: { type: 'string', value: 'seconds', description: 'give up when nothing arrives for this long (default: wait)' },
+      background: { type: 'string', value: 'off|on', description: 'pause or resume the background fetch instead of waiting' }
     },
     args: [1, 1],
-    request: ({ args, opts }) => ({ method: 'sync', params: { name: args[0], stallMs: opts.timeout === undefined ? undefined : seconds(opts.timeout as string, 'sync') }, progress: 'sync' }),
-    print: r => show.synced(r)
+    request: ({ args, opts }) => {
+      if (opts.background !== undefined && opts.background !== 'off' && opts.background !== 'on') throw CliError.USAGE(`--background expects off or on, got ${JSON.stringify(opts.background)}`, 'sync')
+      if (opts.background !== undefined) return { method: 'sync', params: { name: args[0], background: opts.background } }
+      return { method: 'sync', params: { name: args[0], stallMs: opts.timeout === undefined ? undefined : seconds(opts.timeout as string, 'sync') }, progress: 'sync' }
+    },
+    print: r => r.background !== undefined || 'paused' in r ? show.line(`${r.name}: background fetch ${r.paused ? 'paused (reads in the mount still fetch)' : 'on'}`) : show.synced(r)
   },
   {
     name: 'bootstrap',
@@ -318,6 +324,33 @@ export const commands: Command[] = [
     }
   },
   {
+    name: 'events',
+    usage: 'wxs events [--since <id>] [--follow] [--json]',
+    summary: 'what the daemon saw happen: workspaces joined, mounted, committed, paused, peers coming and going',
+    details: 'Prints the events the daemon still keeps (the last 1,000 of this run), after --since <id> when given, and exits;\n--follow keeps printing them as they happen. --json: one JSON object per line (id, time, kind, workspace, peer, text).\nIds increase by one; a --since the daemon no longer has (or a restarted daemon) says so on stderr (a gap).',
+    options: {
+      since: { type: 'string', value: 'id', description: 'only events after this id' },
+      follow: { type: 'boolean', short: 'f', description: 'keep printing events as they happen (until interrupted)' }
+    },
+    args: [0, 0],
+    request: () => ({ method: 'watch', params: {} }),
+    print: () => {},
+    local: inv => runEvents(inv)
+  },
+  {
+    name: 'top',
+    usage: 'wxs top [--once] [--json]',
+    summary: 'a live dashboard of workspaces, peers, transfers and what is not done yet, and why',
+    details: 'On a terminal: the dashboard (q quits, ? shows the keys). --once prints one plain snapshot and exits;\n--json streams the daemon\'s watch replies (state, patch, event, gap, heartbeat) as NDJSON.',
+    options: {
+      once: { type: 'boolean', description: 'print one snapshot and exit' }
+    },
+    args: [0, 0],
+    request: () => ({ method: 'watch', params: {} }),
+    print: () => {},
+    local: inv => runTop(inv)
+  },
+  {
     name: 'stats',
     usage: 'wxs stats',
     summary: 'logical bytes, bytes on disk, objects, dedupe ratio',
@@ -327,6 +360,48 @@ export const commands: Command[] = [
     print: r => show.stats(r)
   }
 ]
+
+async function runEvents (inv: Invocation): Promise<number> {
+  const since = inv.opts.since === undefined ? 0 : Number(inv.opts.since)
+  if (!Number.isInteger(since) || since < 0) throw CliError.USAGE(`--since expects an event id, got ${JSON.stringify(inv.opts.since)}`, 'events')
+  const { watch } = await import('./client.js')
+  const follow = inv.opts.follow === true
+  const print = (e: WatchEvent) => show.line(inv.json ? JSON.stringify(e) : `#${e.id} ${new Date(e.time).toISOString().slice(11, 19)} ${e.text}`)
+  const stop = () => process.exit(0)
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  const how = await watch({ since }, r => {
+    if (r.type === 'event') print(r.event)
+    else if (r.type === 'gap') process.stderr.write(`wxs: events up to ${r.oldest - 1} are no longer kept (the daemon keeps the last 1,000 of its run); showing what it has\n`)
+    else if (r.type === 'state' && !follow) return false
+  })
+  if (how === 'closed' && follow) { process.stderr.write('wxs: the daemon went away\n'); return 1 }
+  return 0
+}
+
+async function runTop (inv: Invocation): Promise<number> {
+  const { watch } = await import('./client.js')
+  if (inv.json) {
+    const stop = () => process.exit(0)
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+    await watch({}, r => { show.line(JSON.stringify(r)); if (inv.opts.once && r.type === 'state') return false })
+    return 0
+  }
+  if (inv.opts.once || !process.stdout.isTTY) {
+    const { snapshotLines } = await import('../../tui/index.js')
+    let state: WatchState | null = null
+    await watch({}, r => { if (r.type === 'state') { state = r.state; return false } })
+    if (state === null) throw CliError.DAEMON_UNAVAILABLE('the daemon closed the watch before sending its state')
+    for (const line of snapshotLines(state, { width: process.stdout.columns || 120 })) show.line(line)
+    return 0
+  }
+  const { runDashboard } = await import('../../tui/index.js')
+  const { call } = await import('./client.js')
+  const code = await runDashboard({ watch, setFetch: (name, paused) => call('sync', { name, background: paused ? 'off' : 'on' }) })
+  process.exit(code) // the watch connection may still be open
+
+}
 
 /** `--mount [dir]` (an empty dir = the default place) and `--timeout <s>` as daemon params. */
 function mountAndTimeout (opts: Invocation['opts'], command: string) {

@@ -13,6 +13,7 @@ import { MountManager } from '../../mount/index.js'
 import { Network } from '../../net/index.js'
 import { encodeLine, MAX_REQUEST_BYTES, PROTOCOL_VERSION, type Reply, type Request } from '../messages.js'
 import { statePaths, type Paths } from './paths.js'
+import { WatchHub } from './watch.js'
 import { handlers, type HandlerContext } from './handlers.js'
 
 export interface DaemonHandle { close (): Promise<void>, paths: Paths }
@@ -30,13 +31,14 @@ export async function runDaemon (env = process.env, opts: { onStopped?: () => vo
   await network.ready().catch(err => log(`network: ${err.message}`))
   await mounts.remount()
   const started = Date.now()
+  const watch = new WatchHub({ engine, mounts, network, started }, log)
   let stopping: Promise<void> | null = null
   const server = net.createServer(socket => serve(socket, ctx))
   const stop = () => {
-    if (stopping === null) stopping = shutdown(server, engine, mounts, network, paths).finally(() => opts.onStopped?.())
+    if (stopping === null) { watch.close(); stopping = shutdown(server, engine, mounts, network, paths).finally(() => opts.onStopped?.()) }
     return stopping
   }
-  const ctx: HandlerContext = { engine, mounts, network, paths, started, stop }
+  const ctx: HandlerContext = { engine, mounts, network, paths, started, stop, watch }
   await listen(server, paths.socket)
   await fs.writeFile(paths.pid, String(process.pid) + '\n', { mode: 0o600 })
   log(`daemon ${process.pid} listening on ${paths.socket}`)
@@ -102,6 +104,13 @@ async function dispatch (socket: net.Socket, line: string, ctx: HandlerContext) 
   } catch {
     reply(socket, { type: 'error', error: { code: 'PROTOCOL', message: `PROTOCOL: malformed request (protocol version ${PROTOCOL_VERSION} expected)` } })
     socket.end()
+    return
+  }
+  if (request.method === 'watch') {
+    // stays open: state, then patches and events, until the client goes (see WatchHub)
+    const p = request.params ?? {}
+    const since = typeof p.since === 'number' && Number.isInteger(p.since) && p.since >= 0 ? p.since : undefined
+    await ctx.watch.attach(socket, { since, run: typeof p.run === 'string' ? p.run : undefined })
     return
   }
   const handler = handlers[request.method]

@@ -8,9 +8,10 @@ import { ManifestError, type Engine } from '../../manifests/index.js'
 import type { MountManager } from '../../mount/index.js'
 import { checkPeerId, parseJoinTarget, parseResumeLink, type Network, type SwarmSettings } from '../../net/index.js'
 import { CliError } from './errors.js'
+import type { WatchHub } from './watch.js'
 import type { Paths } from './paths.js'
 
-export interface HandlerContext { engine: Engine, mounts: MountManager, network: Network, paths: Paths, started: number, stop: () => Promise<void> }
+export interface HandlerContext { engine: Engine, mounts: MountManager, network: Network, paths: Paths, started: number, stop: () => Promise<void>, watch: WatchHub }
 interface CallContext extends HandlerContext { monitorFor (op: string): Monitor }
 type Params = Record<string, unknown>
 type Handler = (params: Params, ctx: CallContext) => Promise<unknown>
@@ -205,6 +206,12 @@ export const handlers: Record<string, Handler> = {
     }
   },
   async sync (p, ctx) {
+    if (p.background === 'off' || p.background === 'on') {
+      const name = str(p, 'name')
+      const out = await ctx.network.setFetchPaused(name, p.background === 'off')
+      ctx.watch.note({ kind: out.paused ? 'fetch-paused' : 'fetch-resumed', workspace: name, text: `${name}: background fetch ${out.paused ? 'paused' : 'resumed'} (asked by a client)` })
+      return out
+    }
     const monitor = ctx.monitorFor('sync')
     monitor.unit = 'object'
     return finish(monitor, await ctx.network.sync(str(p, 'name'), monitor, { stallMs: optionalInt(p, 'stallMs') }))

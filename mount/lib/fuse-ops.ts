@@ -30,6 +30,8 @@ export interface OpsContext {
   used (path: string): void
   /** A request from a program arrived (cheap: called on every lookup, open, read and readdir). */
   active (): void
+  /** A read of `path` starts; the returned function ends it (reads waiting long are shown by wxs top). */
+  reading (path: string): () => void
   /** Makes everything written so far durable (commit). */
   sync (): Promise<void>
   /** Where statfs numbers come from (the state dir's filesystem). */
@@ -140,7 +142,8 @@ export function makeOps (ctx: OpsContext) {
       const h = handles.get(fd)
       if (!h) return cb(-ERRNO.EBADF)
       ctx.active()
-      L().read(h.node, buf, len, pos).then(n => cb(n), err => cb(toErrno(err, ctx.log)))
+      const done = ctx.reading(_p)
+      L().read(h.node, buf, len, pos).then(n => { done(); cb(n) }, err => { done(); cb(toErrno(err, ctx.log)) })
     },
     write: (_p: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) => {
       const h = handles.get(fd)

@@ -63,6 +63,11 @@ export class MountManager {
     return out
   }
 
+  /** Reads in any mount waiting 100 ms or more (on the network, mostly), longest first. */
+  blockedReads (now = Date.now()): Array<{ workspace: string, path: string, ms: number }> {
+    return [...this.mounts.values()].flatMap(m => m.slowReads(now).map(r => ({ workspace: m.name, ...r }))).sort((a, b) => b.ms - a.ms)
+  }
+
   list (): MountInfo[] {
     return [...this.mounts.values()].map(m => ({ name: m.name, dir: m.dir, mountedAt: m.mountedAt }))
   }

@@ -35,6 +35,9 @@ export class Mount extends Resource {
   private readonly opts: MountOptions
   private inflight = 0
   private drained: Array<() => void> = []
+  /** Reads in progress (a read of content not here waits on the network). */
+  private readonly reads = new Map<number, { path: string, start: number }>()
+  private nextRead = 0
   /** Paths opened most recently, oldest first (a Map keeps insertion order; re-use moves a path last). */
   private readonly recent = new Map<string, true>()
 
@@ -57,6 +60,11 @@ export class Mount extends Resource {
       end: () => { if (--this.inflight === 0) for (const fn of this.drained.splice(0)) fn() },
       used: p => this.used(p),
       active: () => { this.live.store.lastForeground = performance.now() },
+      reading: p => {
+        const id = this.nextRead++
+        this.reads.set(id, { path: p, start: Date.now() })
+        return () => { this.reads.delete(id) }
+      },
       sync: async () => { await this.commit('sync') },
       statfsPath: this.opts.statfsPath,
       log: line => this.opts.log(`[${this.name}] ${line}`)
@@ -107,6 +115,13 @@ export class Mount extends Resource {
 
   /** Lets changes through again (a pause that failed after quiescing). */
   thaw () { this.live.frozen = false }
+
+  /** Reads that have taken `minMs` or more so far, longest first. */
+  slowReads (now = Date.now(), minMs = 100): Array<{ path: string, ms: number }> {
+    const out: Array<{ path: string, ms: number }> = []
+    for (const r of this.reads.values()) if (now - r.start >= minMs) out.push({ path: r.path, ms: now - r.start })
+    return out.sort((a, b) => b.ms - a.ms)
+  }
 
   /** The paths opened most recently, newest first, at most `max`. */
   workingSet (max = WORKING_SET_PATHS): string[] {

@@ -321,6 +321,15 @@ export class Downloader implements ObjectFetcher {
 
   get queued () { return this.wants.size }
 
+  /** Why what is wanted is not here yet: queued, in flight, no connected peer has it; and objects rejected as corrupt. */
+  breakdown (): { queued: number, inflight: number, unavailable: number, failed: number } {
+    let inflight = 0
+    for (const p of this.peers) inflight += p.inflight.size
+    let unavailable = 0
+    for (const w of this.parked) if (this.wants.has(w.hex) && w.peer === null) unavailable++
+    return { queued: Math.max(0, this.wants.size - inflight - unavailable), inflight, unavailable, failed: this.stats.rejected }
+  }
+
   private reject (peer: Peer, reason: string) {
     this.log(`dropping peer ${peer.id.slice(0, 12)}: ${reason}`)
     peer.drop(reason)

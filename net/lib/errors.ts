@@ -14,6 +14,7 @@ export type NetErrorCode =
   | 'BAD_LINK'
   | 'NOT_RESUMABLE'
   | 'BAD_PEER'
+  | 'NOT_FETCHING'
   | 'BAD_STATE'
 
 export class NetError extends Error {
@@ -36,6 +37,7 @@ export class NetError extends Error {
   static NOT_SHARED (name: string) { return new NetError('NOT_SHARED', `${name} is not shared (share it with: wxs share ${name})`) }
   static SWARM_CONFLICT (running: string, wanted: string) { return new NetError('SWARM_CONFLICT', `the daemon's swarm already uses ${running}, not ${wanted}; stop the daemon (wxs daemon stop) to change it`) }
   static NOT_HELD (name: string, seconds: number, peers: number, peer: string | null) { return new NetError('STALLED', `${peer === null ? 'no connected peer' : `peer ${peer} did not connect or`} held everything ${name} reaches within ${seconds} s (${peers} peer(s) connected); the pause stands and its link works: run "wxs pause ${name} --wait${peer === null ? '' : ' ' + peer}" again to go on waiting`) }
+  static NOT_FETCHING (name: string) { return new NetError('NOT_FETCHING', `${name} fetches nothing from peers (it is not joined or resumed from another machine): there is no background fetch to pause`) }
   static BAD_PEER (input: string) { return new NetError('BAD_PEER', `${JSON.stringify(input.slice(0, 80))} is not a peer id: give 8 to 64 hex characters of it, as wxs peers or wxs daemon status prints`) }
   static BAD_STATE (file: string, why: string) { return new NetError('BAD_STATE', `${file} is unreadable (${why}); this machine's peer identity is in it: restore it from a backup, or remove it to get a new identity`) }
   static PROTOCOL (detail: string) { return new NetError('PROTOCOL', detail) }

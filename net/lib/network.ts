@@ -586,6 +586,23 @@ export class Network {
     return out
   }
 
+  /**
+   * Pauses (or resumes) the background fetch of a joined or resumed workspace:
+   * paused, only what is read is fetched (as --lazy, and kept across restarts).
+   */
+  async setFetchPaused (name: string, paused: boolean): Promise<{ name: string, paused: boolean }> {
+    const ws = await this.engine.workspace(name)
+    const session = ws.remote ? this.sessionOf(name) : this.lineageSession(ws)
+    if (session === null || !session.following) throw NetError.NOT_FETCHING(name)
+    this.state.lazy = this.state.lazy.filter(n => n !== name)
+    if (paused) this.state.lazy.push(name)
+    await this.saveState()
+    session.prefetch = !paused
+    if (paused) session.stopSync()
+    else session.ensureSync()
+    return { name, paused }
+  }
+
   /** Sharing state of one workspace, for list/info. */
   describe (name: string) {
     const s = this.sessionOf(name)

@@ -82,6 +82,7 @@ export class Session {
   private readonly onHeadCb: SessionOptions['onHead']
   private offHead: (() => void) | null = null
   private syncGen = 0
+  private syncAbort: AbortController | null = null
   private syncing = false
   private completeWaiters: Array<() => void> = []
   private statusTimer: NodeJS.Timeout | null = null
@@ -344,15 +345,24 @@ export class Session {
       .finally(() => { if (gen === this.syncGen) this.syncing = false })
   }
 
+  /** Stops the background fetch (wxs top's `p`): what it queued and nobody else wants is dropped; reads in the mount still fetch. */
+  stopSync () {
+    this.syncGen++
+    this.syncing = false
+    this.syncAbort?.abort(new Error('background fetch paused'))
+    this.syncAbort = null
+  }
+
   private async runSync (gen: number) {
     const rec = this.ws.current
     if (rec === null) return
+    const signal = (this.syncAbort = new AbortController()).signal
     const p: SyncProgress = { seq: rec.seq, phase: 'trees', objects: 0, totalObjects: null, bytes: 0, totalBytes: rec.stats.bytes, fetchedObjects: 0, fetchedBytes: 0, receivedBytes: 0, complete: false }
     this.progress = p
     const stale = () => gen !== this.syncGen || this.closed
     const fetched = (hex: string, size: number, priority: Priority, baseHex: string | null = null) => {
       if (this.store.hasHex(hex)) return Promise.resolve(false)
-      return this.downloader.want(hex, { size, priority, base: this.baseOf(baseHex) }).then(wire => { p.fetchedObjects++; p.fetchedBytes += this.store.objectSize(hex) ?? size; p.receivedBytes += wire; return true })
+      return this.downloader.want(hex, { size, priority, base: this.baseOf(baseHex), signal }).then(wire => { p.fetchedObjects++; p.fetchedBytes += this.store.objectSize(hex) ?? size; p.receivedBytes += wire; return true })
     }
     // Trees and chunks in one walk: each tree is asked for at TREE priority, and
     // as soon as it is here its files' chunks are queued at BACKGROUND priority.
@@ -414,7 +424,7 @@ export class Session {
             if (this.store.hasHex(chunk) || counted.has(chunk)) { p.objects++; p.bytes += size; continue } // local already (any workspace), or a duplicate
             counted.add(chunk)
             chunksLeft++
-            this.downloader.want(chunk, { size, priority: BACKGROUND, hash: e.chunks[i] }).then(wire => {
+            this.downloader.want(chunk, { size, priority: BACKGROUND, hash: e.chunks[i], signal }).then(wire => {
               p.fetchedObjects++
               p.fetchedBytes += size
               p.receivedBytes += wire
