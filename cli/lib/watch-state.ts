@@ -51,11 +51,18 @@ export function deriveState (f: WorkspaceFacts): { state: WorkspaceState, reason
 /** Time left at the smoothed rate, or why it cannot be said. */
 export function eta (f: { complete: boolean, missingBytes: number | null, rate: number, peers: number, paused: boolean }): { etaMs: number | null, etaWhy: string | null } {
   if (f.complete) return { etaMs: 0, etaWhy: null }
-  if (f.missingBytes === null) return { etaMs: null, etaWhy: 'size not known yet (trees arriving)' }
   if (f.paused) return { etaMs: null, etaWhy: 'background fetch paused' }
+  if (f.missingBytes === null) return { etaMs: null, etaWhy: 'size not known yet (trees arriving)' }
   if (f.peers === 0) return { etaMs: null, etaWhy: 'no connected peer has it' }
   if (f.rate <= 0) return { etaMs: null, etaWhy: 'nothing arriving' }
   return { etaMs: Math.round(f.missingBytes / f.rate * 1000), etaWhy: null }
+}
+
+/** Two significant digits: a rate shown moves in steps, and a state that only jitters sends no patch. */
+export function roughly (n: number): number {
+  if (n < 10) return Math.round(n)
+  const p = 10 ** (Math.floor(Math.log10(n)) - 1)
+  return Math.round(n / p) * p
 }
 
 /** Smoothed rates of growing counters, one per key. */
@@ -71,8 +78,8 @@ export class Rates {
     const instant = Math.max(0, value - prev.value) / dt
     const alpha = 1 - Math.exp(-dt / RATE_TAU_S)
     let rate = prev.rate + alpha * (instant - prev.rate)
-    // nothing for two time constants: nothing is arriving (not a long tail of bytes a second)
-    if (instant === 0 && now - prev.changedAt >= 2 * RATE_TAU_S * 1000) rate = 0
+    // nothing for a time constant: nothing is arriving (not a long tail of bytes a second)
+    if (instant === 0 && now - prev.changedAt >= RATE_TAU_S * 1000) rate = 0
     this.last.set(key, { value, at: now, rate, changedAt: value !== prev.value ? now : prev.changedAt })
     return rate
   }
@@ -114,7 +121,7 @@ export async function collect (src: WatchSources, rates: Rates, now = Date.now()
         bytes: sync.bytes,
         totalBytes: sync.totalBytes,
         fetchedBytes: sync.fetchedBytes,
-        rate: Math.round(rate),
+        rate: roughly(rate),
         ...eta({ complete: sync.complete, missingBytes, rate, peers: d.peers, paused }),
         paused,
         // the downloader's queue is shared by every workspace: with one fetching, it is that one's
@@ -155,8 +162,8 @@ export async function collect (src: WatchSources, rates: Rates, now = Date.now()
   for (const p of Object.values(peers)) {
     used.add(`down:${p.id}`)
     used.add(`up:${p.id}`)
-    p.rateDown = Math.round(rates.sample(`down:${p.id}`, p.received, now))
-    p.rateUp = Math.round(rates.sample(`up:${p.id}`, p.sent, now))
+    p.rateDown = roughly(rates.sample(`down:${p.id}`, p.received, now))
+    p.rateUp = roughly(rates.sample(`up:${p.id}`, p.sent, now))
     received += p.received
     sent += p.sent
   }
