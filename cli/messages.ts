@@ -52,7 +52,7 @@ export type WatchReply =
   | { type: 'heartbeat', time: number, event: number }
 
 /** What a workspace is doing, one word (derived by the daemon: cli/lib/watch-state.ts). */
-export type WorkspaceState = 'error' | 'paused' | 'moved' | 'conflict' | 'stalled' | 'fetching' | 'complete' | 'mounted' | 'sharing' | 'idle'
+export type WorkspaceState = 'error' | 'paused' | 'moved' | 'conflict' | 'stalled' | 'fetching' | 'on-demand' | 'complete' | 'mounted' | 'sharing' | 'idle'
 
 export interface WatchState {
   v: number

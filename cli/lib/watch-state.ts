@@ -27,7 +27,7 @@ export interface WorkspaceFacts {
   movedTo: string | null
   conflict: boolean
   error: string | null
-  fetch: { complete: boolean, missing: number, rate: number, quietMs: number, peers: number } | null
+  fetch: { complete: boolean, missing: number, rate: number, quietMs: number, peers: number, paused?: boolean } | null
 }
 
 /** One word for what a workspace is doing, most urgent first, and why when that needs saying. */
@@ -36,6 +36,7 @@ export function deriveState (f: WorkspaceFacts): { state: WorkspaceState, reason
   if (f.conflict) return { state: 'conflict', reason: 'one pause was resumed twice: wxs diff --conflict' }
   if (f.paused && !f.remote) return { state: 'paused', reason: 'paused here: resume it elsewhere with its link' }
   if (f.fetch !== null && !f.fetch.complete) {
+    if (f.fetch.paused) return { state: 'on-demand', reason: 'background fetch paused: only what is read is fetched' }
     if (f.fetch.peers === 0) return { state: 'stalled', reason: 'no connected peer' }
     if (f.fetch.quietMs >= STALL_MS && f.fetch.rate === 0) return { state: 'stalled', reason: `nothing arrived for ${Math.round(f.fetch.quietMs / 1000)} s` }
     return { state: 'fetching', reason: null }
@@ -137,7 +138,7 @@ export async function collect (src: WatchSources, rates: Rates, now = Date.now()
       movedTo: w.remote && last !== null && last.resumedKey === w.key ? last.resumedBy : null,
       conflict: d.conflict !== null,
       error: null,
-      fetch: fetch === null ? null : { complete: sync!.complete, missing: (sync!.totalObjects ?? Infinity) - sync!.objects, rate: fetch.rate, quietMs: rates.quietMs(`ws:${w.name}`, now), peers: d.peers }
+      fetch: fetch === null ? null : { complete: sync!.complete, missing: (sync!.totalObjects ?? Infinity) - sync!.objects, rate: fetch.rate, quietMs: rates.quietMs(`ws:${w.name}`, now), peers: d.peers, paused: fetch.paused }
     }
     workspaces[w.name] = {
       name: w.name,
@@ -189,7 +190,7 @@ export async function collect (src: WatchSources, rates: Rates, now = Date.now()
   }
 }
 
-const QUIET_STATES = new Set(['mounted', 'sharing', 'idle'])
+const QUIET_STATES = new Set(['mounted', 'sharing', 'idle', 'on-demand'])
 
 /** What happened between two states, as events (ids are given by the caller). */
 export function eventsBetween (prev: WatchState | null, next: WatchState): Array<Omit<WatchEvent, 'id' | 'time'>> {

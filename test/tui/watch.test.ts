@@ -57,6 +57,7 @@ test('deriveState: the most urgent state wins, with its reason', t => {
   t.is(deriveState({ ...base, fetch: { ...base.fetch!, rate: 0, quietMs: STALL_MS } }).state, 'stalled')
   t.is(deriveState({ ...base, fetch: { ...base.fetch!, rate: 0, quietMs: STALL_MS - 1 } }).state, 'fetching', 'a short lull is not a stall')
   t.is(deriveState({ ...base, fetch: { ...base.fetch!, complete: true } }).state, 'complete')
+  t.is(deriveState({ ...base, fetch: { ...base.fetch!, rate: 0, quietMs: STALL_MS, paused: true } }).state, 'on-demand', 'a paused fetch is not a stall')
   t.is(deriveState({ ...base, error: 'EIO', conflict: true }).state, 'error')
   t.is(deriveState({ ...base, conflict: true }).state, 'conflict')
   t.is(deriveState({ ...base, remote: false, paused: true }).state, 'paused', 'paused here comes before a fetch')

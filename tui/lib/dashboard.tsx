@@ -122,7 +122,7 @@ export function screenLines (view: WatchView, ui: UiState, size: { columns: numb
 function whySplit (why: string, w: WatchWorkspace): string[] {
   const f = w.fetch!
   const lines = [why.replace(/^why not done: /, '')]
-  if (f.etaMs === null && f.etaWhy) lines.push(`ETA unknown: ${f.etaWhy}`)
+  if (f.etaMs == null && f.etaWhy) lines.push(`ETA unknown: ${f.etaWhy}`)
   if (w.reason) lines.push(`${w.state}: ${w.reason}`)
   return lines
 }

@@ -2,7 +2,8 @@
  * The dashboard's content as plain lines: `wxs top --once` prints them, the Ink
  * view lays the same pieces out in panes. Pure: a state (and a width) in, lines
  * out; never wider than `width`, control characters in names and paths shown
- * as '?'.
+ * as '?'. Values the daemon sends as null arrive absent after a merge patch
+ * (cli/messages.ts): every check here treats the two alike (== null).
  */
 import type { WatchFetch, WatchState, WatchWorkspace } from '../../cli/messages.js'
 import { formatBytes, formatCount, formatDuration, formatRate } from './format.js'
@@ -21,34 +22,42 @@ export function fit (s: string, width: number): string {
 
 /** "1,204/5,000 objects 24%" or "complete" or "-". 100% only when every object is here. */
 export function formatFetch (f: WatchFetch | null): string {
-  if (f === null) return '-'
-  if (f.totalObjects !== null && f.objects >= f.totalObjects) return `complete, ${formatBytes(f.totalBytes ?? f.bytes)}`
-  const total = f.totalObjects === null ? '?' : formatCount(f.totalObjects)
+  if (f == null) return '-'
+  if (f.totalObjects != null && f.objects >= f.totalObjects) return `complete, ${formatBytes(f.totalBytes ?? f.bytes)}`
+  const total = f.totalObjects == null ? '?' : formatCount(f.totalObjects)
   const pct = f.totalObjects ? ` ${Math.floor(f.objects / f.totalObjects * 100)}%` : ''
   return `${formatCount(f.objects)}/${total} objects${pct}`
 }
 
 export function formatEta (f: WatchFetch | null): string {
-  if (f === null) return '-'
-  if (f.etaMs !== null) return f.etaMs === 0 ? '-' : formatDuration(f.etaMs)
+  if (f == null) return '-'
+  if (f.etaMs != null) return f.etaMs === 0 ? '-' : formatDuration(f.etaMs)
   return `unknown: ${f.etaWhy ?? '?'}`
 }
 
 /** "3,000 queued, 512 in flight, 2 no peer has, 0 failed verification" for a fetch not done. */
 export function formatWhy (f: WatchFetch | null): string | null {
-  if (f === null || (f.totalObjects !== null && f.objects >= f.totalObjects)) return null
+  if (f == null || (f.totalObjects != null && f.objects >= f.totalObjects)) return null
   const w = f.why
   return `why not done: ${formatCount(w.queued)} queued, ${formatCount(w.inflight)} in flight, ${formatCount(w.unavailable)} no connected peer has, ${formatCount(w.failed)} failed verification${f.paused ? '; background fetch paused (reads still fetch)' : ''}`
+}
+
+/** Uptime in whole minutes ("<1m", "5m", "2h 03m"): the header changes once a minute, not on every frame. */
+export function formatUptime (ms: number): string {
+  const m = Math.floor(ms / 60_000)
+  if (m < 1) return '<1m'
+  if (m < 60) return `${m}m`
+  return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`
 }
 
 export function headerLine (s: WatchState, now: number): string {
   const d = s.daemon
   const net = d.online ? `${Object.keys(s.peers).length} peer(s) · down ${formatRate(d.rateDown)} · up ${formatRate(d.rateUp)}` : 'offline (nothing shared or joined)'
-  return `wxs · daemon ${d.pid} up ${formatDuration(now - d.startedAt)}${d.peer ? ` · peer ${d.peer.slice(0, 12)}` : ''} · ${net}`
+  return `wxs · daemon ${d.pid} up ${formatUptime(now - d.startedAt)}${d.peer ? ` · peer ${d.peer.slice(0, 12)}` : ''} · ${net}`
 }
 
 export function workspaceRow (w: WatchWorkspace): string[] {
-  return [clean(w.name), w.state + (w.reason ? ` (${w.reason})` : ''), formatFetch(w.fetch ?? null), w.fetch ? formatRate(w.fetch.rate) : '-', formatEta(w.fetch ?? null), String(w.peers), clean(w.mount ?? '-')]
+  return [clean(w.name), w.state, formatFetch(w.fetch ?? null), w.fetch ? formatRate(w.fetch.rate) : '-', formatEta(w.fetch ?? null), String(w.peers), clean(w.mount ?? '-')]
 }
 
 /** Columns padded to their widest cell. */
@@ -66,6 +75,7 @@ export function snapshotLines (s: WatchState, opts: { width: number, now?: numbe
   else {
     out.push(...table([['WORKSPACE', 'STATE', 'PROGRESS', 'RATE', 'ETA', 'PEERS', 'MOUNT'], ...ws.map(workspaceRow)]))
     for (const w of ws) {
+      if (w.reason) out.push(`  ${clean(w.name)}: ${w.state}: ${w.reason}`)
       const why = formatWhy(w.fetch ?? null)
       if (why) out.push(`  ${clean(w.name)}: ${why}`)
     }
