@@ -16,7 +16,13 @@ export interface ProgressSnapshot {
   readonly unit?: string
   /** Connected peers, for network jobs. */
   readonly peers?: number | null
+  /** Why it is not done yet (network jobs: what is queued, in flight, that no peer has). */
+  readonly why?: string | null
 }
+
+const RATE_WARMUP_MS = 1000
+const RATE_MIN_SAMPLE_MS = 100
+const RATE_TAU_MS = 3000
 
 /**
  * A step of a job's lifecycle that finished (pause: quiesced, committed,
@@ -43,8 +49,13 @@ export class Monitor extends EventEmitter {
   totalBytes: number | null = null
   unit: string | undefined = undefined
   peers: number | null = null
+  why: string | null = null
   private readonly started = Date.now()
   private lastEmit = 0
+  /** The smoothed rate (EWMA, RATE_TAU_MS) and the sample it was last moved by. */
+  private rate = 0
+  private sampledAt = this.started
+  private sampledBytes = 0
   private readonly intervalMs: number
 
   constructor (op: string, opts: { intervalMs?: number } = {}) {
@@ -75,8 +86,9 @@ export class Monitor extends EventEmitter {
   }
 
   snapshot (done = false): ProgressSnapshot {
-    const elapsedMs = Date.now() - this.started
-    const bytesPerSecond = elapsedMs > 0 ? Math.round(this.bytes * 1000 / elapsedMs) : 0
+    const now = Date.now()
+    const elapsedMs = now - this.started
+    const bytesPerSecond = Math.round(this.smoothedRate(now))
     const left = this.totalBytes !== null ? this.totalBytes - this.bytes : null
     const etaMs = left !== null && bytesPerSecond > 0 ? Math.round(left * 1000 / bytesPerSecond) : null
     return Object.freeze({
@@ -91,8 +103,29 @@ export class Monitor extends EventEmitter {
       etaMs,
       done,
       ...(this.unit !== undefined ? { unit: this.unit } : {}),
-      ...(this.peers !== null ? { peers: this.peers } : {})
+      ...(this.peers !== null ? { peers: this.peers } : {}),
+      ...(this.why !== null ? { why: this.why } : {})
     })
+  }
+
+  /**
+   * Bytes a second, smoothed: the average over the first second, then an EWMA of
+   * the rate between snapshots (a stall shows as a falling rate, not as the
+   * average since the start, which hides it for minutes).
+   */
+  private smoothedRate (now: number): number {
+    const dt = now - this.sampledAt
+    if (now - this.started < RATE_WARMUP_MS) {
+      if (now > this.started) this.rate = this.bytes * 1000 / (now - this.started)
+    } else if (dt >= RATE_MIN_SAMPLE_MS) {
+      const instant = (this.bytes - this.sampledBytes) * 1000 / dt
+      this.rate += (1 - Math.exp(-dt / RATE_TAU_MS)) * (instant - this.rate)
+    } else {
+      return this.rate
+    }
+    this.sampledAt = now
+    this.sampledBytes = this.bytes
+    return this.rate
   }
 
   private emitNow () {

@@ -849,5 +849,8 @@ function report (monitor: Monitor, session: Session) {
   monitor.phase = p.phase === 'complete' ? 'complete' : p.phase === 'trees' ? 'fetching trees' : p.phase === 'chunks' ? 'fetching content' : 'waiting'
   monitor.totalFiles = p.totalObjects
   monitor.totalBytes = p.totalBytes
+  // why it is not done yet, as wxs top says it
+  const why = session.downloader.breakdown()
+  monitor.why = p.complete ? null : `${why.queued} queued, ${why.inflight} in flight, ${why.unavailable} no connected peer has${why.failed > 0 ? `, ${why.failed} failed verification` : ''}`
   monitor.add(p.objects - monitor.files, p.bytes - monitor.bytes)
 }

@@ -174,3 +174,9 @@ test('startInkProgress: renders updates to the given stream and leaves the done 
   t.ok(output.includes('✔ import — 3 files, 3.0 MiB in 1.2 s'), 'final summary written')
   t.absent(output.includes('late'), 'updates after finish are ignored')
 })
+
+test('progress: why a network job is not done, on its own line (Ink) and at the end of the plain line', t => {
+  const s = snap({ op: 'sync', phase: 'fetching content', unit: 'object', why: '300 queued, 12 in flight, 0 no connected peer has' })
+  t.ok(formatProgressLine('sync', s).endsWith('; not done: 300 queued, 12 in flight, 0 no connected peer has'))
+  t.ok(frameOf('sync', s).includes('why not done: 300 queued, 12 in flight, 0 no connected peer has'))
+})

@@ -46,7 +46,10 @@ export function visibleWorkspaces (view: WatchView, ui: UiState): WatchWorkspace
 /** Every line of the screen for this size (pure; what TopView renders). */
 export function screenLines (view: WatchView, ui: UiState, size: { columns: number, rows: number }, opts: { now: number, connected: boolean }): Line[] {
   const { columns, rows } = size
-  if (columns < MIN_COLUMNS || rows < MIN_ROWS) return [{ text: fit(`wxs top: need ${MIN_COLUMNS}x${MIN_ROWS} (have ${columns}x${rows})`, columns) }]
+  if (columns < MIN_COLUMNS || rows < MIN_ROWS) {
+    const long = `wxs top: need ${MIN_COLUMNS}x${MIN_ROWS} (have ${columns}x${rows})`
+    return [{ text: fit(long.length <= columns ? long : `need ${MIN_COLUMNS}x${MIN_ROWS}, have ${columns}x${rows}`, columns) }]
+  }
   const height = rows - 1
   const s = view.state
   const dim = !opts.connected || isStale(view, opts.now)
@@ -195,9 +198,16 @@ export interface DashboardDeps {
 const ENTER_ALT = '\u001b[?1049h\u001b[H'
 const LEAVE_ALT = '\u001b[?1049l'
 
-/** Runs the dashboard on this terminal until q; returns the exit code. */
-export async function runDashboard (deps: DashboardDeps): Promise<number> {
-  const stdout = process.stdout
+export interface Terminal {
+  /** Where frames go; its columns/rows and 'resize' events give the size (a test passes a fake one). */
+  stdout?: NodeJS.WriteStream
+  stdin?: NodeJS.ReadStream
+}
+
+/** Runs the dashboard on this terminal (or `io`'s) until q; returns the exit code. */
+export async function runDashboard (deps: DashboardDeps, io: Terminal = {}): Promise<number> {
+  const stdout = io.stdout ?? process.stdout
+  const stdin = io.stdin ?? process.stdin
   let view = initialView()
   let connected = false
   let quitting = false
@@ -217,7 +227,7 @@ export async function runDashboard (deps: DashboardDeps): Promise<number> {
       if (!quitting) await new Promise(resolve => setTimeout(resolve, 1000))
     }
   }
-  const interactive = process.stdin.isTTY === true
+  const interactive = stdin.isTTY === true
   const App = () => {
     const { exit } = useApp()
     const [, setTick] = useState(0)
@@ -259,7 +269,7 @@ export async function runDashboard (deps: DashboardDeps): Promise<number> {
     }, { isActive: interactive })
     return <TopView view={shown.current.view} ui={ui} size={size} now={Date.now()} connected={shown.current.connected} color={!process.env.NO_COLOR} />
   }
-  const instance = render(<App />, { stdout, exitOnCtrlC: false, patchConsole: false, maxFps: 4 })
+  const instance = render(<App />, { stdout, stdin, exitOnCtrlC: false, patchConsole: false, maxFps: 4 })
   const watching = loop()
   await instance.waitUntilExit()
   quitting = true

@@ -18,5 +18,5 @@ export function formatProgressLine (title: string, snapshot: ProgressSnapshot): 
   parts.push(formatDuration(snapshot.elapsedMs))
   if (snapshot.etaMs !== null) parts.push(`ETA ${formatDuration(snapshot.etaMs)}`)
   if (formatPeers(snapshot)) parts.push(formatPeers(snapshot))
-  return `${title}: ${snapshot.phase} ${parts.join(', ')}`
+  return `${title}: ${snapshot.phase} ${parts.join(', ')}${snapshot.why ? `; not done: ${snapshot.why}` : ''}`
 }

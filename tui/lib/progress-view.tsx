@@ -29,6 +29,7 @@ export function ProgressView ({ title, snapshot, steps = [] }: ProgressViewProps
       {ratio !== null && <ProgressBar ratio={ratio} />}
       {snapshot && <CountsLine snapshot={snapshot} />}
       {snapshot && <TimingLine snapshot={snapshot} />}
+      {snapshot?.why && <Text dimColor wrap='truncate-end'>why not done: {snapshot.why}</Text>}
     </Box>
   )
 }
