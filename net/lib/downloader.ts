@@ -321,6 +321,19 @@ export class Downloader implements ObjectFetcher {
 
   get queued () { return this.wants.size }
 
+  /**
+   * Drops wants not sent yet and not urgent (a read in a mount made them urgent):
+   * their waiters get `reason`. What is in flight arrives and is stored as usual.
+   */
+  cancel (hexes: Iterable<string>, reason: Error) {
+    for (const hex of hexes) {
+      const w = this.wants.get(hex)
+      if (w === undefined || w.peer !== null || w.priority === URGENT) continue
+      this.wants.delete(hex)
+      for (const waiter of w.waiters) waiter.reject(reason)
+    }
+  }
+
   /** Why what is wanted is not here yet: queued, in flight, no connected peer has it; and objects rejected as corrupt. */
   breakdown (): { queued: number, inflight: number, unavailable: number, failed: number } {
     let inflight = 0
