@@ -396,6 +396,10 @@ async function runTop (inv: Invocation): Promise<number> {
     for (const line of snapshotLines(state, { width: process.stdout.columns || 120 })) show.line(line)
     return 0
   }
+  // on a terminal, the dashboard is what was asked for even where CI is set: Ink (is-in-ci,
+  // read once when it is first imported) would otherwise draw only its last frame, at exit
+  delete process.env.CI
+  delete process.env.CONTINUOUS_INTEGRATION
   const { runDashboard } = await import('../../tui/index.js')
   const { call } = await import('./client.js')
   const code = await runDashboard({ watch, setFetch: (name, paused) => call('sync', { name, background: paused ? 'off' : 'on' }) })

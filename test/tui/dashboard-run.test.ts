@@ -3,7 +3,6 @@
 // idle, never a full-screen clear), resize, too small, keys, quit.
 import test from 'brittle'
 import { EventEmitter } from 'node:events'
-import { runDashboard } from '../../tui/index.js'
 import type { WatchReply, WatchState } from '../../cli/messages.js'
 
 class FakeTerminal extends EventEmitter {
@@ -44,6 +43,11 @@ function state (objects: number): WatchState {
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
 
 test('dashboard runner: bounded writes for 200 updates, none while idle, no full clear; resize, too small, q', async t => {
+  // Ink renders only the last frame when it thinks it runs in CI (is-in-ci, read once at import):
+  // this test is about frames on a terminal, as `wxs top` does (cli/lib/commands.ts, runTop)
+  delete process.env.CI
+  delete process.env.CONTINUOUS_INTEGRATION
+  const { runDashboard } = await import('../../tui/index.js')
   const term = new FakeTerminal(100, 30)
   const stdin = new FakeStdin()
   let push: (r: WatchReply) => void = () => {}
