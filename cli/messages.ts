@@ -62,6 +62,18 @@ export interface WatchState {
   peers: Record<string, WatchPeer>
   /** Reads in a mount that have waited on the network longest (path, ms, workspace), at most 20. */
   blocked: Array<{ workspace: string, path: string, ms: number }>
+  /** The last things that went wrong, oldest first, at most 20: objects that failed verification (which peer), reads in a mount that failed (path, errno). */
+  problems: WatchProblem[]
+}
+
+export interface WatchProblem {
+  kind: 'verification' | 'io'
+  workspace: string | null
+  peer?: string
+  path?: string
+  errno?: string
+  text: string
+  time: number
 }
 
 export interface WatchWorkspace {

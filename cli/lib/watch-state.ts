@@ -103,7 +103,6 @@ export async function collect (src: WatchSources, rates: Rates, now = Date.now()
   const info = network.info()
   const mounted = new Map(mounts.list().map(m => [m.name, m.dir]))
   const peerRows = network.peers()
-  const breakdown = network.downloader.breakdown()
   const used = new Set<string>()
   const workspaces: Record<string, WatchWorkspace> = {}
   for (const w of await engine.list()) {
@@ -126,7 +125,7 @@ export async function collect (src: WatchSources, rates: Rates, now = Date.now()
         ...eta({ complete: sync.complete, missingBytes, rate, peers: d.peers, paused }),
         paused,
         // the downloader's queue is shared by every workspace: with one fetching, it is that one's
-        why: sync.complete ? { queued: 0, inflight: 0, unavailable: 0, failed: 0 } : breakdown
+        why: sync.complete ? { queued: 0, inflight: 0, unavailable: 0, failed: 0 } : network.downloader.breakdown(w.name)
       }
     }
     const last = w.lineage.length > 0 ? w.lineage[w.lineage.length - 1] : null
@@ -186,7 +185,11 @@ export async function collect (src: WatchSources, rates: Rates, now = Date.now()
     },
     workspaces,
     peers,
-    blocked: mounts.blockedReads(now).slice(0, 20)
+    blocked: mounts.blockedReads(now).slice(0, 20),
+    problems: [
+      ...network.downloader.failures.map(f => ({ kind: 'verification' as const, workspace: f.owner, peer: f.peer, text: `peer ${f.peer.slice(0, 12)} ${f.reason}`, time: f.time })),
+      ...mounts.readErrors().map(e => ({ kind: 'io' as const, workspace: e.workspace, path: e.path, errno: e.errno, text: `reading ${e.path} failed: ${e.errno}`, time: e.time }))
+    ].sort((a, b) => a.time - b.time).slice(-20)
   }
 }
 
@@ -206,6 +209,8 @@ export function eventsBetween (prev: WatchState | null, next: WatchState): Array
     if (was.state !== w.state && !QUIET_STATES.has(w.state)) out.push({ kind: w.state, workspace: name, text: `${name}: ${w.state}${w.reason ? ` (${w.reason})` : ''}` })
   }
   for (const name of Object.keys(prev.workspaces)) if (!(name in next.workspaces)) out.push({ kind: 'removed', workspace: name, text: `${name}: removed` })
+  const seen = new Set((prev.problems ?? []).map(p => `${p.time} ${p.text}`))
+  for (const p of next.problems ?? []) if (!seen.has(`${p.time} ${p.text}`)) out.push({ kind: p.kind === 'io' ? 'io-error' : 'rejected', ...(p.workspace ? { workspace: p.workspace } : {}), ...(p.peer ? { peer: p.peer } : {}), text: `${p.workspace ? `${p.workspace}: ` : ''}${p.text}` })
   for (const [id, p] of Object.entries(next.peers)) if (!(id in prev.peers)) out.push({ kind: 'peer-connected', peer: id, text: `peer ${id.slice(0, 12)} connected${p.address ? ` from ${p.address}` : ''} (${p.workspaces.join(', ')})` })
   for (const id of Object.keys(prev.peers)) if (!(id in next.peers)) out.push({ kind: 'peer-gone', peer: id, text: `peer ${id.slice(0, 12)} gone` })
   return out

@@ -40,3 +40,6 @@ export function toErrno (err: unknown, log: (line: string) => void): number {
 }
 
 export const ERRNO = E
+
+/** errno names by number ("EIO" for 5), for what wxs top shows. */
+export const ERRNO_NAMES: Record<number, string> = Object.fromEntries(Object.entries(E).map(([name, n]) => [n, name]))

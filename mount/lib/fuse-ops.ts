@@ -32,6 +32,8 @@ export interface OpsContext {
   active (): void
   /** A read of `path` starts; the returned function ends it (reads waiting long are shown by wxs top). */
   reading (path: string): () => void
+  /** A read of `path` failed with this (negative) errno: wxs top shows it as a local I/O error. */
+  failed (path: string, errno: number): void
   /** Makes everything written so far durable (commit). */
   sync (): Promise<void>
   /** Where statfs numbers come from (the state dir's filesystem). */
@@ -143,7 +145,7 @@ export function makeOps (ctx: OpsContext) {
       if (!h) return cb(-ERRNO.EBADF)
       ctx.active()
       const done = ctx.reading(_p)
-      L().read(h.node, buf, len, pos).then(n => { done(); cb(n) }, err => { done(); cb(toErrno(err, ctx.log)) })
+      L().read(h.node, buf, len, pos).then(n => { done(); cb(n) }, err => { done(); const code = toErrno(err, ctx.log); ctx.failed(_p, code); cb(code) })
     },
     write: (_p: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) => {
       const h = handles.get(fd)

@@ -68,6 +68,11 @@ export class MountManager {
     return [...this.mounts.values()].flatMap(m => m.slowReads(now).map(r => ({ workspace: m.name, ...r }))).sort((a, b) => b.ms - a.ms)
   }
 
+  /** Reads that failed in any mount, oldest first. */
+  readErrors (): Array<{ workspace: string, path: string, errno: string, time: number }> {
+    return [...this.mounts.values()].flatMap(m => m.errors.map(e => ({ workspace: m.name, ...e }))).sort((a, b) => a.time - b.time)
+  }
+
   list (): MountInfo[] {
     return [...this.mounts.values()].map(m => ({ name: m.name, dir: m.dir, mountedAt: m.mountedAt }))
   }

@@ -7,6 +7,7 @@ import { Resource } from '../../core/index.js'
 import { makeOps, MOUNT_OPTIONS } from './fuse-ops.js'
 import { loadFuse, type FuseInstance } from './fuse.js'
 import { MountError } from './errors.js'
+import { ERRNO_NAMES } from './errno.js'
 
 /** Paths a mount remembers as its working set (the pause record keeps as many). */
 const WORKING_SET_PATHS = 1024
@@ -35,6 +36,8 @@ export class Mount extends Resource {
   private readonly opts: MountOptions
   private inflight = 0
   private drained: Array<() => void> = []
+  /** Reads that failed, the last 20 (path, errno name). */
+  readonly errors: Array<{ path: string, errno: string, time: number }> = []
   /** Reads in progress (a read of content not here waits on the network). */
   private readonly reads = new Map<number, { path: string, start: number }>()
   private nextRead = 0
@@ -60,6 +63,10 @@ export class Mount extends Resource {
       end: () => { if (--this.inflight === 0) for (const fn of this.drained.splice(0)) fn() },
       used: p => this.used(p),
       active: () => { this.live.store.lastForeground = performance.now() },
+      failed: (p, errno) => {
+        this.errors.push({ path: p, errno: ERRNO_NAMES[-errno] ?? String(-errno), time: Date.now() })
+        if (this.errors.length > 20) this.errors.shift()
+      },
       reading: p => {
         const id = this.nextRead++
         this.reads.set(id, { path: p, start: Date.now() })

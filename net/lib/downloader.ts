@@ -58,7 +58,13 @@ export interface Want {
   /** A tree: the entries of the local base it may come as a delta against, and their sketch. */
   base: Buffer[] | null
   sketch: Buffer | null
+  /** The workspace that asked (a sync's session), for wxs top's per-workspace "why not done"; null: a read. */
+  owner: string | null
 }
+
+/** An object a peer sent that failed verification (wxs top shows the last ones, with the peer). */
+export interface Failure { peer: string, hex: string, reason: string, time: number, owner: string | null }
+const MAX_FAILURES = 20
 
 export interface DownloaderOptions {
   store: PackStore
@@ -149,12 +155,12 @@ export class Downloader implements ObjectFetcher {
    * was local already; a tree that came as a delta, the delta's). `size` is an
    * estimate used for windows.
    */
-  want (hex: string, opts: { urgent?: boolean, priority?: Priority, size?: number, signal?: AbortSignal, base?: Buffer[] | null, hash?: Buffer, exclude?: Peer } = {}): Promise<number> {
+  want (hex: string, opts: { urgent?: boolean, priority?: Priority, size?: number, signal?: AbortSignal, base?: Buffer[] | null, hash?: Buffer, exclude?: Peer, owner?: string } = {}): Promise<number> {
     if (this.store.hasHex(hex)) return Promise.resolve(0)
     if (this.closed) return Promise.reject(new Error('the network is closed'))
     let w = this.wants.get(hex)
     if (w === undefined) {
-      w = { hex, hash: opts.hash ?? Buffer.from(hex, 'hex'), priority: BACKGROUND, size: opts.size ?? ESTIMATE_BYTES, waiters: [], tried: null, peer: null, sentAt: 0, queued: 0, base: null, sketch: null }
+      w = { hex, hash: opts.hash ?? Buffer.from(hex, 'hex'), priority: BACKGROUND, size: opts.size ?? ESTIMATE_BYTES, waiters: [], tried: null, peer: null, sentAt: 0, queued: 0, base: null, sketch: null, owner: opts.owner ?? null }
       this.wants.set(hex, w)
     }
     // not from this peer (it asked us for the object: see ObjectChannel's relaying)
@@ -224,8 +230,10 @@ export class Downloader implements ObjectFetcher {
     const good: Array<{ want: Want | null, hex: string, hash: Buffer, data: Buffer, wire: number }> = []
     // On a violation the whole peer goes; what it already sent right in this batch is
     // given back to the queue (never stranded as "in flight" to a dropped peer).
-    const violation = (reason: string) => {
+    const violation = (reason: string, hex: string) => {
       this.stats.rejected++
+      this.failures.push({ peer: peer.id, hex, reason, time: Date.now(), owner: this.wants.get(hex)?.owner ?? null })
+      if (this.failures.length > MAX_FAILURES) this.failures.shift()
       for (const g of good) if (g.want !== null) { g.want.peer = null; this.requeue(g.want, false) }
       this.reject(peer, reason)
     }
@@ -234,15 +242,15 @@ export class Downloader implements ObjectFetcher {
       const hex = toHex(item.hash)
       let want: Want | null = peer.inflight.get(hex) ?? null
       const late = want === null && peer.expired.has(hex)
-      if (want === null && !late) return violation(`sent object ${hex.slice(0, 12)}… that was not asked of it`)
+      if (want === null && !late) return violation(`sent object ${hex.slice(0, 12)}… that was not asked of it`, hex)
       let data = item.data
       if (item.delta !== null) {
         const asked = want ?? this.wants.get(hex) ?? null
-        if (asked === null || asked.base === null) return violation(`sent tree ${hex.slice(0, 12)}… as a delta it was not asked for`)
+        if (asked === null || asked.base === null) return violation(`sent tree ${hex.slice(0, 12)}… as a delta it was not asked for`, hex)
         try {
           data = applyDelta(item.delta, asked.base)
         } catch (err) {
-          return violation(`sent a malformed delta for tree ${hex.slice(0, 12)}…: ${(err as Error).message}`)
+          return violation(`sent a malformed delta for tree ${hex.slice(0, 12)}…: ${(err as Error).message}`, hex)
         }
         if (!blake3(data).equals(item.hash)) {
           if (late) { peer.expired.delete(hex); continue }
@@ -261,7 +269,7 @@ export class Downloader implements ObjectFetcher {
         this.stats.deltas++
       }
       const h = blake3(data!)
-      if (!h.equals(item.hash)) return violation(`sent corrupt data for object ${hex.slice(0, 12)}…`)
+      if (!h.equals(item.hash)) return violation(`sent corrupt data for object ${hex.slice(0, 12)}…`, hex)
       if (late) {
         peer.expired.delete(hex)
         want = this.wants.get(hex) ?? null // still wanted (asked of someone else since)? this answer settles it
@@ -334,13 +342,28 @@ export class Downloader implements ObjectFetcher {
     }
   }
 
-  /** Why what is wanted is not here yet: queued, in flight, no connected peer has it; and objects rejected as corrupt. */
-  breakdown (): { queued: number, inflight: number, unavailable: number, failed: number } {
+  /** The last objects that failed verification, oldest first. */
+  readonly failures: Failure[] = []
+
+  /**
+   * Why what is wanted is not here yet: queued, in flight, that no connected peer
+   * has; and objects that failed verification. With `owner`, only what that
+   * workspace's sync asked for.
+   */
+  breakdown (owner?: string): { queued: number, inflight: number, unavailable: number, failed: number } {
+    const parked = new Set<Want>()
+    for (const w of this.parked) if (w.peer === null) parked.add(w)
+    let queued = 0
     let inflight = 0
-    for (const p of this.peers) inflight += p.inflight.size
     let unavailable = 0
-    for (const w of this.parked) if (this.wants.has(w.hex) && w.peer === null) unavailable++
-    return { queued: Math.max(0, this.wants.size - inflight - unavailable), inflight, unavailable, failed: this.stats.rejected }
+    for (const w of this.wants.values()) {
+      if (owner !== undefined && w.owner !== owner) continue
+      if (w.peer !== null) inflight++
+      else if (parked.has(w)) unavailable++
+      else queued++
+    }
+    const failed = owner === undefined ? this.stats.rejected : this.failures.filter(f => f.owner === owner).length
+    return { queued, inflight, unavailable, failed }
   }
 
   private reject (peer: Peer, reason: string) {

@@ -231,7 +231,7 @@ export class Session {
     let count = 0
     const asked = new Set<string>()
     const visit = async (hex: string): Promise<void> => {
-      if (!this.store.hasHex(hex)) { asked.add(hex); await this.downloader.want(hex, { size: 4096, priority: TREE }) }
+      if (!this.store.hasHex(hex)) { asked.add(hex); await this.downloader.want(hex, { size: 4096, priority: TREE, owner: this.name }) }
       count++
       const children = await this.engine.trees.subtrees(hex, { local: true })
       await Promise.all(children.map(h => visit(toHex(h))))
@@ -269,7 +269,7 @@ export class Session {
     }
     let done = 0
     onProgress?.(0, wanted.size)
-    const results = await Promise.allSettled([...wanted].map(([hex, size]) => this.downloader.want(hex, { size, urgent: true }).then(() => { onProgress?.(++done, wanted.size) })))
+    const results = await Promise.allSettled([...wanted].map(([hex, size]) => this.downloader.want(hex, { size, urgent: true, owner: this.name }).then(() => { onProgress?.(++done, wanted.size) })))
     return { paths: files, objects: wanted.size, fetched: results.filter(r => r.status === 'fulfilled').length }
   }
 
@@ -379,7 +379,7 @@ export class Session {
     const stale = () => gen !== this.syncGen || this.closed
     const fetched = (hex: string, size: number, priority: Priority, baseHex: string | null = null) => {
       if (this.store.hasHex(hex)) return Promise.resolve(false)
-      return this.downloader.want(hex, { size, priority, base: this.baseOf(baseHex) }).then(wire => { p.fetchedObjects++; p.fetchedBytes += this.store.objectSize(hex) ?? size; p.receivedBytes += wire; return true })
+      return this.downloader.want(hex, { size, priority, base: this.baseOf(baseHex), owner: this.name }).then(wire => { p.fetchedObjects++; p.fetchedBytes += this.store.objectSize(hex) ?? size; p.receivedBytes += wire; return true })
     }
     // Trees and chunks in one walk: each tree is asked for at TREE priority, and
     // as soon as it is here its files' chunks are queued at BACKGROUND priority.
@@ -442,7 +442,7 @@ export class Session {
             if (this.store.hasHex(chunk) || counted.has(chunk)) { p.objects++; p.bytes += size; continue } // local already (any workspace), or a duplicate
             counted.add(chunk)
             chunksLeft++
-            this.downloader.want(chunk, { size, priority: BACKGROUND, hash: e.chunks[i] }).then(wire => {
+            this.downloader.want(chunk, { size, priority: BACKGROUND, hash: e.chunks[i], owner: this.name }).then(wire => {
               p.fetchedObjects++
               p.fetchedBytes += size
               p.receivedBytes += wire

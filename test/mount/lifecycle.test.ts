@@ -117,4 +117,8 @@ test('content missing locally reads as EIO (no hang) and the daemon log says why
   t.ok(r.stdout.includes('exit=1'))
   const log = await fs.readFile(path.join(home, 'daemon.log'), 'utf8')
   t.ok(/EIO: OBJECT_(NOT_FOUND|CORRUPT)/.test(log), 'the daemon log names the missing object')
+  // and wxs top says so: a local I/O error, with the path and the errno
+  const top = await wxs(home, ['top', '--json', '--once'])
+  const problems = JSON.parse(top.stdout.split('\n')[0]).state.problems
+  t.ok(problems.some((p: any) => p.kind === 'io' && p.workspace === 'gap' && p.path === '/zz-lost.bin' && p.errno === 'EIO'), `wxs top shows the failed read: ${JSON.stringify(problems)}`)
 })

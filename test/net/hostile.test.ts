@@ -400,6 +400,7 @@ test('a peer with the key that answers with corrupt bytes is dropped and banned;
   t.ok(await waitFor(() => channels.every(ch => ch.rx.closed), WAIT), 'its object channel was closed')
   t.absent(peerIds(j.net).includes(h.id), 'not listed as a peer')
   t.ok(j.net.downloader.stats.rejected >= 1, 'counted as rejected')
+  t.ok(j.net.downloader.failures.some(f => f.peer === h.id && /corrupt/.test(f.reason)), 'and kept with the peer that sent it (wxs top: failed verification, which peer)')
 
   // banned: a new connection from the same peer gets its channel closed at once
   const before = channels.length

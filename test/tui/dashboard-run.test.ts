@@ -36,7 +36,8 @@ function state (objects: number): WatchState {
     daemon: { pid: 1, run: 'r', startedAt: Date.now(), peer: null, online: true, bootstrap: null, connections: 1, rateDown: 0, rateUp: 0, received: 0, sent: 0 },
     workspaces: { w: { name: 'w', state: 'fetching', reason: null, role: 'joined', mount: null, head: { seq: 0, files: 10, bytes: 100 }, peers: 1, fetch: { objects, totalObjects: 1000, bytes: objects, totalBytes: 1000, fetchedBytes: objects, rate: 100, etaMs: 1000, etaWhy: null, paused: false, why: { queued: 1000 - objects, inflight: 0, unavailable: 0, failed: 0 } } } },
     peers: {},
-    blocked: []
+    blocked: [],
+    problems: []
   }
 }
 

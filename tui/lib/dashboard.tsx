@@ -69,7 +69,8 @@ export function screenLines (view: WatchView, ui: UiState, size: { columns: numb
   const sel = ws[Math.min(ui.selected, ws.length - 1)] ?? null
   const peers = Object.values(s.peers)
   const why = sel ? formatWhy(sel.fetch ?? null) : null
-  const whyLines = sel === null ? ['no workspace selected'] : why ? whySplit(why, sel) : [`${clean(sel.name)}: ${sel.state}${sel.reason ? ` (${sel.reason})` : ''}: nothing left to fetch`]
+  const problems = (s.problems ?? []).filter(p => sel !== null && p.workspace === sel.name).slice(-3).map(p => clean(p.text))
+  const whyLines = [...(sel === null ? ['no workspace selected'] : why ? whySplit(why, sel) : [`${clean(sel.name)}: ${sel.state}${sel.reason ? ` (${sel.reason})` : ''}: nothing left to fetch`]), ...problems]
   const blocked = s.blocked ?? []
   const events = view.events
   // rows for each pane's content: titles and the footer always show; the rest is shared out
