@@ -17,15 +17,23 @@ async function tmux (args: string[]) {
   return r.stdout
 }
 
-test('wxs top in tmux: the join appears with its peer, p resumes and pauses the fetch, resize, too small, q restores the screen', async t => {
+test('wxs top in tmux: a join of 10k files from two peers appears with both, p resumes and pauses the fetch, resize, too small, q restores the screen', async t => {
   const net = await localBootstrap(t)
-  const [a, b] = [await peer(t, net), await peer(t, net)]
+  const [a, b, c] = [await peer(t, net), await peer(t, net), await peer(t, net)]
   const src = path.join(await tmpDir(t), 'src')
   const spec: TreeSpec = { 'README.md': '# watched\n' }
   for (let i = 0; i < 30; i++) spec[`blob${i}.bin`] = randomBuffer(200_000, 40 + i)
+  for (let d = 0; d < 100; d++) {
+    const dir: TreeSpec = {}
+    for (let f = 0; f < 100; f++) dir[`f${f}.txt`] = `file ${f} of dir ${d}\n`
+    spec[`d${d}`] = dir
+  }
   await writeTree(src, spec)
   await ok(a, ['create', 'w', '--from', src])
   const { key } = await ok(a, ['share', 'w'])
+  // a second source: C follows A and holds everything
+  await ok(c, ['join', key, 'w'])
+  await ok(c, ['sync', 'w', '--timeout', '60'])
   await ok(b, ['daemon', 'start'])
 
   const session = `wxs-top-${randomBytes(4).toString('hex')}`
@@ -41,13 +49,13 @@ test('wxs top in tmux: the join appears with its peer, p resumes and pauses the 
 
   await ok(b, ['join', key, 'w', '--lazy'])
   t.ok(await shows(/^ w\s+on-demand/m), 'the joined workspace appears, its background fetch off (lazy)')
-  t.ok(await shows(/3 Peers\s+\(1\)/), 'and its peer')
+  t.ok(await shows(/3 Peers\s+\(2\)/), 'and both peers it can fetch from')
   const lazyScreen = await screen()
   t.ok(/ETA unknown: background fetch paused/.test(lazyScreen), `why it is not done, and why no ETA\n${lazyScreen}`)
 
   await tmux(['send-keys', '-t', session, 'p'])
   t.ok(await shows(/w: background fetch resumed/), 'p is a daemon action, told in the footer')
-  t.ok(await shows(/^ w\s+complete\s+complete, 5\.7 MiB/m, 30_000), 'the fetch runs to complete (100% = every object here)')
+  t.ok(await shows(/^ w\s+complete\s+complete, 5\.9 MiB/m, 60_000), 'the fetch of 10k files runs to complete (100% = every object here)')
   t.ok(await shows(/complete/), 'and the event log says so')
   await tmux(['send-keys', '-t', session, 'p'])
   t.ok(await shows(/w: background fetch paused/), 'p again pauses it')
