@@ -62,6 +62,8 @@ export interface WatchState {
   peers: Record<string, WatchPeer>
   /** Reads in a mount that have waited on the network longest (path, ms, workspace), at most 20. */
   blocked: Array<{ workspace: string, path: string, ms: number }>
+  /** Objects in flight longest (at most 10): which, from which peer, for which workspace (none: a read), for how long. */
+  transfers: Array<{ object: string, peer: string, workspace: string | null, size: number, ms: number, urgent: boolean }>
   /** The last things that went wrong, oldest first, at most 20: objects that failed verification (which peer), reads in a mount that failed (path, errno). */
   problems: WatchProblem[]
 }

@@ -186,6 +186,8 @@ export async function collect (src: WatchSources, rates: Rates, now = Date.now()
     workspaces,
     peers,
     blocked: mounts.blockedReads(now).slice(0, 20),
+    // in 100 ms steps: a transfer that only ages sends no patch every tick
+    transfers: network.downloader.inflight(now).map(x => ({ object: x.hex.slice(0, 12), peer: x.peer, workspace: x.owner, size: x.size, ms: Math.floor(x.ms / 100) * 100, urgent: x.urgent })),
     problems: [
       ...network.downloader.failures.map(f => ({ kind: 'verification' as const, workspace: f.owner, peer: f.peer, text: `peer ${f.peer.slice(0, 12)} ${f.reason}`, time: f.time })),
       ...mounts.readErrors().map(e => ({ kind: 'io' as const, workspace: e.workspace, path: e.path, errno: e.errno, text: `reading ${e.path} failed: ${e.errno}`, time: e.time }))

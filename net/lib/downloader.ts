@@ -342,6 +342,13 @@ export class Downloader implements ObjectFetcher {
     }
   }
 
+  /** Objects in flight longest, at most `max`: which, from which peer, for whom, since when. */
+  inflight (now = Date.now(), max = 10): Array<{ hex: string, peer: string, owner: string | null, size: number, ms: number, urgent: boolean }> {
+    const out: Array<{ hex: string, peer: string, owner: string | null, size: number, ms: number, urgent: boolean }> = []
+    for (const p of this.peers) for (const w of p.inflight.values()) out.push({ hex: w.hex, peer: p.id, owner: w.owner, size: w.size, ms: now - w.sentAt, urgent: w.priority === URGENT })
+    return out.sort((a, b) => b.ms - a.ms).slice(0, max)
+  }
+
   /** The last objects that failed verification, oldest first. */
   readonly failures: Failure[] = []
 

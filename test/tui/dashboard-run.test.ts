@@ -37,6 +37,7 @@ function state (objects: number): WatchState {
     workspaces: { w: { name: 'w', state: 'fetching', reason: null, role: 'joined', mount: null, head: { seq: 0, files: 10, bytes: 100 }, peers: 1, fetch: { objects, totalObjects: 1000, bytes: objects, totalBytes: 1000, fetchedBytes: objects, rate: 100, etaMs: 1000, etaWhy: null, paused: false, why: { queued: 1000 - objects, inflight: 0, unavailable: 0, failed: 0 } } } },
     peers: {},
     blocked: [],
+    transfers: [],
     problems: []
   }
 }

@@ -22,6 +22,7 @@ function state (n = 3, fields: Partial<WatchState> = {}): WatchState {
     workspaces,
     peers: { ['cd'.repeat(32)]: { id: 'cd'.repeat(32), address: '127.0.0.1:5000', workspaces: ['w0'], received: 25 * MiB, sent: 0, rateDown: 10 * MiB, rateUp: 0, inflight: 500 } },
     blocked: [{ workspace: 'w0', path: '/src/big.bin', ms: 1500 }],
+    transfers: [{ object: '0123456789ab', peer: 'cd'.repeat(32), workspace: 'w0', size: 1048576, ms: 1200, urgent: false }],
     problems: [{ kind: 'verification', workspace: 'w0', peer: 'cd'.repeat(32), text: `peer ${'cd'.repeat(6)} sent corrupt data for object 0123456789ab…`, time: 1000 }, { kind: 'io', workspace: 'w0', path: '/src/x', errno: 'EIO', text: 'reading /src/x failed: EIO', time: 2000 }],
     ...fields
   }
@@ -120,6 +121,7 @@ test('screen: 120x40, 80x24, 60x12 fit (never wider, never taller than rows-1); 
   t.ok(big.includes('2,500/10,000 objects 25%'), 'progress with counts')
   t.ok(big.includes('7,000 queued, 500 in flight, 0 no connected peer has, 0 failed verification'), 'why not done for the selected workspace')
   t.ok(big.includes('/src/big.bin for 1.5 s'), 'a read waiting on the network')
+  t.ok(big.includes(`0123456789ab 1.0 MiB from ${'cd'.repeat(6)} for w0, 1.2 s`), 'a transfer in flight: what, from whom, for whom, how long')
   t.ok(big.includes(`peer ${'cd'.repeat(6)} sent corrupt data`), 'which peer failed verification, for the selected workspace')
   t.ok(big.includes('reading /src/x failed: EIO'), 'a local I/O error with its path and errno')
   const small = screenLines(view, initialUi(), { columns: 40, rows: 8 }, { now: 0, connected: true })

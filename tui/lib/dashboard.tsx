@@ -12,11 +12,11 @@ import { Box, Text, render, useApp, useInput } from 'ink'
 import type { WatchReply, WatchWorkspace } from '../../cli/messages.js'
 import { initialView, isStale, reduce, type WatchView } from './watch-model.js'
 import { clean, fit, formatWhy, headerLine, table, workspaceRow } from './top-text.js'
-import { formatDuration, formatRate } from './format.js'
+import { formatBytes, formatDuration, formatRate } from './format.js'
 
 export const MIN_COLUMNS = 50
 export const MIN_ROWS = 10
-const PANES = ['Workspaces', 'Why not done', 'Peers', 'Reads waiting', 'Events'] as const
+const PANES = ['Workspaces', 'Why not done', 'Peers', 'Reads waiting and transfers', 'Events'] as const
 
 export interface UiState {
   focus: number
@@ -72,10 +72,11 @@ export function screenLines (view: WatchView, ui: UiState, size: { columns: numb
   const problems = (s.problems ?? []).filter(p => sel !== null && p.workspace === sel.name).slice(-3).map(p => clean(p.text))
   const whyLines = [...(sel === null ? ['no workspace selected'] : why ? whySplit(why, sel) : [`${clean(sel.name)}: ${sel.state}${sel.reason ? ` (${sel.reason})` : ''}: nothing left to fetch`]), ...problems]
   const blocked = s.blocked ?? []
+  const transfers = s.transfers ?? []
   const events = view.events
   // rows for each pane's content: titles and the footer always show; the rest is shared out
   let left = height - out.length - PANES.length - 1
-  const want = [ws.length + 1, whyLines.length, peers.length === 0 ? 1 : peers.length + 1, Math.max(1, blocked.length), Math.max(1, events.length)]
+  const want = [ws.length + 1, whyLines.length, peers.length === 0 ? 1 : peers.length + 1, Math.max(1, blocked.length + transfers.length), Math.max(1, events.length)]
   const minimum = [Math.min(want[0], 2), 1, 1, 1, 1]
   const give = minimum.map(m => { const g = Math.min(m, Math.max(0, left)); left -= g; return g })
   for (const i of [0, 1, 2, 3, 4]) {
@@ -107,10 +108,14 @@ export function screenLines (view: WatchView, ui: UiState, size: { columns: numb
     }
   }
   // 4 reads waiting on the network ("why is my editor hanging")
-  title(3, `  (${blocked.length})`)
+  title(3, `  (${blocked.length} read(s) waiting, ${transfers.length === 10 ? '10+' : transfers.length} in flight)`)
   if (give[3] > 0) {
-    if (blocked.length === 0) push({ text: '   none', dim: true })
-    else blocked.slice(0, give[3]).forEach(b => push({ text: `   ${clean(b.workspace)}: ${clean(b.path)} for ${formatDuration(b.ms)}`, color: b.ms > 2000 ? 'yellow' : undefined }))
+    const rowsOf = [
+      ...blocked.map(b => ({ text: `   read ${clean(b.workspace)}: ${clean(b.path)} for ${formatDuration(b.ms)}`, color: b.ms > 2000 ? 'yellow' : undefined })),
+      ...transfers.map(x => ({ text: `   ${x.urgent ? 'read ' : ''}${x.object} ${formatBytes(x.size)} from ${x.peer.slice(0, 12)}${x.workspace ? ` for ${clean(x.workspace)}` : ''}, ${formatDuration(x.ms)}`, color: x.ms > 5000 ? 'yellow' : undefined }))
+    ]
+    if (rowsOf.length === 0) push({ text: '   none', dim: true })
+    else rowsOf.slice(0, give[3]).forEach(l => push(l))
   }
   // 5 events, newest last
   title(4, view.gaps > 0 ? `  (${view.gaps} gap(s): some events were lost)` : '')

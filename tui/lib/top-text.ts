@@ -84,6 +84,10 @@ export function snapshotLines (s: WatchState, opts: { width: number, now?: numbe
   out.push('')
   if (peers.length === 0) out.push('no peers connected')
   else out.push(...table([['PEER', 'ADDRESS', 'WORKSPACES', 'DOWN', 'UP', 'IN FLIGHT'], ...peers.map(p => [p.id.slice(0, 12), p.address ?? '-', clean(p.workspaces.join(',')), formatRate(p.rateDown), formatRate(p.rateUp), String(p.inflight)])]))
+  if ((s.transfers ?? []).length > 0) {
+    out.push('', 'IN FLIGHT (longest first)')
+    for (const x of s.transfers) out.push(`  ${x.urgent ? 'read ' : ''}${x.object} ${formatBytes(x.size)} from ${x.peer.slice(0, 12)}${x.workspace ? ` for ${clean(x.workspace)}` : ''}, ${formatDuration(x.ms)}`)
+  }
   if ((s.problems ?? []).length > 0) {
     out.push('', 'PROBLEMS (the last ones)')
     for (const p of s.problems) out.push(`  ${new Date(p.time).toISOString().slice(11, 19)} ${p.workspace ? `${clean(p.workspace)}: ` : ''}${clean(p.text)}`)
