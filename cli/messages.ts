@@ -112,6 +112,8 @@ export interface WatchPeer {
   id: string
   address: string | null
   workspaces: string[]
+  /** What it says it holds, per workspace: 'all' of the head, or how many of its objects. */
+  holds: Record<string, 'all' | number>
   received: number
   sent: number
   rateDown: number

@@ -151,7 +151,8 @@ export async function collect (src: WatchSources, rates: Rates, now = Date.now()
   }
   const peers: Record<string, WatchPeer> = {}
   for (const r of peerRows) {
-    const p = peers[r.peer] ??= { id: r.peer, address: r.address || null, workspaces: [], received: 0, sent: 0, rateDown: 0, rateUp: 0, inflight: 0 }
+    const p = peers[r.peer] ??= { id: r.peer, address: r.address || null, workspaces: [], holds: {}, received: 0, sent: 0, rateDown: 0, rateUp: 0, inflight: 0 }
+    if (r.holds) p.holds[r.workspace] = r.holds.complete ? 'all' : r.holds.objects
     if (!p.workspaces.includes(r.workspace)) p.workspaces.push(r.workspace)
     p.received += r.received.bytes
     p.sent += r.sent.bytes

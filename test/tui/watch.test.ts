@@ -20,7 +20,7 @@ function state (n = 3, fields: Partial<WatchState> = {}): WatchState {
     v: 1,
     daemon: { pid: 42, run: 'r1', startedAt: 0, peer: 'ab'.repeat(32), online: true, bootstrap: '127.0.0.1:1', connections: 2, rateDown: 10 * MiB, rateUp: 0, received: 25 * MiB, sent: 0 },
     workspaces,
-    peers: { ['cd'.repeat(32)]: { id: 'cd'.repeat(32), address: '127.0.0.1:5000', workspaces: ['w0'], received: 25 * MiB, sent: 0, rateDown: 10 * MiB, rateUp: 0, inflight: 500 } },
+    peers: { ['cd'.repeat(32)]: { id: 'cd'.repeat(32), address: '127.0.0.1:5000', workspaces: ['w0'], holds: { w0: 'all' }, received: 25 * MiB, sent: 0, rateDown: 10 * MiB, rateUp: 0, inflight: 500 } },
     blocked: [{ workspace: 'w0', path: '/src/big.bin', ms: 1500 }],
     transfers: [{ object: '0123456789ab', peer: 'cd'.repeat(32), workspace: 'w0', size: 1048576, ms: 1200, urgent: false }],
     problems: [{ kind: 'verification', workspace: 'w0', peer: 'cd'.repeat(32), text: `peer ${'cd'.repeat(6)} sent corrupt data for object 0123456789ab…`, time: 1000 }, { kind: 'io', workspace: 'w0', path: '/src/x', errno: 'EIO', text: 'reading /src/x failed: EIO', time: 2000 }],
@@ -120,6 +120,7 @@ test('screen: 120x40, 80x24, 60x12 fit (never wider, never taller than rows-1); 
   const big = screenLines(view, initialUi(), { columns: 120, rows: 40 }, { now: 1000, connected: true }).map(l => l.text).join('\n')
   t.ok(big.includes('2,500/10,000 objects 25%'), 'progress with counts')
   t.ok(big.includes('7,000 queued, 500 in flight, 0 no connected peer has, 0 failed verification'), 'why not done for the selected workspace')
+  t.ok(/HOLDS \(w0\)/.test(big) && /127\.0\.0\.1:5000\s+w0\s+all/.test(big), 'what each peer can serve of the selected workspace')
   t.ok(big.includes('/src/big.bin for 1.5 s'), 'a read waiting on the network')
   t.ok(big.includes(`0123456789ab 1.0 MiB from ${'cd'.repeat(6)} for w0, 1.2 s`), 'a transfer in flight: what, from whom, for whom, how long')
   t.ok(big.includes(`peer ${'cd'.repeat(6)} sent corrupt data`), 'which peer failed verification, for the selected workspace')
@@ -127,6 +128,17 @@ test('screen: 120x40, 80x24, 60x12 fit (never wider, never taller than rows-1); 
   const small = screenLines(view, initialUi(), { columns: 40, rows: 8 }, { now: 0, connected: true })
   t.is(small.length, 1)
   t.is(small[0].text, `wxs top: need ${MIN_COLUMNS}x${MIN_ROWS} (have 40x8)`)
+})
+
+test('screen: Enter gives the focused pane the screen with its whole list', t => {
+  const s = state(5)
+  for (let i = 0; i < 8; i++) s.problems.push({ kind: 'io', workspace: 'w0', path: `/p${i}`, errno: 'EIO', text: `reading /p${i} failed: EIO`, time: 3000 + i })
+  const view = reduce(initialView(0), { type: 'state', state: s, event: 0 }, 0)
+  const normal = screenLines(view, { ...initialUi(), focus: 1 }, { columns: 120, rows: 40 }, { now: 1000, connected: true }).map(l => l.text).join('\n')
+  t.ok(normal.includes('+7 more (Enter)'), 'the why pane shows the last problems, then how many more')
+  const whole = screenLines(view, { ...initialUi(), focus: 1, detail: true }, { columns: 120, rows: 40 }, { now: 1000, connected: true }).map(l => l.text).join('\n')
+  t.ok(whole.includes('reading /p0 failed: EIO') && whole.includes('reading /p7 failed: EIO') && !whole.includes('more (Enter)'), 'Enter: all of them')
+  t.absent(whole.includes('WORKSPACE  STATE'), 'the other panes keep only their titles')
 })
 
 test('screen: disconnected or stale shows it over the last state, dimmed; control characters neutralised', t => {
@@ -158,6 +170,8 @@ test('keys: panes, selection, filter, freeze, interval, help, quit, p', t => {
   k('+'); t.is(ui.intervalMs, 2000)
   k('-'); k('-'); k('-'); t.is(ui.intervalMs, 250)
   k('-'); t.is(ui.intervalMs, 250, 'at most 4 redraws a second')
+  k('', { return: true }); t.ok(ui.detail, 'Enter: the focused pane, whole')
+  k('', { escape: true }); t.absent(ui.detail, 'Esc: back')
   k('?'); t.ok(ui.help)
   k('', { escape: true }); t.absent(ui.help)
   t.is(k('p'), 'toggle-fetch')

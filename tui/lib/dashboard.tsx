@@ -29,10 +29,12 @@ export interface UiState {
   intervalMs: number
   /** Last message from an action (p), shown in the footer. */
   notice: string | null
+  /** Enter: the focused pane takes the screen, with its whole list (Esc goes back). */
+  detail: boolean
 }
 
 export function initialUi (): UiState {
-  return { focus: 0, selected: 0, filter: '', editing: false, frozen: false, help: false, intervalMs: 1000, notice: null }
+  return { focus: 0, selected: 0, filter: '', editing: false, frozen: false, help: false, intervalMs: 1000, notice: null, detail: false }
 }
 
 interface Line { text: string, bold?: boolean, dim?: boolean, inverse?: boolean, color?: string }
@@ -69,7 +71,9 @@ export function screenLines (view: WatchView, ui: UiState, size: { columns: numb
   const sel = ws[Math.min(ui.selected, ws.length - 1)] ?? null
   const peers = Object.values(s.peers)
   const why = sel ? formatWhy(sel.fetch ?? null) : null
-  const problems = (s.problems ?? []).filter(p => sel !== null && p.workspace === sel.name).slice(-3).map(p => clean(p.text))
+  const mine = (s.problems ?? []).filter(p => sel !== null && p.workspace === sel.name)
+  const shownProblems = ui.detail && ui.focus === 1 ? mine : mine.slice(-3)
+  const problems = [...shownProblems.map(p => clean(p.text)), ...(mine.length > shownProblems.length ? [`+${mine.length - shownProblems.length} more (Enter)`] : [])]
   const whyLines = [...(sel === null ? ['no workspace selected'] : why ? whySplit(why, sel) : [`${clean(sel.name)}: ${sel.state}${sel.reason ? ` (${sel.reason})` : ''}: nothing left to fetch`]), ...problems]
   const blocked = s.blocked ?? []
   const transfers = s.transfers ?? []
@@ -77,10 +81,11 @@ export function screenLines (view: WatchView, ui: UiState, size: { columns: numb
   // rows for each pane's content: titles and the footer always show; the rest is shared out
   let left = height - out.length - PANES.length - 1
   const want = [ws.length + 1, whyLines.length, peers.length === 0 ? 1 : peers.length + 1, Math.max(1, blocked.length + transfers.length), Math.max(1, events.length)]
-  const minimum = [Math.min(want[0], 2), 1, 1, 1, 1]
+  // Enter: the focused pane gets every row; the others keep their titles
+  const minimum = ui.detail ? [0, 0, 0, 0, 0] : [Math.min(want[0], 2), 1, 1, 1, 1]
   const give = minimum.map(m => { const g = Math.min(m, Math.max(0, left)); left -= g; return g })
-  for (const i of [0, 1, 2, 3, 4]) {
-    const more = Math.min(want[i] - give[i], Math.max(0, left), i === 4 ? Infinity : Math.ceil(height / 3))
+  for (const i of ui.detail ? [ui.focus] : [0, 1, 2, 3, 4]) {
+    const more = Math.min(want[i] - give[i], Math.max(0, left), i === 4 || ui.detail ? Infinity : Math.ceil(height / 3))
     if (more > 0) { give[i] += more; left -= more }
   }
   const title = (i: number, extra = '') => push({ text: `${ui.focus === i ? '▸' : ' '}${i + 1} ${PANES[i]}${extra}`, bold: ui.focus === i, color: ui.focus === i ? 'cyan' : undefined })
@@ -103,7 +108,8 @@ export function screenLines (view: WatchView, ui: UiState, size: { columns: numb
   if (give[2] > 0) {
     if (peers.length === 0) push({ text: '   no peer connected', dim: true })
     else {
-      const t = table([['PEER', 'ADDRESS', 'WORKSPACES', 'DOWN', 'UP', 'IN FLIGHT'], ...peers.map(p => [p.id.slice(0, 12), p.address ?? '-', clean(p.workspaces.join(',')), formatRate(p.rateDown), formatRate(p.rateUp), String(p.inflight)])])
+      const holds = (p: typeof peers[number]) => sel && p.holds?.[sel.name] !== undefined ? (p.holds[sel.name] === 'all' ? 'all' : `${p.holds[sel.name]} obj`) : '-'
+      const t = table([['PEER', 'ADDRESS', 'WORKSPACES', sel ? `HOLDS (${clean(sel.name)})` : 'HOLDS', 'DOWN', 'UP', 'IN FLIGHT'], ...peers.map(p => [p.id.slice(0, 12), p.address ?? '-', clean(p.workspaces.join(',')), holds(p), formatRate(p.rateDown), formatRate(p.rateUp), String(p.inflight)])])
       t.slice(0, give[2]).forEach((l, i) => push({ text: '   ' + l, dim: i === 0 }))
     }
   }
@@ -151,6 +157,7 @@ const HELP = [
   '  ?, Esc         this help / back',
   '  Tab, Shift-Tab next / previous pane; 1-5 a pane',
   '  j, k, arrows   select a workspace',
+  '  Enter, Esc      the focused pane, whole (every problem, transfer, event) / back',
   '  /              filter workspaces by name (Enter keeps it, Esc clears it)',
   '  p              pause / resume the selected workspace\'s background fetch (a daemon action)',
   '  f              freeze the display (the daemon goes on)',
@@ -181,8 +188,9 @@ export function onKey (ui: UiState, input: string, key: { tab?: boolean, shift?:
   }
   if (input === 'q' || (key.ctrl && input === 'c')) return { ui, action: 'quit' }
   if (input === '?') return { ui: { ...ui, help: !ui.help } }
-  if (key.escape) return { ui: { ...ui, help: false, notice: null } }
+  if (key.escape) return { ui: { ...ui, help: false, notice: null, detail: false } }
   if (ui.help) return { ui }
+  if (key.return) return { ui: { ...ui, detail: !ui.detail } }
   if (key.tab) return { ui: { ...ui, focus: (ui.focus + (key.shift ? PANES.length - 1 : 1)) % PANES.length } }
   if (/^[1-5]$/.test(input)) return { ui: { ...ui, focus: Number(input) - 1 } }
   if (input === 'j' || key.downArrow) return { ui: { ...ui, selected: Math.min(Math.max(0, count - 1), ui.selected + 1) } }
