@@ -74,7 +74,10 @@ function cleanup (tag, mountsBefore) {
     if (!env.includes(`WXS_TEST_RUN=${tag}`)) continue
     try { process.kill(Number(pid), 'SIGKILL'); n++ } catch {}
   }
-  const mounts = fuseMounts().filter(dir => !mountsBefore.has(dir) && dir.startsWith(path.join(tmpdir(), 'wxs-')))
+  // only dead mounts (their daemon was just killed): a mount that still answers belongs to a
+  // daemon of another run (two runners at once detached each other's mounts mid-test)
+  const dead = dir => { try { statSync(dir); return false } catch (err) { return err.code === 'ENOTCONN' || err.code === 'ECONNABORTED' } }
+  const mounts = fuseMounts().filter(dir => !mountsBefore.has(dir) && dir.startsWith(path.join(tmpdir(), 'wxs-')) && dead(dir))
   for (const dir of mounts) {
     try { execFileSync('fusermount', ['-uz', dir], { stdio: 'ignore' }); n++ } catch {}
   }
