@@ -39,7 +39,7 @@ async function run (argv: string[]): Promise<number> {
 async function runCommand (command: Command, argv: string[], json: boolean): Promise<number> {
   const inv = parse(command.name, argv, command.options, command.args)
   if (inv.opts.help) return usage(command.name)
-  if (command.local) return command.local(inv)
+  if ('local' in command) return command.local(inv)
   const req = command.request(inv)
   const { call } = await import('./lib/client.js')
   const renderer = req.progress ? await (await import('./lib/progress.js')).progressRenderer(req.progress, { json, quiet: !!inv.opts.quiet }) : null

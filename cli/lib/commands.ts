@@ -12,20 +12,29 @@ export type OptionSpec = Record<string, { type: 'string' | 'boolean', short?: st
 
 export interface Invocation { args: string[], opts: Record<string, string | boolean | undefined>, json: boolean }
 
-export interface Command {
+interface CommandBase {
   name: string
   usage: string
   summary: string
   details?: string
   options: OptionSpec
   args: [min: number, max: number]
+}
+
+/** One request to the daemon, one result printed. */
+export interface RequestCommand extends CommandBase {
   /** Builds the daemon request from the parsed invocation. */
   request (inv: Invocation): { method: string, params: Record<string, unknown>, progress?: string }
   /** Prints a human-readable result; returns 'partial' when some paths had problems. */
   print (result: any, inv: Invocation): void | 'partial' | 'failed'
-  /** A command that runs in the client itself (no daemon); returns the exit code. */
-  local?: (inv: Invocation) => Promise<number>
 }
+
+/** Runs in the client itself (a bootstrap node, a stream): returns the exit code. */
+export interface LocalCommand extends CommandBase {
+  local: (inv: Invocation) => Promise<number>
+}
+
+export type Command = RequestCommand | LocalCommand
 
 const NET_OPTIONS: OptionSpec = {
   bootstrap: { type: 'string', value: 'host:port,…', description: 'DHT bootstrap nodes (default: $WXS_BOOTSTRAP, else the public ones)' },
@@ -308,8 +317,6 @@ export const commands: Command[] = [
       port: { type: 'string', value: 'n', description: 'UDP port (default: any free port)' }
     },
     args: [0, 0],
-    request: () => ({ method: 'bootstrap', params: {} }),
-    print: () => {},
     local: async ({ opts, json }) => {
       const { runBootstrap } = await import('../../net/index.js')
       const port = opts.port === undefined ? undefined : Number(opts.port)
@@ -333,8 +340,6 @@ export const commands: Command[] = [
       follow: { type: 'boolean', short: 'f', description: 'keep printing events as they happen (until interrupted)' }
     },
     args: [0, 0],
-    request: () => ({ method: 'watch', params: {} }),
-    print: () => {},
     local: inv => runEvents(inv)
   },
   {
@@ -346,8 +351,6 @@ export const commands: Command[] = [
       once: { type: 'boolean', description: 'print one snapshot and exit' }
     },
     args: [0, 0],
-    request: () => ({ method: 'watch', params: {} }),
-    print: () => {},
     local: inv => runTop(inv)
   },
   {
