@@ -60,12 +60,24 @@ export interface WatchState {
   daemon: { pid: number, run: string, startedAt: number, peer: string | null, online: boolean, bootstrap: string | null, connections: number, rateDown: number, rateUp: number, received: number, sent: number }
   workspaces: Record<string, WatchWorkspace>
   peers: Record<string, WatchPeer>
-  /** Reads in a mount that have waited on the network longest (path, ms, workspace), at most 20. */
-  blocked: Array<{ workspace: string, path: string, ms: number }>
+  /** Reads, lookups and listings in a mount that have waited longest (on the network, mostly), at most 20. */
+  blocked: WatchBlocked[]
   /** Objects in flight longest (at most 10): which, from which peer, for which workspace (none: a read), for how long. */
   transfers: Array<{ object: string, peer: string, workspace: string | null, size: number, ms: number, urgent: boolean }>
   /** The last things that went wrong, oldest first, at most 20: objects that failed verification (which peer), reads in a mount that failed (path, errno). */
   problems: WatchProblem[]
+}
+
+export interface WatchBlocked {
+  workspace: string
+  /** read (file content), lookup (a path's directories), list (a directory's entries). */
+  op: 'read' | 'lookup' | 'list'
+  path: string
+  ms: number
+  /** The first object the read still lacks (12 hex digits), and where it is: asked of `peer`, queued, or no connected peer has it. Null: nothing missing (the read is slow locally). */
+  object: string | null
+  waiting: 'inflight' | 'queued' | 'unavailable' | null
+  peer: string | null
 }
 
 export interface WatchProblem {
@@ -110,6 +122,16 @@ export interface WatchFetch {
 
 export interface WatchPeer {
   id: string
+  /** connected; connecting (found on the DHT, being dialled); retrying (its connection failed or closed); banned (by the swarm). */
+  state: 'connected' | 'connecting' | 'retrying' | 'banned'
+  /** out: this daemon dialled; in: the peer did; null while not connected. wxs sets no blind relay, so a connection is direct (holepunched or on the LAN). */
+  direction: 'in' | 'out' | null
+  /** When it connected, or when its last connection closed (epoch ms). */
+  since: number | null
+  /** Connection attempts since it last stayed connected (Hyperswarm's count). */
+  attempts: number
+  /** Workspaces that dropped it for a protocol violation (they no longer take its objects). */
+  droppedBy: string[]
   address: string | null
   workspaces: string[]
   /** What it says it holds, per workspace: 'all' of the head, or how many of its objects. */

@@ -1,4 +1,4 @@
-export { Network, type NetworkOptions, type PeerReport, type SwarmSettings } from './lib/network.js'
+export { Network, type NetworkOptions, type PeerReport, type LinkReport, type SwarmSettings } from './lib/network.js'
 export { NetError, type NetErrorCode } from './lib/errors.js'
 export { checkPeerId, parseKey, parseResumeLink, parseJoinTarget, parseBootstrap, formatBootstrap, type JoinTarget, type HostPort } from './lib/keys.js'
 export { runBootstrap, type BootstrapHandle } from './lib/bootstrap.js'

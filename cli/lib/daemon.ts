@@ -109,8 +109,14 @@ async function dispatch (socket: net.Socket, line: string, ctx: HandlerContext) 
   if (request.method === 'watch') {
     // stays open: state, then patches and events, until the client goes (see WatchHub)
     const p = request.params ?? {}
-    const since = typeof p.since === 'number' && Number.isInteger(p.since) && p.since >= 0 ? p.since : undefined
-    await ctx.watch.attach(socket, { since, run: typeof p.run === 'string' ? p.run : undefined })
+    const bad = (p.since !== undefined && !(typeof p.since === 'number' && Number.isInteger(p.since) && p.since >= 0)) ? `since must be an event id (an integer from 0), got ${JSON.stringify(p.since)}`
+      : (p.run !== undefined && typeof p.run !== 'string') ? `run must be a daemon run id (a string), got ${JSON.stringify(p.run)}` : null
+    if (bad !== null) {
+      reply(socket, { type: 'error', error: { code: 'USAGE', message: `USAGE: watch: ${bad}` } })
+      socket.end()
+      return
+    }
+    await ctx.watch.attach(socket, { since: p.since as number | undefined, run: p.run as string | undefined })
     return
   }
   const handler = handlers[request.method]

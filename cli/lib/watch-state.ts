@@ -150,8 +150,19 @@ export async function collect (src: WatchSources, rates: Rates, now = Date.now()
     }
   }
   const peers: Record<string, WatchPeer> = {}
+  const blank = (id: string): WatchPeer => ({ id, state: 'connected', direction: null, since: null, attempts: 0, droppedBy: [], address: null, workspaces: [], holds: {}, received: 0, sent: 0, rateDown: 0, rateUp: 0, inflight: 0 })
+  for (const l of network.links()) {
+    const p = peers[l.peer] = blank(l.peer)
+    p.state = l.state
+    p.direction = l.direction
+    p.since = l.since
+    p.attempts = l.attempts
+    p.droppedBy = l.droppedBy
+    p.address = l.address
+  }
   for (const r of peerRows) {
-    const p = peers[r.peer] ??= { id: r.peer, address: r.address || null, workspaces: [], holds: {}, received: 0, sent: 0, rateDown: 0, rateUp: 0, inflight: 0 }
+    const p = peers[r.peer] ??= blank(r.peer)
+    if (p.address === null && r.address) p.address = r.address
     if (r.holds) p.holds[r.workspace] = r.holds.complete ? 'all' : r.holds.objects
     if (!p.workspaces.includes(r.workspace)) p.workspaces.push(r.workspace)
     p.received += r.received.bytes
@@ -186,7 +197,11 @@ export async function collect (src: WatchSources, rates: Rates, now = Date.now()
     },
     workspaces,
     peers,
-    blocked: mounts.blockedReads(now).slice(0, 20),
+    blocked: mounts.blockedReads(now).slice(0, 20).map(b => {
+      const hex = b.waiting[0] ?? null
+      const where = hex === null ? null : network.downloader.whereIs(hex)
+      return { workspace: b.workspace, op: b.op, path: b.path, ms: Math.floor(b.ms / 100) * 100, object: hex === null ? null : hex.slice(0, 12), waiting: where?.state ?? null, peer: where?.peer ?? null }
+    }),
     // in 100 ms steps: a transfer that only ages sends no patch every tick
     transfers: network.downloader.inflight(now).map(x => ({ object: x.hex.slice(0, 12), peer: x.peer, workspace: x.owner, size: x.size, ms: Math.floor(x.ms / 100) * 100, urgent: x.urgent })),
     problems: [
@@ -214,7 +229,15 @@ export function eventsBetween (prev: WatchState | null, next: WatchState): Array
   for (const name of Object.keys(prev.workspaces)) if (!(name in next.workspaces)) out.push({ kind: 'removed', workspace: name, text: `${name}: removed` })
   const seen = new Set((prev.problems ?? []).map(p => `${p.time} ${p.text}`))
   for (const p of next.problems ?? []) if (!seen.has(`${p.time} ${p.text}`)) out.push({ kind: p.kind === 'io' ? 'io-error' : 'rejected', ...(p.workspace ? { workspace: p.workspace } : {}), ...(p.peer ? { peer: p.peer } : {}), text: `${p.workspace ? `${p.workspace}: ` : ''}${p.text}` })
-  for (const [id, p] of Object.entries(next.peers)) if (!(id in prev.peers)) out.push({ kind: 'peer-connected', peer: id, text: `peer ${id.slice(0, 12)} connected${p.address ? ` from ${p.address}` : ''} (${p.workspaces.join(', ')})` })
-  for (const id of Object.keys(prev.peers)) if (!(id in next.peers)) out.push({ kind: 'peer-gone', peer: id, text: `peer ${id.slice(0, 12)} gone` })
+  const on = (p: WatchPeer | undefined) => p !== undefined && (p.state ?? 'connected') === 'connected'
+  for (const [id, p] of Object.entries(next.peers)) {
+    const was = prev.peers[id]
+    if (on(p) && !on(was)) out.push({ kind: 'peer-connected', peer: id, text: `peer ${id.slice(0, 12)} connected${p.direction === 'in' ? ' to us' : ''}${p.address ? ` from ${p.address}` : ''}${p.workspaces.length > 0 ? ` (${p.workspaces.join(', ')})` : ''}` })
+    for (const ws of p.droppedBy ?? []) if (!(was?.droppedBy ?? []).includes(ws)) out.push({ kind: 'peer-dropped', peer: id, workspace: ws, text: `${ws}: peer ${id.slice(0, 12)} dropped (protocol violation)` })
+  }
+  for (const [id, p] of Object.entries(prev.peers)) {
+    const now = next.peers[id]
+    if (on(p) && !on(now)) out.push({ kind: 'peer-gone', peer: id, text: `peer ${id.slice(0, 12)} gone${now?.state === 'retrying' ? ' (retrying)' : now?.state === 'banned' ? ' (banned)' : ''}` })
+  }
   return out
 }

@@ -45,7 +45,9 @@ export class WatchHub {
   /** Serves one watcher until it goes: events after `since` (or a gap), the state, then patches and events. */
   async attach (socket: net.Socket, opts: { since?: number, run?: string }) {
     const client: Client = { socket, lastSent: 0 }
-    if (this.state === null) await this.tick()
+    // nobody was watching: the state kept is from the last watcher's time (a
+    // `wxs top --once` then would print it), so read it now
+    if (this.state === null || this.timer === null) await this.tick()
     if (opts.since !== undefined) {
       const oldest = this.ring.length > 0 ? this.ring[0].id : this.nextId
       if ((opts.run !== undefined && opts.run !== this.run) || opts.since < oldest - 1 || opts.since > this.lastEvent) this.send(client, { type: 'gap', since: opts.since, oldest })

@@ -290,6 +290,29 @@ export class LiveTree {
     return n
   }
 
+  /** The objects a read of this range still lacks locally (what it waits on the network for). */
+  missingIn (node: LiveNode, offset: number, length: number): string[] {
+    if (node.type === DIR || node.staged) return []
+    const n = Math.max(0, Math.min(length, node.size - offset))
+    const out: string[] = []
+    if (n > 0) for (const { index } of chunkSpans(offset, n)) { const hex = toHex(node.chunks[index]); if (!this.store.hasHex(hex)) out.push(hex) }
+    return out
+  }
+
+  /** The directory listing a lookup or listing of `p` waits for: the first tree on the path that is not local. */
+  missingOnPath (p: string): string[] {
+    let node = this.root
+    const names = p.split('/').filter(Boolean)
+    for (let i = 0; ; i++) {
+      if (node.type !== DIR) return []
+      if (node.children === null) return node.tree !== null && !this.store.hasHex(toHex(node.tree)) ? [toHex(node.tree)] : []
+      if (i === names.length) return []
+      const child = node.children.get(names[i])
+      if (child === undefined) return []
+      node = child
+    }
+  }
+
   async write (node: LiveNode, buf: Buffer, length: number, offset: number): Promise<number> {
     this.writable()
     if (node.type !== FILE) throw ManifestError.IS_DIRECTORY(this.pathOf(node))

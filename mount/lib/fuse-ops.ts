@@ -30,8 +30,10 @@ export interface OpsContext {
   used (path: string): void
   /** A request from a program arrived (cheap: called on every lookup, open, read and readdir). */
   active (): void
-  /** A read of `path` starts; the returned function ends it (reads waiting long are shown by wxs top). */
-  reading (path: string): () => void
+  /** A read of `path` (node, range) starts; the returned function ends it (reads waiting long are shown by wxs top, with what they wait on). */
+  reading (path: string, node: LiveNode, offset: number, length: number): () => void
+  /** A lookup or listing of `path` that is not in memory starts (it may wait on a directory listing from the network); the returned function ends it. */
+  waiting (op: 'lookup' | 'list', path: string): () => void
   /** A read of `path` failed with this (negative) errno: wxs top shows it as a local I/O error. */
   failed (path: string, errno: number): void
   /** Makes everything written so far durable (commit). */
@@ -83,7 +85,8 @@ export function makeOps (ctx: OpsContext) {
       return fail(cb, err)
     }
     if (node !== undefined) return fn(node)
-    L().lookup(p).then(fn, err => fail(cb, err))
+    const done = ctx.waiting('lookup', p)
+    L().lookup(p).then(n => { done(); fn(n) }, err => { done(); fail(cb, err) })
   }
 
   // Promise-returning helpers keep each handler to one line of intent.
@@ -115,12 +118,14 @@ export function makeOps (ctx: OpsContext) {
     // files 0.8-1.0 s -> 0.06 s).
     readdir: (p: string, cb: Cb) => {
       ctx.active()
+      const done = ctx.waiting('list', p)
       L().entries(p).then(children => {
+        done()
         const names: string[] = []
         const stats: ReturnType<typeof stat>[] = []
         for (const [name, node] of children) { names.push(name); stats.push(stat(node)) }
         cb(0, names, stats)
-      }, err => fail(cb, err))
+      }, err => { done(); fail(cb, err) })
     },
     readlink: (p: string, cb: Cb) => withNode(p, cb, n => n.target !== null ? cb(0, n.target) : cb(-ERRNO.EINVAL)),
     open: (p: string, flags: number, cb: Cb) => {
@@ -144,7 +149,7 @@ export function makeOps (ctx: OpsContext) {
       const h = handles.get(fd)
       if (!h) return cb(-ERRNO.EBADF)
       ctx.active()
-      const done = ctx.reading(_p)
+      const done = ctx.reading(_p, h.node, pos, len)
       L().read(h.node, buf, len, pos).then(n => { done(); cb(n) }, err => { done(); const code = toErrno(err, ctx.log); ctx.failed(_p, code); cb(code) })
     },
     write: (_p: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) => {

@@ -63,8 +63,8 @@ export class MountManager {
     return out
   }
 
-  /** Reads in any mount waiting 100 ms or more (on the network, mostly), longest first. */
-  blockedReads (now = Date.now()): Array<{ workspace: string, path: string, ms: number }> {
+  /** Reads, lookups and listings in any mount waiting 100 ms or more (on the network, mostly), longest first. */
+  blockedReads (now = Date.now()): Array<{ workspace: string, op: 'read' | 'lookup' | 'list', path: string, ms: number, waiting: string[] }> {
     return [...this.mounts.values()].flatMap(m => m.slowReads(now).map(r => ({ workspace: m.name, ...r }))).sort((a, b) => b.ms - a.ms)
   }
 

@@ -2,7 +2,7 @@
  * One mounted workspace: a live tree served through FUSE, committed
  * automatically once writes settle, on fsync, and on unmount.
  */
-import type { LiveTree } from '../../manifests/index.js'
+import type { LiveNode, LiveTree } from '../../manifests/index.js'
 import { Resource } from '../../core/index.js'
 import { makeOps, MOUNT_OPTIONS } from './fuse-ops.js'
 import { loadFuse, type FuseInstance } from './fuse.js'
@@ -39,7 +39,7 @@ export class Mount extends Resource {
   /** Reads that failed, the last 20 (path, errno name). */
   readonly errors: Array<{ path: string, errno: string, time: number }> = []
   /** Reads in progress (a read of content not here waits on the network). */
-  private readonly reads = new Map<number, { path: string, start: number }>()
+  private readonly reads = new Map<number, { op: 'read' | 'lookup' | 'list', path: string, start: number, node: LiveNode | null, offset: number, length: number }>()
   private nextRead = 0
   /** Paths opened most recently, oldest first (a Map keeps insertion order; re-use moves a path last). */
   private readonly recent = new Map<string, true>()
@@ -67,9 +67,14 @@ export class Mount extends Resource {
         this.errors.push({ path: p, errno: ERRNO_NAMES[-errno] ?? String(-errno), time: Date.now() })
         if (this.errors.length > 20) this.errors.shift()
       },
-      reading: p => {
+      reading: (p, node, offset, length) => {
         const id = this.nextRead++
-        this.reads.set(id, { path: p, start: Date.now() })
+        this.reads.set(id, { op: 'read', path: p, start: Date.now(), node, offset, length })
+        return () => { this.reads.delete(id) }
+      },
+      waiting: (op, p) => {
+        const id = this.nextRead++
+        this.reads.set(id, { op, path: p, start: Date.now(), node: null, offset: 0, length: 0 })
         return () => { this.reads.delete(id) }
       },
       sync: async () => { await this.commit('sync') },
@@ -123,10 +128,13 @@ export class Mount extends Resource {
   /** Lets changes through again (a pause that failed after quiescing). */
   thaw () { this.live.frozen = false }
 
-  /** Reads that have taken `minMs` or more so far, longest first. */
-  slowReads (now = Date.now(), minMs = 100): Array<{ path: string, ms: number }> {
-    const out: Array<{ path: string, ms: number }> = []
-    for (const r of this.reads.values()) if (now - r.start >= minMs) out.push({ path: r.path, ms: now - r.start })
+  /** Reads, lookups and listings that have taken `minMs` or more so far, longest first, with the objects they still wait for. */
+  slowReads (now = Date.now(), minMs = 100): Array<{ op: 'read' | 'lookup' | 'list', path: string, ms: number, waiting: string[] }> {
+    const out: Array<{ op: 'read' | 'lookup' | 'list', path: string, ms: number, waiting: string[] }> = []
+    for (const r of this.reads.values()) {
+      if (now - r.start < minMs) continue
+      out.push({ op: r.op, path: r.path, ms: now - r.start, waiting: r.node !== null ? this.live.missingIn(r.node, r.offset, r.length) : this.live.missingOnPath(r.path) })
+    }
     return out.sort((a, b) => b.ms - a.ms)
   }
 

@@ -349,6 +349,14 @@ export class Downloader implements ObjectFetcher {
     return out.sort((a, b) => b.ms - a.ms).slice(0, max)
   }
 
+  /** Where a wanted object is: asked of a peer (which), queued, or parked because no connected peer has it; null: not wanted. */
+  whereIs (hex: string): { state: 'inflight', peer: string } | { state: 'queued' | 'unavailable', peer: null } | null {
+    const w = this.wants.get(hex)
+    if (w === undefined) return null
+    if (w.peer !== null) return { state: 'inflight', peer: w.peer.id }
+    return { state: this.parked.includes(w) ? 'unavailable' : 'queued', peer: null }
+  }
+
   /** The last objects that failed verification, oldest first. */
   readonly failures: Failure[] = []
 

@@ -49,6 +49,21 @@ export interface PeerReport {
   inflight: number
 }
 
+/** One peer as the swarm sees it, whatever workspaces it shares with us. */
+export interface LinkReport {
+  peer: string
+  /** connected; connecting (found, being dialled); retrying (a connection failed or closed, another comes); banned (by the swarm, or by every workspace it served us for a protocol violation). */
+  state: 'connected' | 'connecting' | 'retrying' | 'banned'
+  /** Who dialled: out (we did), in (it did); null while not connected. */
+  direction: 'in' | 'out' | null
+  address: string | null
+  /** When it connected, or when its last connection closed (epoch ms; null: never connected). */
+  since: number | null
+  attempts: number
+  /** Workspaces that dropped it for a protocol violation. */
+  droppedBy: string[]
+}
+
 /** How long a peer's claim that a log moved may take to replicate and check. */
 const MOVED_CHECK_MS = 15_000
 const MAX_REJECTED = 1024
@@ -70,6 +85,7 @@ export class Network {
   private bootstrapInUse: string | null = null
   private readonly sessions = new Map<string, Session>()
   private readonly conns = new Set<any>()
+  private readonly connectedAt = new WeakMap<object, number>()
   private closed = false
   private readonly tunedSockets = new WeakSet<object>()
   private refresher: NodeJS.Timeout | null = null
@@ -586,6 +602,25 @@ export class Network {
     return out
   }
 
+  /** Every peer the swarm knows: connected (with direction and address), being dialled, retrying, banned. */
+  links (): LinkReport[] {
+    const out = new Map<string, LinkReport>()
+    for (const conn of this.conns) {
+      const id = toHex(conn.remotePublicKey)
+      const raw = conn.rawStream
+      out.set(id, { peer: id, state: 'connected', direction: conn.isInitiator ? 'out' : 'in', address: raw?.remoteHost ? `${raw.remoteHost}:${raw.remotePort}` : null, since: this.connectedAt.get(conn) ?? null, attempts: 0, droppedBy: [] })
+    }
+    for (const [id, info] of (this.swarm as any)?.peers ?? new Map()) {
+      if (out.has(id)) continue
+      const closed = info.disconnectedTime > 0
+      out.set(id, { peer: id, state: info.banned ? 'banned' : closed ? 'retrying' : 'connecting', direction: null, address: null, since: closed ? info.disconnectedTime : null, attempts: info.attempts, droppedBy: [] })
+    }
+    for (const s of this.sessions.values()) {
+      for (const l of out.values()) if (s.isBanned(l.peer)) l.droppedBy.push(s.name)
+    }
+    return [...out.values()]
+  }
+
   /**
    * Pauses (or resumes) the background fetch of a joined or resumed workspace:
    * paused, only what is read is fetched (as --lazy, and kept across restarts).
@@ -808,6 +843,7 @@ export class Network {
     if (this.closed) { conn.destroy(); return }
     this.tuneSocket(conn.rawStream?.socket)
     this.conns.add(conn)
+    this.connectedAt.set(conn, Date.now())
     conn.on('error', (err: Error) => this.log(`connection error: ${err.message}`))
     conn.on('close', () => this.conns.delete(conn))
     this.engine.corestore.replicate(conn)

@@ -5,7 +5,21 @@
 import test, { configure } from 'brittle'
 import path from 'node:path'
 import { tmpDir, writeTree, randomBuffer, sh, waitFor, daemonPid, WXS_BIN, ROOT, type TreeSpec } from '../helpers/index.js'
-import { localBootstrap, peer, ok, netEnv } from '../helpers/net.js'
+import { localBootstrap, peer, ok, netEnv, mountDir } from '../helpers/net.js'
+import { PROTOCOL_VERSION } from '../../cli/messages.js'
+import netSocket from 'node:net'
+import fs from 'node:fs/promises'
+
+/** One request line on the daemon's socket; the first reply line, parsed. */
+function rawRequest (sock: string, req: unknown): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const c = netSocket.createConnection(sock)
+    let buf = ''
+    c.on('data', d => { buf += d; const i = buf.indexOf('\n'); if (i !== -1) { c.destroy(); resolve(JSON.parse(buf.slice(0, i))) } })
+    c.on('error', reject)
+    c.write(JSON.stringify(req) + '\n')
+  })
+}
 
 configure({ timeout: 300_000 })
 
@@ -88,7 +102,7 @@ test('watch: top --json streams state, patches, events and heartbeats during a j
   t.is(once.code, 0, once.stderr)
   t.ok(/^wxs · daemon \d+ up /.test(once.stdout), once.stdout.split('\n')[0])
   t.ok(/^w\s+complete\s+complete, 10\.0 MiB/m.test(once.stdout), 'the workspace row')
-  t.ok(/^PEER\s+ADDRESS/m.test(once.stdout), 'the peers table')
+  t.ok(/^PEER\s+LINK\s+ADDRESS/m.test(once.stdout), 'the peers table')
   t.absent(once.stdout.includes('\u001b'))
   const head = await sh(`${process.execPath} ${WXS_BIN} top --json < /dev/null | head -1`, { cwd: ROOT, env: { ...process.env, ...netEnv(net.bootstrap), WXS_HOME: b.home } })
   t.is(head.code, 0)
@@ -102,4 +116,57 @@ test('watch: top --json streams state, patches, events and heartbeats during a j
   const ended = await follow
   t.is(ended.code, 1)
   t.ok(/the daemon went away/.test(ended.stderr), ended.stderr.trim())
+})
+
+test('watch: a read waiting in a mount names the object and the peer it waits on; peers show their link; a malformed since is refused', async t => {
+  const net = await localBootstrap(t)
+  const [a, b] = [await peer(t, net), await peer(t, net)]
+  const src = path.join(await tmpDir(t), 'src')
+  await writeTree(src, { 'small.txt': 'hi\n', 'big.bin': randomBuffer(3 * MiB, 11), sub: { 'x.txt': 'x\n' } })
+  await ok(a, ['create', 'w', '--from', src])
+  const { key } = await ok(a, ['share', 'w'])
+  const peerA = (await ok(a, ['daemon', 'status'])).network.peer
+  await ok(b, ['join', key, 'w', '--lazy'])
+  const dir = await mountDir(t, b, 'w')
+  await ok(b, ['mount', 'w', dir])
+
+  const state = async () => JSON.parse((await b.run(['top', '--json', '--once'])).stdout.split('\n')[0]).state
+  const linked = (await state()).peers[peerA]
+  t.is(linked?.state, 'connected', 'the sharer is a connected peer')
+  t.ok(linked.direction === 'in' || linked.direction === 'out', `with a direction (${linked.direction})`)
+  t.ok(typeof linked.since === 'number' && linked.since <= Date.now(), 'and since when')
+  t.ok(/^\d+\.\d+\.\d+\.\d+:\d+$/.test(linked.address), `and its address (${linked.address})`)
+
+  // the sharer stops answering (SIGSTOP): a read of a file not here yet waits on it
+  const pidA = (await daemonPid(a.home))!
+  process.kill(pidA, 'SIGSTOP')
+  t.teardown(() => { try { process.kill(pidA, 'SIGCONT') } catch {} }, { order: -2 })
+  const reading = sh(`cat ${JSON.stringify(path.join(dir, 'big.bin'))} | wc -c`, { timeoutMs: 60_000 })
+  const looking = sh(`stat -c %s ${JSON.stringify(path.join(dir, 'sub', 'x.txt'))}`, { timeoutMs: 60_000 })
+  let blocked: any = null
+  let seen: any = null
+  t.ok(await waitFor(async () => { seen = await state(); blocked = seen.blocked.find((x: any) => x.path === '/big.bin'); return blocked?.waiting === 'inflight' && seen.blocked.some((x: any) => x.path === '/sub/x.txt' && x.waiting === 'inflight') }, 10_000, 200), `the read shows as waiting: ${JSON.stringify({ blocked: seen?.blocked, transfers: seen?.transfers, cat: await Promise.race([reading, new Promise(resolve => setTimeout(resolve, 100, 'still reading'))]), log: (await fs.readFile(path.join(b.home, 'daemon.log'), 'utf8')).split('\n').slice(-15) })}`)
+  t.is(blocked.workspace, 'w')
+  t.is(blocked.peer, peerA, 'on the stopped sharer')
+  t.ok(/^[0-9a-f]{12}$/.test(blocked.object), 'for one named object')
+  t.ok(blocked.ms >= 100)
+  t.is(blocked.op, 'read')
+  const lookup = seen.blocked.find((x: any) => x.path === '/sub/x.txt')
+  t.ok(lookup?.op === 'lookup' && lookup.waiting === 'inflight' && lookup.peer === peerA, `a lookup under a directory not listed here yet waits on its listing, from the sharer: ${JSON.stringify(lookup)}`)
+  const once = await b.run(['top', '--once'])
+  t.ok(new RegExp(`w: /big\\.bin for .*, on ${blocked.object} from ${peerA.slice(0, 12)}`).test(once.stdout), once.stdout.split('\n').filter(l => l.includes('big.bin')).join(' | '))
+  t.ok(/^PEER\s+LINK\s+ADDRESS/m.test(once.stdout), 'the peers table has the link column')
+  process.kill(pidA, 'SIGCONT')
+  const read = await reading
+  t.is(read.code, 0, read.stderr)
+  t.is(read.stdout.trim(), String(3 * MiB), 'the sharer back, the read completes')
+  t.is((await looking).stdout.trim(), '2', 'and the lookup')
+  t.ok(await waitFor(async () => (await state()).blocked.length === 0, 10_000, 200), 'and nothing waits any more')
+
+  // a malformed since or run is refused with a usage error, not read as "none"
+  for (const params of [{ since: 'x' }, { since: -1 }, { since: 1.5 }, { run: 7 }]) {
+    const reply = await rawRequest(path.join(b.home, 'daemon.sock'), { v: PROTOCOL_VERSION, method: 'watch', params })
+    t.is(reply.type, 'error', `${JSON.stringify(params)}: ${reply.error?.message}`)
+    t.is(reply.error.code, 'USAGE')
+  }
 })

@@ -45,12 +45,13 @@ test('wxs top in tmux: a join of 10k files from two peers appears with both, p r
   const shows = (re: RegExp, ms = 20_000) => waitFor(async () => re.test(await screen()), ms, 200)
   await tmux(['send-keys', '-t', session, `echo BEFORE-TOP; cd ${ROOT}; env -u CI ${exports} ${process.execPath} ${WXS_BIN} top; echo "TOP-EXITED $?"`, 'Enter'])
   t.ok(await shows(/1 Workspaces\s+\(0\)/), 'the dashboard is up, nothing joined yet')
-  t.ok(/3 Peers\s+\(0\)/.test(await screen()))
+  t.ok(/3 Peers\s+\(0 connected\)/.test(await screen()), "no peer yet")
 
   await ok(b, ['join', key, 'w', '--lazy'])
   t.ok(await shows(/^ w\s+on-demand/m), 'the joined workspace appears, its background fetch off (lazy)')
-  t.ok(await shows(/3 Peers\s+\(2\)/), 'and both peers it can fetch from')
+  t.ok(await shows(/3 Peers\s+\(2 connected\)/), 'and both peers it can fetch from')
   const lazyScreen = await screen()
+  t.ok(/PEER\s+LINK\s+ADDRESS/.test(lazyScreen) && /^\s+[0-9a-f]{12}\s+(in|out) <1m\s+127\.0\.0\.1:\d+/m.test(lazyScreen), 'each peer with its link: who dialled, since when, from where')
   t.ok(/ETA unknown: background fetch paused/.test(lazyScreen), `why it is not done, and why no ETA\n${lazyScreen}`)
 
   await tmux(['send-keys', '-t', session, 'p'])

@@ -3,7 +3,7 @@
 import test from 'brittle'
 import React from 'react'
 import { render } from 'ink-testing-library'
-import { initialView, reduce, isStale, screenLines, onKey, initialUi, TopView, fit, clean, formatFetch, MIN_COLUMNS, MIN_ROWS, type WatchView } from '../../tui/index.js'
+import { initialView, reduce, isStale, screenLines, onKey, initialUi, TopView, fit, clean, formatFetch, formatLink, formatWaiting, MIN_COLUMNS, MIN_ROWS, type WatchView } from '../../tui/index.js'
 import { deriveState, eta, eventsBetween, Rates, STALL_MS, type WorkspaceFacts } from '../../cli/lib/watch-state.js'
 import type { WatchState, WatchWorkspace } from '../../cli/messages.js'
 
@@ -20,8 +20,8 @@ function state (n = 3, fields: Partial<WatchState> = {}): WatchState {
     v: 1,
     daemon: { pid: 42, run: 'r1', startedAt: 0, peer: 'ab'.repeat(32), online: true, bootstrap: '127.0.0.1:1', connections: 2, rateDown: 10 * MiB, rateUp: 0, received: 25 * MiB, sent: 0 },
     workspaces,
-    peers: { ['cd'.repeat(32)]: { id: 'cd'.repeat(32), address: '127.0.0.1:5000', workspaces: ['w0'], holds: { w0: 'all' }, received: 25 * MiB, sent: 0, rateDown: 10 * MiB, rateUp: 0, inflight: 500 } },
-    blocked: [{ workspace: 'w0', path: '/src/big.bin', ms: 1500 }],
+    peers: { ['cd'.repeat(32)]: { id: 'cd'.repeat(32), state: 'connected', direction: 'out', since: 0, attempts: 0, droppedBy: [], address: '127.0.0.1:5000', workspaces: ['w0'], holds: { w0: 'all' }, received: 25 * MiB, sent: 0, rateDown: 10 * MiB, rateUp: 0, inflight: 500 } },
+    blocked: [{ workspace: 'w0', op: 'read', path: '/src/big.bin', ms: 1500, object: '0123456789ab', waiting: 'inflight', peer: 'cd'.repeat(32) }],
     transfers: [{ object: '0123456789ab', peer: 'cd'.repeat(32), workspace: 'w0', size: 1048576, ms: 1200, urgent: false }],
     problems: [{ kind: 'verification', workspace: 'w0', peer: 'cd'.repeat(32), text: `peer ${'cd'.repeat(6)} sent corrupt data for object 0123456789ab…`, time: 1000 }, { kind: 'io', workspace: 'w0', path: '/src/x', errno: 'EIO', text: 'reading /src/x failed: EIO', time: 2000 }],
     ...fields
@@ -90,6 +90,58 @@ test('Rates: smoothed, not bytes over time since start; decays to 0 when nothing
   for (let i = 42; i < 200; i++) last = r.sample('x', 40 * 250_000 + 10_000_000, i * 250)
   t.is(last, 0, 'and nothing arriving decays to 0')
   t.ok(r.quietMs('x', 200 * 250) >= 150 * 250, 'quiet since the burst')
+})
+
+test('Rates: against a known throughput sampled with jitter, and a step in it', t => {
+  const r = new Rates()
+  // 2 MB/s, sampled every 250 ms ± 60 ms (a busy daemon's timer), bytes arriving in 64 KiB objects
+  let now = 0
+  let bytes = 0
+  let seed = 7
+  const jitter = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return (seed / 2147483648 - 0.5) * 120 }
+  const run = (bytesPerSecond: number, seconds: number) => {
+    let rate = 0
+    const end = now + seconds * 1000
+    while (now < end) {
+      const dt = 250 + jitter()
+      now += dt
+      bytes += Math.floor(bytesPerSecond * dt / 1000 / 65536) * 65536 + (Math.random() < 0.5 ? 65536 : 0)
+      rate = r.sample('x', bytes, now)
+    }
+    return rate
+  }
+  r.sample('x', 0, 0)
+  const steady = run(2_000_000, 12)
+  t.ok(Math.abs(steady - 2_000_000) / 2_000_000 < 0.1, `within 10% of 2 MB/s after 12 s (${Math.round(steady)})`)
+  const early = run(8_000_000, 1)
+  t.ok(early > 2_500_000 && early < 8_000_000, `a step to 8 MB/s shows within a second, smoothed (${Math.round(early)})`)
+  const later = run(8_000_000, 11)
+  t.ok(Math.abs(later - 8_000_000) / 8_000_000 < 0.1, `and within 10% of it after 12 s (${Math.round(later)})`)
+  const e = eta({ complete: false, missingBytes: 80_000_000, rate: later, peers: 1, paused: false })
+  t.ok(Math.abs(e.etaMs! - 10_000) < 1000, `ETA of 80 MB at 8 MB/s is 10 s (${e.etaMs} ms)`)
+})
+
+test('eventsBetween: peers connecting, retrying, dropped', t => {
+  const a = state(1)
+  const id = 'cd'.repeat(32)
+  const b = structuredClone(a)
+  b.peers[id].state = 'retrying'
+  b.peers[id].attempts = 2
+  t.alike(eventsBetween(a, b).map(e => [e.kind, e.text]), [['peer-gone', `peer ${'cd'.repeat(6)} gone (retrying)`]], 'a connected peer that retries is gone, and says so')
+  t.alike(eventsBetween(b, a).map(e => e.kind), ['peer-connected'], 'and connected again')
+  const c = structuredClone(a)
+  c.peers[id].droppedBy = ['w0']
+  t.alike(eventsBetween(a, c).map(e => [e.kind, e.workspace]), [['peer-dropped', 'w0']], 'a workspace dropping it is an event')
+  const d = structuredClone(a)
+  d.peers.ef = { ...structuredClone(a.peers[id]), id: 'ef', state: 'connecting', direction: null, since: null }
+  t.alike(eventsBetween(a, d), [], 'a peer being dialled is no event yet')
+  t.is(formatLink(a.peers[id], 5 * 60_000), 'out 5m')
+  t.is(formatLink(b.peers[id], 0), 'retrying ×2 (<1m)')
+  t.is(formatLink(c.peers[id], 0), 'out <1m dropped')
+  t.is(formatLink(d.peers.ef, 0), 'connecting')
+  t.is(formatWaiting(a.blocked[0]), `, on 0123456789ab from ${'cd'.repeat(6)}`)
+  t.is(formatWaiting({ ...a.blocked[0], waiting: 'unavailable', peer: null }), ', on 0123456789ab: no connected peer has it')
+  t.is(formatWaiting({ ...a.blocked[0], object: null, waiting: null, peer: null }), '', 'a read slow on its own waits on nothing named')
 })
 
 test('eventsBetween: workspaces and peers coming and going, mounts, commits, state changes', t => {

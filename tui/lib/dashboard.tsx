@@ -11,7 +11,7 @@ import React, { useEffect, useRef, useState } from 'react'
 import { Box, Text, render, useApp, useInput } from 'ink'
 import type { WatchReply, WatchWorkspace } from '../../cli/messages.js'
 import { initialView, isStale, reduce, type WatchView } from './watch-model.js'
-import { clean, fit, formatWhy, headerLine, table, workspaceRow } from './top-text.js'
+import { clean, connectedPeers, fit, formatLink, formatWaiting, formatWhy, headerLine, sortedPeers, table, workspaceRow } from './top-text.js'
 import { formatBytes, formatDuration, formatRate } from './format.js'
 
 export const MIN_COLUMNS = 50
@@ -69,7 +69,7 @@ export function screenLines (view: WatchView, ui: UiState, size: { columns: numb
   }
   const ws = visibleWorkspaces(view, ui)
   const sel = ws[Math.min(ui.selected, ws.length - 1)] ?? null
-  const peers = Object.values(s.peers)
+  const peers = sortedPeers(s)
   const why = sel ? formatWhy(sel.fetch ?? null) : null
   const mine = (s.problems ?? []).filter(p => sel !== null && p.workspace === sel.name)
   const shownProblems = ui.detail && ui.focus === 1 ? mine : mine.slice(-3)
@@ -104,12 +104,12 @@ export function screenLines (view: WatchView, ui: UiState, size: { columns: numb
   title(1, sel ? `: ${clean(sel.name)}` : '')
   whyLines.slice(0, give[1]).forEach(t => push({ text: '   ' + t }))
   // 3 peers
-  title(2, `  (${peers.length})`)
+  title(2, `  (${connectedPeers(s).length} connected${peers.length > connectedPeers(s).length ? `, ${peers.length - connectedPeers(s).length} not` : ''})`)
   if (give[2] > 0) {
     if (peers.length === 0) push({ text: '   no peer connected', dim: true })
     else {
       const holds = (p: typeof peers[number]) => sel && p.holds?.[sel.name] !== undefined ? (p.holds[sel.name] === 'all' ? 'all' : `${p.holds[sel.name]} obj`) : '-'
-      const t = table([['PEER', 'ADDRESS', 'WORKSPACES', sel ? `HOLDS (${clean(sel.name)})` : 'HOLDS', 'DOWN', 'UP', 'IN FLIGHT'], ...peers.map(p => [p.id.slice(0, 12), p.address ?? '-', clean(p.workspaces.join(',')), holds(p), formatRate(p.rateDown), formatRate(p.rateUp), String(p.inflight)])])
+      const t = table([['PEER', 'LINK', 'ADDRESS', 'WORKSPACES', sel ? `HOLDS (${clean(sel.name)})` : 'HOLDS', 'DOWN', 'UP', 'IN FLIGHT'], ...peers.map(p => [p.id.slice(0, 12), formatLink(p, opts.now), p.address ?? '-', clean(p.workspaces.join(',')), holds(p), formatRate(p.rateDown), formatRate(p.rateUp), String(p.inflight)])])
       t.slice(0, give[2]).forEach((l, i) => push({ text: '   ' + l, dim: i === 0 }))
     }
   }
@@ -117,7 +117,7 @@ export function screenLines (view: WatchView, ui: UiState, size: { columns: numb
   title(3, `  (${blocked.length} read(s) waiting, ${transfers.length === 10 ? '10+' : transfers.length} in flight)`)
   if (give[3] > 0) {
     const rowsOf = [
-      ...blocked.map(b => ({ text: `   read ${clean(b.workspace)}: ${clean(b.path)} for ${formatDuration(b.ms)}`, color: b.ms > 2000 ? 'yellow' : undefined })),
+      ...blocked.map(b => ({ text: `   ${b.op ?? 'read'} ${clean(b.workspace)}: ${clean(b.path)} for ${formatDuration(b.ms)}${formatWaiting(b)}`, color: b.ms > 2000 ? 'yellow' : undefined })),
       ...transfers.map(x => ({ text: `   ${x.urgent ? 'read ' : ''}${x.object} ${formatBytes(x.size)} from ${x.peer.slice(0, 12)}${x.workspace ? ` for ${clean(x.workspace)}` : ''}, ${formatDuration(x.ms)}`, color: x.ms > 5000 ? 'yellow' : undefined }))
     ]
     if (rowsOf.length === 0) push({ text: '   none', dim: true })

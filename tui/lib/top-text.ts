@@ -5,7 +5,7 @@
  * as '?'. Values the daemon sends as null arrive absent after a merge patch
  * (cli/messages.ts): every check here treats the two alike (== null).
  */
-import type { WatchFetch, WatchState, WatchWorkspace } from '../../cli/messages.js'
+import type { WatchBlocked, WatchFetch, WatchPeer, WatchState, WatchWorkspace } from '../../cli/messages.js'
 import { formatBytes, formatCount, formatDuration, formatRate } from './format.js'
 
 /** Replaces control characters (a file name may hold any byte but NUL and '/') so they cannot move the cursor. */
@@ -42,6 +42,15 @@ export function formatWhy (f: WatchFetch | null): string | null {
   return `why not done: ${formatCount(w.queued)} queued, ${formatCount(w.inflight)} in flight, ${formatCount(w.unavailable)} no connected peer has, ${formatCount(w.failed)} failed verification${f.paused ? '; background fetch paused (reads still fetch)' : ''}`
 }
 
+/** What a blocked read waits on: ", on 3fa2b1c0d9e8 from a1b2c3d4e5f6", "(queued)", "(no connected peer has it)". */
+export function formatWaiting (b: WatchBlocked): string {
+  if (b.object == null) return ''
+  if (b.waiting === 'inflight') return `, on ${b.object} from ${(b.peer ?? '?').slice(0, 12)}`
+  if (b.waiting === 'unavailable') return `, on ${b.object}: no connected peer has it`
+  if (b.waiting === 'queued') return `, on ${b.object} (queued)`
+  return `, on ${b.object}`
+}
+
 /** Uptime in whole minutes ("<1m", "5m", "2h 03m"): the header changes once a minute, not on every frame. */
 export function formatUptime (ms: number): string {
   const m = Math.floor(ms / 60_000)
@@ -50,9 +59,29 @@ export function formatUptime (ms: number): string {
   return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`
 }
 
+/** A peer's link in a few characters: "out 5m", "in <1m", "retrying ×3 (2m)", "connecting", "banned"; "dropped" when a workspace dropped it. */
+export function formatLink (p: WatchPeer, now: number): string {
+  const age = p.since == null ? '' : formatUptime(now - p.since)
+  const state = p.state ?? 'connected'
+  let out = state === 'connected' ? `${p.direction ?? '?'}${age ? ` ${age}` : ''}` : state === 'retrying' ? `retrying ×${p.attempts ?? 0}${age ? ` (${age})` : ''}` : state
+  if ((p.droppedBy ?? []).length > 0) out += ' dropped'
+  return out
+}
+
+/** The peers connected now (the list also holds peers being dialled or retried). */
+export function connectedPeers (s: WatchState): WatchPeer[] {
+  return Object.values(s.peers).filter(p => (p.state ?? 'connected') === 'connected')
+}
+
+/** Peers, connected first, then by id. */
+export function sortedPeers (s: WatchState): WatchPeer[] {
+  const rank = (p: WatchPeer) => ['connected', 'connecting', 'retrying', 'banned'].indexOf(p.state ?? 'connected')
+  return Object.values(s.peers).sort((a, b) => rank(a) - rank(b) || (a.id < b.id ? -1 : 1))
+}
+
 export function headerLine (s: WatchState, now: number): string {
   const d = s.daemon
-  const net = d.online ? `${Object.keys(s.peers).length} peer(s) · down ${formatRate(d.rateDown)} · up ${formatRate(d.rateUp)}` : 'offline (nothing shared or joined)'
+  const net = d.online ? `${connectedPeers(s).length} peer(s) · down ${formatRate(d.rateDown)} · up ${formatRate(d.rateUp)}` : 'offline (nothing shared or joined)'
   return `wxs · daemon ${d.pid} up ${formatUptime(now - d.startedAt)}${d.peer ? ` · peer ${d.peer.slice(0, 12)}` : ''} · ${net}`
 }
 
@@ -80,10 +109,10 @@ export function snapshotLines (s: WatchState, opts: { width: number, now?: numbe
       if (why) out.push(`  ${clean(w.name)}: ${why}`)
     }
   }
-  const peers = Object.values(s.peers)
+  const peers = sortedPeers(s)
   out.push('')
   if (peers.length === 0) out.push('no peers connected')
-  else out.push(...table([['PEER', 'ADDRESS', 'WORKSPACES', 'DOWN', 'UP', 'IN FLIGHT'], ...peers.map(p => [p.id.slice(0, 12), p.address ?? '-', clean(p.workspaces.join(',')), formatRate(p.rateDown), formatRate(p.rateUp), String(p.inflight)])]))
+  else out.push(...table([['PEER', 'LINK', 'ADDRESS', 'WORKSPACES', 'DOWN', 'UP', 'IN FLIGHT'], ...peers.map(p => [p.id.slice(0, 12), formatLink(p, now), p.address ?? '-', clean(p.workspaces.join(',')), formatRate(p.rateDown), formatRate(p.rateUp), String(p.inflight)])]))
   if ((s.transfers ?? []).length > 0) {
     out.push('', 'IN FLIGHT (longest first)')
     for (const x of s.transfers) out.push(`  ${x.urgent ? 'read ' : ''}${x.object} ${formatBytes(x.size)} from ${x.peer.slice(0, 12)}${x.workspace ? ` for ${clean(x.workspace)}` : ''}, ${formatDuration(x.ms)}`)
@@ -94,7 +123,7 @@ export function snapshotLines (s: WatchState, opts: { width: number, now?: numbe
   }
   if ((s.blocked ?? []).length > 0) {
     out.push('', 'READS WAITING')
-    for (const b of s.blocked) out.push(`  ${clean(b.workspace)}: ${clean(b.path)} for ${formatDuration(b.ms)}`)
+    for (const b of s.blocked) out.push(`  ${b.op ?? 'read'} ${clean(b.workspace)}: ${clean(b.path)} for ${formatDuration(b.ms)}${formatWaiting(b)}`)
   }
   return out.map(l => fit(l, opts.width))
 }
