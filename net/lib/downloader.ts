@@ -7,8 +7,10 @@
  * - Each peer has a window (objects and estimated bytes in flight); requests go
  *   out batched, to the least-loaded peer whose workspace reaches the object.
  * - A peer that answers "missing" is not asked again for that object; one that
- *   goes quiet is timed out and its requests go to others; one that closes gives
- *   its requests back. Nothing already stored is ever requested.
+ *   goes quiet has its reads and listings asked of another answering peer after
+ *   1 s (the rest after 3 s), gets nothing new until heard from, and is timed out
+ *   after 10 s; one that closes gives its requests back. Nothing already stored
+ *   is ever requested.
  * - Every object is verified by BLAKE3 before it is stored. An unsolicited or
  *   corrupt object gets the peer dropped for that workspace.
  * - A tree wanted with a base (a local tree at the same path) is asked for as a
@@ -76,9 +78,13 @@ export interface DownloaderOptions {
   windowBytes?: number
   /** A peer with requests in flight and silent this long is timed out. */
   peerTimeoutMs?: number
+  /** A read waiting this long on a silent peer is asked of another peer that is answering. */
+  hedgeMs?: number
 }
 
 const ESTIMATE_BYTES = 16 * 1024
+/** How often timeouts and silent peers are checked. */
+const CHECK_MS = 250
 /** A mount used within this long counts as in use (its programs go first). */
 const FOREGROUND_MS = 150
 /** Background objects in flight per peer while a mount is in use. */
@@ -109,7 +115,7 @@ interface Arrival { hash: Buffer, data: Buffer | null, delta: TreeDelta | null, 
 export class Downloader implements ObjectFetcher {
   readonly peers = new Set<Peer>()
   readonly wants = new Map<string, Want>()
-  readonly stats = { objects: 0, bytes: 0, rejected: 0, deltas: 0, deltaFallbacks: 0 }
+  readonly stats = { objects: 0, bytes: 0, rejected: 0, deltas: 0, deltaFallbacks: 0, hedged: 0 }
   /** One FIFO per priority. */
   private readonly queues: Array<Queue<Want>> = [new Queue<Want>(), new Queue<Want>(), new Queue<Want>()]
   private readonly background = new Queue<Want>()
@@ -123,6 +129,9 @@ export class Downloader implements ObjectFetcher {
   private readonly windowBytes: number
   private foregroundTimer: NodeJS.Timeout | null = null
   private readonly peerTimeoutMs: number
+  private readonly hedgeMs: number
+  /** When reads were last taken back from a peer for its silence; it is asked last until it is heard from again. */
+  private readonly silentAt = new WeakMap<Peer, number>()
   private readonly pumpEvery: number
   private pumping = false
   private pumpAgain = false
@@ -140,8 +149,9 @@ export class Downloader implements ObjectFetcher {
     this.windowObjects = opts.windowObjects ?? 512
     this.windowBytes = opts.windowBytes ?? 16 * 1024 * 1024
     this.peerTimeoutMs = opts.peerTimeoutMs ?? 10_000
+    this.hedgeMs = opts.hedgeMs ?? 1000
     this.pumpEvery = Math.max(1, Math.min(MAX_REQUEST_HASHES, this.windowObjects >> 1))
-    this.ticker = setInterval(() => this.checkTimeouts(), 1000)
+    this.ticker = setInterval(() => this.checkTimeouts(), CHECK_MS)
     this.ticker.unref()
   }
 
@@ -504,15 +514,22 @@ export class Downloader implements ObjectFetcher {
     let best: Peer | null = null
     let bestScore = Infinity
     let anyUntried = false
+    let answering = false
+    let quiet: Peer | null = null
     for (const p of this.peers) {
       if (want.tried?.has(p)) continue
       anyUntried = true
+      // a peer whose requests were taken back for its silence gets nothing new
+      // while another could take it, even later: it is the last resort
+      const silent = (this.silentAt.get(p) ?? -1) >= p.lastHeard
+      if (!silent) answering = true
       if (!this.roomFor(p, want.size, objects)) continue
+      if (silent) { quiet ??= p; continue }
       const score = p.inflightBytes + (p.reaches(want.hex) ? 0 : this.windowBytes * 2)
       if (score < bestScore) { best = p; bestScore = score }
     }
     if (!anyUntried) return 'none'
-    return best ?? 'full'
+    return best ?? (answering ? 'full' : quiet ?? 'full')
   }
 
   private settle (want: Want) {
@@ -520,20 +537,57 @@ export class Downloader implements ObjectFetcher {
     for (const w of want.waiters) w.resolve(0)
   }
 
+  /**
+   * A peer silent for peerTimeoutMs with requests in flight is timed out: they go
+   * to others. Sooner, when another peer is answering (or idle), they are asked of
+   * it: reads in a mount and directory listings after hedgeMs, content after three
+   * times that. A peer that went away silently (a laptop lid closed, a stopped
+   * process) would otherwise hang an editor, or a whole sync waiting on its
+   * listings, for the whole timeout. A late answer from it is still accepted.
+   */
   private checkTimeouts () {
     const now = Date.now()
+    // a peer not known to be silent: idle, or heard from lately
+    let answering = 0
+    for (const p of this.peers) if (p.inflight.size === 0 || now - p.lastHeard < this.hedgeMs) answering++
     for (const peer of [...this.peers]) {
       if (peer.inflight.size === 0) continue
-      if (now - peer.lastHeard < this.peerTimeoutMs) continue
+      if (now - peer.lastHeard < this.hedgeMs) continue
       let oldest = Infinity
       for (const w of peer.inflight.values()) oldest = Math.min(oldest, w.sentAt)
-      if (now - oldest < this.peerTimeoutMs) continue
-      this.log(`peer ${peer.id.slice(0, 12)} did not answer ${peer.inflight.size} request(s) in ${this.peerTimeoutMs} ms; asking others`)
-      for (const w of peer.inflight.values()) { w.peer = null; (w.tried ??= new Set()).add(peer); peer.expired.add(w.hex); this.requeue(w, false) }
-      peer.inflight.clear()
-      peer.inflightBytes = 0
+      if (now - peer.lastHeard >= this.peerTimeoutMs && now - oldest >= this.peerTimeoutMs) {
+        this.log(`peer ${peer.id.slice(0, 12)} did not answer ${peer.inflight.size} request(s) in ${this.peerTimeoutMs} ms; asking others`)
+        for (const w of [...peer.inflight.values()]) this.expire(peer, w)
+        continue
+      }
+      if (answering === 0) continue
+      let moved = 0
+      // reads and directory listings (everything else waits on them) after hedgeMs,
+      // the rest after three times that (a slow link is not taken for a dead one)
+      const silence = now - peer.lastHeard
+      for (const w of [...peer.inflight.values()]) {
+        const after = w.priority === BACKGROUND ? 3 * this.hedgeMs : this.hedgeMs
+        if (silence < after || now - w.sentAt < after) continue
+        this.expire(peer, w)
+        moved++
+      }
+      if (moved > 0) {
+        this.silentAt.set(peer, now)
+        this.stats.hedged += moved
+        this.log(`peer ${peer.id.slice(0, 12)} silent for ${silence} ms: ${moved} request(s) waiting on it asked of others`)
+      }
     }
     this.pump()
+  }
+
+  /** Takes back a request from a peer that does not answer: asked of others, a late answer still taken. */
+  private expire (peer: Peer, w: Want) {
+    peer.inflight.delete(w.hex)
+    peer.inflightBytes -= w.size
+    w.peer = null
+    ;(w.tried ??= new Set()).add(peer)
+    peer.expired.add(w.hex)
+    this.requeue(w, false)
   }
 
   private scheduleFlush () {

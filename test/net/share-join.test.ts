@@ -225,6 +225,36 @@ test('three peers: content comes from two sources at once', async t => {
   t.is(await compareTrees(src, out), '')
 })
 
+test('a peer that goes silent: reads waiting on it are asked of the other peer, long before it times out', async t => {
+  const spec: TreeSpec = {}
+  for (let d = 0; d < 12; d++) spec[`d${d}`] = { 'a.bin': randomBuffer(64 * 1024, 300 + d), 'b.txt': `dir ${d}\n` }
+  const { peers: [a, b, c], src } = await setup(t, 3, spec)
+  const key = await shared(t, a, 'data', src)
+  await ok(b, ['join', key])
+  await ok(b, ['sync', 'data'])
+  await ok(c, ['join', key, '--lazy'])
+  await waitForPeers(c, 'data', 2)
+  const dir = await mountDir(t, c, 'data')
+  await ok(c, ['mount', 'data', dir])
+  // a stops answering without closing anything (a stopped process, a laptop lid)
+  const pidA = (await daemonPid(a.home))!
+  process.kill(pidA, 'SIGSTOP')
+  t.teardown(() => { try { process.kill(pidA, 'SIGCONT') } catch {} }, { order: -2 })
+  // twelve directories not listed here yet, read at once: the least-loaded choice asks both peers
+  const files = Object.keys(spec).flatMap(d => [path.join(dir, d, 'a.bin'), path.join(dir, d, 'b.txt')])
+  const started = Date.now()
+  const read = await sh(`for f in ${files.map(f => JSON.stringify(f)).join(' ')}; do cat "$f" > /dev/null & done; wait`, { timeoutMs: 60_000 })
+  const ms = Date.now() - started
+  t.is(read.code, 0, read.stderr)
+  const status = await ok(c, ['daemon', 'status'])
+  t.ok(status.network.received.hedged > 0, `reads that waited on the silent peer were asked of the other (${status.network.received.hedged})`)
+  t.ok(ms < 8000, `every read done while a is still stopped, before its 10 s timeout (${ms} ms)`)
+  process.kill(pidA, 'SIGCONT')
+  const out = path.join(await tmpDir(t), 'out')
+  await ok(c, ['export', 'data', out])
+  t.is(await compareTrees(src, out), '', 'and what arrived is the tree')
+})
+
 test('a join that shares 95% of its content with a local workspace moves only the rest', async t => {
   const { peers: [a, b], work, src } = await setup(t, 2, blobs(20, MiB, 500, 'part'))
   await ok(b, ['create', 'mine', '--from', src]) // the joiner already holds this content
