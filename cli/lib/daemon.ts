@@ -125,8 +125,10 @@ async function dispatch (socket: net.Socket, line: string, ctx: HandlerContext) 
     socket.end()
     return
   }
+  const monitors: Monitor[] = []
   const monitorFor = (op: string) => {
     const monitor = new Monitor(op)
+    monitors.push(monitor)
     monitor.on('update', (progress: ProgressSnapshot) => reply(socket, { type: 'progress', progress }))
     monitor.on('step', (step: ProgressStep) => reply(socket, { type: 'step', step }))
     return monitor
@@ -138,6 +140,8 @@ async function dispatch (socket: net.Socket, line: string, ctx: HandlerContext) 
     const e = err as Error & { code?: string }
     if (!e.code) log(`${request.method} failed: ${e.stack ?? e}`)
     reply(socket, { type: 'error', error: { code: e.code ?? 'INTERNAL', message: e.message ?? String(err) } })
+  } finally {
+    for (const m of monitors) m.stop()
   }
   socket.end()
   if (request.method === 'daemon.stop') await ctx.stop()

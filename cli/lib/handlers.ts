@@ -76,7 +76,16 @@ export const handlers: Record<string, Handler> = {
   async export (p, ctx) {
     await ctx.mounts.commit(str(p, 'name'), 'before export')
     const monitor = ctx.monitorFor('export')
-    return finish(monitor, await ctx.engine.export(str(p, 'name'), requiredPath(p, 'dir'), { at: optionalStr(p, 'at'), monitor }))
+    // content not here yet comes from peers as it is read: say what the export waits on
+    const why = setInterval(() => {
+      const w = ctx.network.downloader.breakdown(null)
+      monitor.why = w.queued + w.inflight + w.unavailable === 0 ? null : `waiting on peers: ${w.queued} queued, ${w.inflight} in flight, ${w.unavailable} no connected peer has`
+    }, 500)
+    try {
+      return finish(monitor, await ctx.engine.export(str(p, 'name'), requiredPath(p, 'dir'), { at: optionalStr(p, 'at'), monitor }))
+    } finally {
+      clearInterval(why)
+    }
   },
   async rm (p, ctx) {
     const name = str(p, 'name')

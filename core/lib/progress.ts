@@ -40,6 +40,9 @@ export interface ProgressStep {
  * Accumulates counters for a long job and emits throttled immutable snapshots
  * ('update' events). UIs subscribe; the job only calls add()/setPhase()/finish().
  */
+/** A job with nothing moving still gets a snapshot this often. */
+const IDLE_EMIT_MS = 1000
+
 export class Monitor extends EventEmitter {
   readonly op: string
   phase = 'starting'
@@ -57,6 +60,8 @@ export class Monitor extends EventEmitter {
   private sampledAt = this.started
   private sampledBytes = 0
   private readonly intervalMs: number
+  /** Emits a snapshot every second while nothing moves: a stall shows (rate falling, why), not a frozen line. */
+  private idleTimer: NodeJS.Timeout | null = null
 
   constructor (op: string, opts: { intervalMs?: number } = {}) {
     super()
@@ -81,8 +86,15 @@ export class Monitor extends EventEmitter {
   }
 
   finish () {
+    this.stop()
     this.phase = 'done'
     this.emit('update', this.snapshot(true))
+  }
+
+  /** Stops the idle snapshots (finish() does; so must whoever drops a monitor whose job failed). */
+  stop () {
+    if (this.idleTimer !== null) clearInterval(this.idleTimer)
+    this.idleTimer = null
   }
 
   snapshot (done = false): ProgressSnapshot {
@@ -131,5 +143,9 @@ export class Monitor extends EventEmitter {
   private emitNow () {
     this.lastEmit = Date.now()
     this.emit('update', this.snapshot())
+    if (this.idleTimer === null && this.phase !== 'done') {
+      this.idleTimer = setInterval(() => { if (Date.now() - this.lastEmit >= IDLE_EMIT_MS) this.emitNow() }, IDLE_EMIT_MS / 4)
+      this.idleTimer.unref()
+    }
   }
 }

@@ -373,9 +373,9 @@ export class Downloader implements ObjectFetcher {
   /**
    * Why what is wanted is not here yet: queued, in flight, that no connected peer
    * has; and objects that failed verification. With `owner`, only what that
-   * workspace's sync asked for.
+   * workspace's sync asked for; with null, what reads asked for (a mount, an export).
    */
-  breakdown (owner?: string): { queued: number, inflight: number, unavailable: number, failed: number } {
+  breakdown (owner?: string | null): { queued: number, inflight: number, unavailable: number, failed: number } {
     const parked = new Set<Want>()
     for (const w of this.parked) if (w.peer === null) parked.add(w)
     let queued = 0
