@@ -10,20 +10,43 @@
  */
 import c from 'compact-encoding'
 
+/**
+ * Trees: version 1 (files, dirs, symlinks) or version 2 (any entry may carry
+ * the fields a local disk has that version 1 lacks, each behind a bit of its
+ * `extra` field; and special files). A tree is written as version 1 when every
+ * entry fits it, so trees of plain workspaces keep their bytes and hashes, and
+ * peers that know only version 1 keep reading them. See the README's
+ * architecture section ("POSIX fields in trees").
+ */
 export const TREE_VERSION = 1
+export const TREE_VERSION_2 = 2
 export const VALUE_VERSION = 1
 
 export const FILE = 1
 export const DIR = 2
 export const SYMLINK = 3
-export type EntryType = typeof FILE | typeof DIR | typeof SYMLINK
+/** Special files (version 2 only): a named pipe, a Unix socket's node, character and block devices (with rdev). */
+export const FIFO = 4
+export const SOCKET = 5
+export const CHAR_DEVICE = 6
+export const BLOCK_DEVICE = 7
+export type EntryType = typeof FILE | typeof DIR | typeof SYMLINK | typeof FIFO | typeof SOCKET | typeof CHAR_DEVICE | typeof BLOCK_DEVICE
+
+/** Bits of a version-2 entry's `extra` field, in the order their fields follow. */
+export const EXTRA_OWNER = 1
+export const EXTRA_RDEV = 2
+export const EXTRA_XATTRS = 4
+export const EXTRA_LINK = 8
+const EXTRA_KNOWN = EXTRA_OWNER | EXTRA_RDEV | EXTRA_XATTRS | EXTRA_LINK
+
+export interface Xattr { name: string, value: Buffer }
 
 export interface Entry {
   name: string
   type: EntryType
-  /** Permission bits (mode & 0o7777). */
+  /** Permission bits, with setuid, setgid and sticky (mode & 0o7777). */
   mode: number
-  /** Bytes of content for files, bytes of target for symlinks, 0 for dirs. */
+  /** Bytes of content for files, bytes of target for symlinks, 0 for the rest. */
   size: number
   mtimeSec: number
   mtimeNsec: number
@@ -33,6 +56,24 @@ export interface Entry {
   tree: Buffer | null
   /** Symlinks: the link target, verbatim. */
   target: string | null
+  /** Owner (version 2); absent: the mount's owner, as version 1 has it. */
+  uid?: number
+  gid?: number
+  /** Character and block devices: the device number (version 2). */
+  rdev?: number
+  /** Extended attributes, sorted by name, unique (version 2). */
+  xattrs?: Xattr[]
+  /**
+   * Hard links (version 2): every name of one file carries the same `group`
+   * (unique within the commit) and the file's content; `nlink` is how many
+   * names it has in the whole commit, so a lazily read directory can say it.
+   */
+  link?: { group: number, nlink: number }
+}
+
+/** Whether version 1 can hold the entry as it is. */
+export function fitsV1 (e: Entry): boolean {
+  return e.type <= SYMLINK && e.uid === undefined && e.gid === undefined && e.rdev === undefined && e.xattrs === undefined && e.link === undefined
 }
 
 export interface Tree { entries: Entry[] }
@@ -40,65 +81,127 @@ export interface Tree { entries: Entry[] }
 export const MAX_NAME_BYTES = 255
 export const MAX_TARGET_BYTES = 4096
 export const MAX_TREE_ENTRIES = 1_000_000
+/** As ext4: an attribute's name, one value, all of one entry's names and values. */
+export const MAX_XATTR_NAME_BYTES = 255
+export const MAX_XATTR_VALUE_BYTES = 65_536
+export const MAX_XATTR_TOTAL_BYTES = 65_536 + 4096
 
-const entryEncoding = {
-  preencode (state: c.State, e: Entry) {
-    c.string.preencode(state, e.name)
-    state.end += 1 // type
-    c.uint.preencode(state, e.mode)
-    c.uint.preencode(state, e.size)
-    c.int.preencode(state, e.mtimeSec)
-    c.uint.preencode(state, e.mtimeNsec)
-    if (e.type === FILE) c.array(c.fixed32).preencode(state, e.chunks)
-    else if (e.type === DIR) c.fixed32.preencode(state, e.tree!)
-    else c.string.preencode(state, e.target!)
-  },
-  encode (state: c.State, e: Entry) {
-    c.string.encode(state, e.name)
-    c.uint8.encode(state, e.type)
-    c.uint.encode(state, e.mode)
-    c.uint.encode(state, e.size)
-    c.int.encode(state, e.mtimeSec)
-    c.uint.encode(state, e.mtimeNsec)
-    if (e.type === FILE) c.array(c.fixed32).encode(state, e.chunks)
-    else if (e.type === DIR) c.fixed32.encode(state, e.tree!)
-    else c.string.encode(state, e.target!)
-  },
-  decode (state: c.State): Entry {
-    const name = c.string.decode(state)
-    const type = c.uint8.decode(state)
-    const mode = c.uint.decode(state)
-    const size = c.uint.decode(state)
-    const mtimeSec = c.int.decode(state)
-    const mtimeNsec = c.uint.decode(state)
-    const e: Entry = { name, type: type as EntryType, mode, size, mtimeSec, mtimeNsec, chunks: [], tree: null, target: null }
-    if (type === FILE) e.chunks = c.array(c.fixed32).decode(state) as Buffer[]
-    else if (type === DIR) e.tree = c.fixed32.decode(state) as Buffer
-    else if (type === SYMLINK) e.target = c.string.decode(state)
-    else throw new Error(`unknown entry type ${type}`)
-    return e
+function extraOf (e: Entry): number {
+  return (e.uid !== undefined || e.gid !== undefined ? EXTRA_OWNER : 0) | (e.rdev !== undefined ? EXTRA_RDEV : 0) | (e.xattrs !== undefined ? EXTRA_XATTRS : 0) | (e.link !== undefined ? EXTRA_LINK : 0)
+}
+
+/** One entry of a version-`v` tree. Version 1 is version 2 without special types and without `extra`. */
+function entryEncoding (v: number) {
+  return {
+    preencode (state: c.State, e: Entry) {
+      c.string.preencode(state, e.name)
+      state.end += 1 // type
+      c.uint.preencode(state, e.mode)
+      c.uint.preencode(state, e.size)
+      c.int.preencode(state, e.mtimeSec)
+      c.uint.preencode(state, e.mtimeNsec)
+      if (e.type === FILE) c.array(c.fixed32).preencode(state, e.chunks)
+      else if (e.type === DIR) c.fixed32.preencode(state, e.tree!)
+      else if (e.type === SYMLINK) c.string.preencode(state, e.target!)
+      if (v === 1) return
+      const extra = extraOf(e)
+      c.uint.preencode(state, extra)
+      if (extra & EXTRA_OWNER) { c.uint.preencode(state, e.uid ?? 0); c.uint.preencode(state, e.gid ?? 0) }
+      if (extra & EXTRA_RDEV) c.uint.preencode(state, e.rdev!)
+      if (extra & EXTRA_XATTRS) {
+        c.uint.preencode(state, e.xattrs!.length)
+        for (const x of e.xattrs!) { c.string.preencode(state, x.name); c.buffer.preencode(state, x.value) }
+      }
+      if (extra & EXTRA_LINK) { c.uint.preencode(state, e.link!.group); c.uint.preencode(state, e.link!.nlink) }
+    },
+    encode (state: c.State, e: Entry) {
+      c.string.encode(state, e.name)
+      c.uint8.encode(state, e.type)
+      c.uint.encode(state, e.mode)
+      c.uint.encode(state, e.size)
+      c.int.encode(state, e.mtimeSec)
+      c.uint.encode(state, e.mtimeNsec)
+      if (e.type === FILE) c.array(c.fixed32).encode(state, e.chunks)
+      else if (e.type === DIR) c.fixed32.encode(state, e.tree!)
+      else if (e.type === SYMLINK) c.string.encode(state, e.target!)
+      if (v === 1) return
+      const extra = extraOf(e)
+      c.uint.encode(state, extra)
+      if (extra & EXTRA_OWNER) { c.uint.encode(state, e.uid ?? 0); c.uint.encode(state, e.gid ?? 0) }
+      if (extra & EXTRA_RDEV) c.uint.encode(state, e.rdev!)
+      if (extra & EXTRA_XATTRS) {
+        c.uint.encode(state, e.xattrs!.length)
+        for (const x of e.xattrs!) { c.string.encode(state, x.name); c.buffer.encode(state, x.value) }
+      }
+      if (extra & EXTRA_LINK) { c.uint.encode(state, e.link!.group); c.uint.encode(state, e.link!.nlink) }
+    },
+    decode (state: c.State): Entry {
+      const name = c.string.decode(state)
+      const type = c.uint8.decode(state)
+      const mode = c.uint.decode(state)
+      const size = c.uint.decode(state)
+      const mtimeSec = c.int.decode(state)
+      const mtimeNsec = c.uint.decode(state)
+      const e: Entry = { name, type: type as EntryType, mode, size, mtimeSec, mtimeNsec, chunks: [], tree: null, target: null }
+      if (type === FILE) e.chunks = c.array(c.fixed32).decode(state) as Buffer[]
+      else if (type === DIR) e.tree = c.fixed32.decode(state) as Buffer
+      else if (type === SYMLINK) e.target = c.string.decode(state)
+      else if (v === 1 || type > BLOCK_DEVICE || type === 0) throw new Error(`unknown entry type ${type}`)
+      if (v === 1) return e
+      const extra = c.uint.decode(state)
+      if (extra & ~EXTRA_KNOWN) throw new Error(`unknown entry fields ${extra & ~EXTRA_KNOWN}`)
+      if (extra & EXTRA_OWNER) { e.uid = c.uint.decode(state); e.gid = c.uint.decode(state) }
+      if (extra & EXTRA_RDEV) e.rdev = c.uint.decode(state)
+      if (extra & EXTRA_XATTRS) {
+        const n = c.uint.decode(state)
+        if (n > state.end - state.start) throw new Error(`${n} xattrs in ${state.end - state.start} bytes`)
+        e.xattrs = []
+        for (let i = 0; i < n; i++) e.xattrs.push({ name: c.string.decode(state), value: c.buffer.decode(state) as Buffer })
+      }
+      if (extra & EXTRA_LINK) e.link = { group: c.uint.decode(state), nlink: c.uint.decode(state) }
+      return e
+    }
   }
 }
 
-const entries = c.array(entryEncoding)
+const entryV1 = entryEncoding(1)
+const entryV2 = entryEncoding(2)
+const entriesV1 = c.array(entryV1)
+const entriesV2 = c.array(entryV2)
 
-/** A directory listing. Entries are sorted by name (UTF-16 code unit order) and unique. */
+function treeVersionOf (t: Tree): number {
+  for (const e of t.entries) if (!fitsV1(e)) return TREE_VERSION_2
+  return TREE_VERSION
+}
+
+function entriesOf (version: number) {
+  if (version === TREE_VERSION) return entriesV1
+  if (version === TREE_VERSION_2) return entriesV2
+  throw new Error(`unsupported tree version ${version}`)
+}
+
+/**
+ * A directory listing. Entries are sorted by name (UTF-16 code unit order) and
+ * unique. Written as version 1 when every entry fits it, else version 2.
+ */
 export const tree = {
   preencode (state: c.State, t: Tree) {
-    c.uint.preencode(state, TREE_VERSION)
+    const v = treeVersionOf(t)
+    c.uint.preencode(state, v)
     c.uint.preencode(state, 0)
-    entries.preencode(state, t.entries)
+    entriesOf(v).preencode(state, t.entries)
   },
   encode (state: c.State, t: Tree) {
-    c.uint.encode(state, TREE_VERSION)
+    const v = treeVersionOf(t)
+    c.uint.encode(state, v)
     c.uint.encode(state, 0)
-    entries.encode(state, t.entries)
+    entriesOf(v).encode(state, t.entries)
   },
   decode (state: c.State): Tree {
     const version = c.uint.decode(state)
-    if (version !== TREE_VERSION) throw new Error(`unsupported tree version ${version}`)
+    const list = entriesOf(version)
     c.uint.decode(state) // flags, none defined yet
-    return { entries: entries.decode(state) }
+    return { entries: list.decode(state) }
   }
 }
 
@@ -114,7 +217,8 @@ export interface TreeParts { head: Buffer, entries: Buffer[] }
 export function splitTree (bytes: Buffer): TreeParts {
   const state = { start: 0, end: bytes.byteLength, buffer: bytes }
   const version = c.uint.decode(state)
-  if (version !== TREE_VERSION) throw new Error(`unsupported tree version ${version}`)
+  entriesOf(version) // throws on an unknown one
+  const entry = version === TREE_VERSION ? entryV1 : entryV2
   c.uint.decode(state) // flags
   const head = bytes.subarray(0, state.start)
   const n = c.uint.decode(state)
@@ -122,7 +226,7 @@ export function splitTree (bytes: Buffer): TreeParts {
   const out: Buffer[] = new Array(n)
   for (let i = 0; i < n; i++) {
     const s = state.start
-    entryEncoding.decode(state)
+    entry.decode(state)
     out[i] = bytes.subarray(s, state.start)
   }
   if (state.start !== state.end) throw new Error(`${state.end - state.start} trailing bytes after a tree`)
@@ -140,6 +244,8 @@ export function splitTree (bytes: Buffer): TreeParts {
 export function subtreeHashes (bytes: Buffer): Buffer[] {
   const state = { start: 0, end: bytes.byteLength, buffer: bytes }
   const version = c.uint.decode(state)
+  // version 2 (trees with owners, special files...) is decoded whole: rarer, and its entries vary more
+  if (version === TREE_VERSION_2) return (c.decode(tree, bytes) as Tree).entries.filter(e => e.type === DIR).map(e => e.tree!)
   if (version !== TREE_VERSION) throw new Error(`unsupported tree version ${version}`)
   c.uint.decode(state) // flags
   const n = c.uint.decode(state)

@@ -4,7 +4,7 @@
  */
 import c from 'compact-encoding'
 import { hash as blake3, toHex, CHUNK_SIZE, CoreError, type PackStore } from '../../core/index.js'
-import { tree as treeEncoding, subtreeHashes, DIR, FILE, SYMLINK, MAX_TARGET_BYTES, type Entry, type Tree } from '../messages.js'
+import { tree as treeEncoding, subtreeHashes, DIR, FILE, SYMLINK, CHAR_DEVICE, BLOCK_DEVICE, MAX_TARGET_BYTES, MAX_XATTR_NAME_BYTES, MAX_XATTR_VALUE_BYTES, MAX_XATTR_TOTAL_BYTES, type Entry, type Tree } from '../messages.js'
 import { ManifestError } from './errors.js'
 import { isSafeComponent } from './names.js'
 
@@ -27,8 +27,25 @@ export function validateTree (t: Tree): boolean {
     if (e.type === DIR && e.tree === null) return false
     if (e.type === SYMLINK && (e.target === null || Buffer.byteLength(e.target) > MAX_TARGET_BYTES || e.target.includes('\0'))) return false
     if (e.type === FILE && e.chunks.length !== Math.ceil(e.size / CHUNK_SIZE)) return false
+    if (e.type > SYMLINK && e.size !== 0) return false
+    if ((e.rdev !== undefined) !== (e.type === CHAR_DEVICE || e.type === BLOCK_DEVICE)) return false
+    if (e.mode > 0o7777) return false
+    if (e.link !== undefined && (e.type !== FILE || e.link.nlink < 1)) return false
+    if (e.xattrs !== undefined && !validXattrs(e.xattrs)) return false
   }
   return true
+}
+
+/** Sorted unique names within ext4's limits. */
+function validXattrs (xs: NonNullable<Entry['xattrs']>): boolean {
+  let total = 0
+  for (let i = 0; i < xs.length; i++) {
+    const n = Buffer.byteLength(xs[i].name)
+    if (n === 0 || n > MAX_XATTR_NAME_BYTES || xs[i].name.includes('\0') || xs[i].value.byteLength > MAX_XATTR_VALUE_BYTES) return false
+    if (i > 0 && xs[i - 1].name >= xs[i].name) return false
+    total += n + xs[i].value.byteLength
+  }
+  return total <= MAX_XATTR_TOTAL_BYTES
 }
 
 export class TreeStore {

@@ -7,6 +7,7 @@ import { fixtureRoundTrips, type FixtureCase } from '../fixtures/round-trip.js'
 const cases: FixtureCase[] = [
   ['tree', messages.tree, v.treeValue],
   ['tree-empty', messages.tree, v.emptyTreeValue],
+  ['tree-v2', messages.tree, v.treeV2Value],
   ['commit', messages.commit, v.commitValue],
   ['commit-first', messages.commit, v.firstCommitValue],
   ['snapshot', messages.snapshot, v.snapshotValue],
@@ -22,9 +23,9 @@ fixtureRoundTrips(cases)
 for (const [name, codec] of cases) {
   test(`${name}: an unknown version throws`, async t => {
     const bytes = Buffer.from(await v.readFixture(name))
-    t.is(bytes[0], 1, 'the version comes first')
-    bytes[0] = 2
-    t.exception(() => c.decode(codec, bytes), /unsupported (tree|value) version 2/)
+    t.is(bytes[0], name === 'tree-v2' ? 2 : 1, 'the version comes first')
+    bytes[0] = 3
+    t.exception(() => c.decode(codec, bytes), /unsupported (tree|value) version 3/)
   })
 }
 
@@ -46,6 +47,35 @@ test('tree: entry kinds keep exactly their own payload', async t => {
   t.is(byName.get('ünï')!.target, '/abs/path')
   t.is(byName.get('empty')!.mtimeSec, -1, 'mtimes before 1970 survive')
   t.is(byName.get('README.md')!.mtimeNsec, 123_456_789, 'nanoseconds survive')
+})
+
+test('tree version 2: written only when an entry needs it; version 1 trees keep their bytes; what version 1 cannot hold is refused there', async t => {
+  const v1 = await v.readFixture('tree')
+  t.is(v1[0], 1)
+  t.ok(Buffer.from(c.encode(messages.tree, c.decode(messages.tree, v1))).equals(v1), 'a version-1 tree read today writes the same bytes (same hash)')
+  const v2 = Buffer.from(await v.readFixture('tree-v2'))
+  t.is(v2[0], 2, 'an owner, a special file, xattrs or a link make it version 2')
+  const decoded = c.decode(messages.tree, v2)
+  const byName = new Map(decoded.entries.map(e => [e.name, e]))
+  t.is(byName.get('plain')!.uid, undefined, 'an entry without an owner has none (the mount\'s owner)')
+  t.alike([byName.get('a.txt')!.uid, byName.get('a.txt')!.gid, byName.get('a.txt')!.mode], [1000, 100, 0o4755], 'owner and set-id bits')
+  t.alike(byName.get('a.txt')!.link, byName.get('b.txt')!.link, 'two names of one file')
+  t.is(byName.get('disk')!.rdev, 0x0801)
+  t.is(byName.get('tmp')!.mode, 0o1777, 'the sticky bit')
+  t.alike(byName.get('tmp')!.xattrs!.map(x => x.name), ['security.selinux', 'user.mime'])
+  t.alike(messages.subtreeHashes(v2), [Buffer.alloc(32, 0x07)], 'subtreeHashes reads version 2 too')
+  const parts = messages.splitTree(v2)
+  t.ok(messages.joinTree(parts).equals(v2), 'split and joined (tree deltas) byte for byte')
+  t.is(parts.entries.length, 8)
+  // a special type in a version-1 tree is malformed
+  const fifo = { entries: [{ ...v.treeValue.entries[1], name: 'p' }] }
+  const bytes = Buffer.from(c.encode(messages.tree, fifo))
+  bytes[5] = messages.FIFO
+  t.exception(() => c.decode(messages.tree, bytes), /unknown entry type 4/, 'version 1 has no special files')
+  // an extra bit version 2 does not define
+  const one = Buffer.from(c.encode(messages.tree, { entries: [{ ...v.treeV2Value.entries[6] }] }))
+  one[one.byteLength - 1] = 0x10
+  t.exception(() => c.decode(messages.tree, one), /unknown entry fields 16/)
 })
 
 test('workspace meta: origin present only with its flag', async t => {
