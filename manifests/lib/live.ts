@@ -18,7 +18,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { chunkSpans, toHex, type PackStore } from '../../core/index.js'
 import { Staged, MemoryBudget } from './staging.js'
-import { DIR, FILE, SYMLINK, MAX_NAME_BYTES, type CommitStats, type Entry, type EntryType } from '../messages.js'
+import { DIR, FILE, SYMLINK, FIFO, SOCKET, CHAR_DEVICE, BLOCK_DEVICE, MAX_NAME_BYTES, type CommitStats, type Entry, type EntryType } from '../messages.js'
 import { ManifestError } from './errors.js'
 import type { TreeStore } from './trees.js'
 import type { CommitRecord, Workspace } from './workspace.js'
@@ -45,7 +45,21 @@ export interface LiveNode {
   dirty: boolean
   gen: number
   writers: number
+  /** Owner; null: whoever serves the mount (the daemon's uid/gid), as version-1 trees have it. */
+  uid: number | null
+  gid: number | null
+  /** Character and block devices: the device number. */
+  rdev: number
 }
+
+/** Who makes a new entry (the calling process, in a mount). */
+export interface Owner { uid: number, gid: number }
+
+/** setuid and setgid bits. */
+const S_ISUID = 0o4000
+const S_ISGID = 0o2000
+/** chown(2)'s "leave this one as it is". */
+const UNCHANGED = 0xffffffff
 
 export interface LiveStats extends CommitStats {}
 
@@ -63,6 +77,9 @@ export class LiveTree {
   private committing: Promise<CommitRecord | null> | null = null
   private readonly inodes = new Map<number, LiveNode>()
   private readonly budget: MemoryBudget
+
+  /** The owner of entries that store none: the daemon's own. */
+  readonly defaultOwner: Owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }
 
   /** A joined workspace is served read-only (EROFS): it follows its sharer's log. */
   private readonly followsRemote: boolean
@@ -177,7 +194,7 @@ export class LiveTree {
 
   // -- namespace changes -------------------------------------------------------
 
-  async create (p: string, mode: number, opts: { exclusive?: boolean } = {}): Promise<LiveNode> {
+  async create (p: string, mode: number, opts: { exclusive?: boolean, owner?: Owner } = {}): Promise<LiveNode> {
     this.writable()
     const { dir, name } = await this.parentOf(p)
     const existing = (await this.childrenOf(dir)).get(name)
@@ -187,31 +204,48 @@ export class LiveTree {
       return existing
     }
     const node = this.node({ type: FILE, mode: mode & 0o7777, size: 0, mtime: nowNs(), name, parent: dir })
+    this.own(node, dir, opts.owner)
     await this.stage(node, false)
     this.attach(dir, node)
     this.stats.files++
     return node
   }
 
-  async mkdir (p: string, mode: number): Promise<LiveNode> {
+  async mkdir (p: string, mode: number, owner?: Owner): Promise<LiveNode> {
     this.writable()
     const { dir, name } = await this.parentOf(p)
     if ((await this.childrenOf(dir)).has(name)) throw ManifestError.ENTRY_EXISTS(p)
     const node = this.node({ type: DIR, mode: mode & 0o7777, size: 0, mtime: nowNs(), name, parent: dir })
+    this.own(node, dir, owner)
     node.children = new Map()
     this.attach(dir, node)
     this.stats.dirs++
     return node
   }
 
-  async symlink (target: string, p: string): Promise<LiveNode> {
+  async symlink (target: string, p: string, owner?: Owner): Promise<LiveNode> {
     this.writable()
     const { dir, name } = await this.parentOf(p)
     if ((await this.childrenOf(dir)).has(name)) throw ManifestError.ENTRY_EXISTS(p)
     const node = this.node({ type: SYMLINK, mode: 0o777, size: Buffer.byteLength(target), mtime: nowNs(), name, parent: dir })
+    this.own(node, dir, owner)
     node.target = target
     this.attach(dir, node)
     this.stats.symlinks++
+    return node
+  }
+
+  /** mknod(2) of a FIFO, a socket's node, or a character or block device (`type`, with `rdev`). */
+  async mknod (p: string, type: EntryType, mode: number, rdev: number, owner?: Owner): Promise<LiveNode> {
+    this.writable()
+    if (type !== FIFO && type !== SOCKET && type !== CHAR_DEVICE && type !== BLOCK_DEVICE) throw ManifestError.INVALID_ARGUMENT(`mknod of type ${type}`)
+    const { dir, name } = await this.parentOf(p)
+    if ((await this.childrenOf(dir)).has(name)) throw ManifestError.ENTRY_EXISTS(p)
+    const node = this.node({ type, mode: mode & 0o7777, size: 0, mtime: nowNs(), name, parent: dir })
+    this.own(node, dir, owner)
+    if (type === CHAR_DEVICE || type === BLOCK_DEVICE) node.rdev = rdev
+    this.attach(dir, node)
+    this.stats.files++
     return node
   }
 
@@ -262,6 +296,40 @@ export class LiveTree {
     node.mode = mode & 0o7777
     node.ctime = nowNs()
     this.touch(node)
+  }
+
+  /**
+   * chown(2), once the kernel allowed it (default_permissions: only root gives
+   * a file away; an owner may pick one of its groups). 0xffffffff leaves that id.
+   * Who may is the kernel's check; the set-id bits it clears it then clears with
+   * a chmod of its own.
+   */
+  chown (node: LiveNode, uid: number, gid: number) {
+    this.writable()
+    const cur = this.ownerOf(node)
+    this.setOwner(node, { uid: uid === UNCHANGED || uid === -1 ? cur.uid : uid, gid: gid === UNCHANGED || gid === -1 ? cur.gid : gid })
+    node.ctime = nowNs()
+    this.touch(node)
+  }
+
+  /** The node's owner, the default resolved. */
+  ownerOf (node: LiveNode): Owner {
+    return { uid: node.uid ?? this.defaultOwner.uid, gid: node.gid ?? this.defaultOwner.gid }
+  }
+
+  /** Stores an owner; the daemon's own is stored as none (the tree stays version 1 for a root-only workspace). */
+  private setOwner (node: LiveNode, o: Owner) {
+    const plain = o.uid === this.defaultOwner.uid && o.gid === this.defaultOwner.gid
+    node.uid = plain ? null : o.uid
+    node.gid = plain ? null : o.gid
+  }
+
+  /** A new entry's owner: the caller, with the group of a setgid directory (which new directories inherit). */
+  private own (node: LiveNode, dir: LiveNode, owner: Owner | undefined) {
+    const who = owner ?? this.defaultOwner
+    const setgid = (dir.mode & S_ISGID) !== 0
+    this.setOwner(node, { uid: who.uid, gid: setgid ? this.ownerOf(dir).gid : who.gid })
+    if (setgid && node.type === DIR) node.mode |= S_ISGID
   }
 
   /** null leaves a time unchanged (UTIME_OMIT). */
@@ -371,8 +439,11 @@ export class LiveTree {
   }
 
   private async toEntry (node: LiveNode): Promise<Entry> {
-    const base = { name: node.name, mode: node.mode, mtimeSec: Number(node.mtime / 1_000_000_000n), mtimeNsec: Number(node.mtime % 1_000_000_000n), chunks: [] as Buffer[], tree: null as Buffer | null, target: null as string | null }
+    const base: Omit<Entry, 'type' | 'size'> = { name: node.name, mode: node.mode, mtimeSec: Number(node.mtime / 1_000_000_000n), mtimeNsec: Number(node.mtime % 1_000_000_000n), chunks: [] as Buffer[], tree: null as Buffer | null, target: null as string | null }
+    if (node.uid !== null || node.gid !== null) { const o = this.ownerOf(node); base.uid = o.uid; base.gid = o.gid }
     if (node.type === DIR) return { ...base, type: DIR, size: 0, tree: await this.snapshotDir(node) }
+    if (node.type === CHAR_DEVICE || node.type === BLOCK_DEVICE) { node.dirty = false; return { ...base, type: node.type, size: 0, rdev: node.rdev } }
+    if (node.type === FIFO || node.type === SOCKET) { node.dirty = false; return { ...base, type: node.type, size: 0 } }
     if (node.type === SYMLINK) { node.dirty = false; return { ...base, type: SYMLINK, size: node.size, target: node.target } }
     if (node.staged && node.dirty) {
       const gen = node.gen
@@ -409,7 +480,10 @@ export class LiveTree {
       target: null,
       dirty: false,
       gen: 0,
-      writers: 0
+      writers: 0,
+      uid: null,
+      gid: null,
+      rdev: 0
     }
     this.inodes.set(node.ino, node)
     return node
@@ -420,6 +494,8 @@ export class LiveTree {
     const node = this.node({ type: e.type, mode: e.mode, size: e.size, mtime, name: e.name, parent, tree: e.tree })
     node.chunks = e.chunks
     node.target = e.target
+    if (e.uid !== undefined) this.setOwner(node, { uid: e.uid, gid: e.gid ?? 0 })
+    if (e.rdev !== undefined) node.rdev = e.rdev
     return node
   }
 
@@ -468,7 +544,8 @@ export class LiveTree {
   private forget (node: LiveNode) {
     if (node.type === FILE) { this.stats.files--; this.stats.bytes -= node.size }
     else if (node.type === SYMLINK) this.stats.symlinks--
-    else this.stats.dirs--
+    else if (node.type === DIR) this.stats.dirs--
+    else this.stats.files--
     this.inodes.delete(node.ino)
     if (node.writers === 0) void this.dropStaging(node)
   }

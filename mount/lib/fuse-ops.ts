@@ -5,14 +5,15 @@
 
 import fs from 'node:fs/promises'
 import { constants as C } from 'node:fs'
-import type { LiveNode, LiveTree } from '../../manifests/index.js'
+import type { LiveNode, LiveTree, Owner } from '../../manifests/index.js'
 import { ERRNO, toErrno } from './errno.js'
 
 const DIR = 2
-const SYMLINK = 3
-const S_IFREG = 0o100000
-const S_IFDIR = 0o040000
-const S_IFLNK = 0o120000
+const S_IFMT = 0o170000
+/** The file type bits of st_mode, by entry type (manifests/messages.ts: FILE 1 ... BLOCK_DEVICE 7). */
+const S_IF = [0, 0o100000, 0o040000, 0o120000, 0o010000, 0o140000, 0o020000, 0o060000]
+/** Entry type by the file type bits mknod(2) gets. */
+const TYPE_OF: Record<number, number> = { 0o010000: 4, 0o140000: 5, 0o020000: 6, 0o060000: 7, 0o100000: 1 }
 const WRITE_FLAGS = C.O_WRONLY | C.O_RDWR
 
 type Cb = (...args: any[]) => void
@@ -38,6 +39,8 @@ export interface OpsContext {
   failed (path: string, errno: number): void
   /** Makes everything written so far durable (commit). */
   sync (): Promise<void>
+  /** The process whose request is served now: call synchronously at the start of an op. */
+  caller (): Owner
   /** Where statfs numbers come from (the state dir's filesystem). */
   statfsPath: string
   log (line: string): void
@@ -48,17 +51,16 @@ export function makeOps (ctx: OpsContext) {
   const L = () => ctx.live
   const handles = new Map<number, Handle>()
   let nextFd = 1
-  const uid = process.getuid?.() ?? 0
-  const gid = process.getgid?.() ?? 0
   const fail = (cb: Cb, err: unknown) => cb(toErrno(err, ctx.log))
 
   const stat = (n: LiveNode) => ({
-    mode: (n.type === DIR ? S_IFDIR : n.type === SYMLINK ? S_IFLNK : S_IFREG) | n.mode,
+    mode: S_IF[n.type] | n.mode,
     size: n.size,
     ino: n.ino,
     nlink: n.type === DIR ? 2 : 1,
-    uid,
-    gid,
+    uid: n.uid ?? L().defaultOwner.uid,
+    gid: n.gid ?? L().defaultOwner.gid,
+    rdev: n.rdev,
     blksize: 65536,
     blocks: Math.ceil(n.size / 512),
     mtime: n.mtime,
@@ -142,8 +144,9 @@ export function makeOps (ctx: OpsContext) {
       }).catch(err => { if (writing) ctx.end(); fail(cb, err) })
     },
     create: (p: string, mode: number, cb: Cb) => {
+      const owner = ctx.caller()
       ctx.begin()
-      L().create(p, mode).then(node => { ctx.end(); ctx.changed(); ctx.used(p); cb(0, open(node, C.O_RDWR)) }, err => { ctx.end(); fail(cb, err) })
+      L().create(p, mode, { owner }).then(node => { ctx.end(); ctx.changed(); ctx.used(p); cb(0, open(node, C.O_RDWR)) }, err => { ctx.end(); fail(cb, err) })
     },
     read: (_p: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) => {
       const h = handles.get(fd)
@@ -175,15 +178,24 @@ export function makeOps (ctx: OpsContext) {
       if (h?.write) h.node.writers--
       cb(0)
     },
-    mkdir: (p: string, mode: number, cb: Cb) => run(cb, () => L().mkdir(p, mode), true),
+    mkdir: (p: string, mode: number, cb: Cb) => { const owner = ctx.caller(); run(cb, () => L().mkdir(p, mode, owner), true) },
+    // FIFOs, sockets' nodes, devices (and plain files, as mknod(2) allows); the
+    // kernel opens FIFOs and devices itself: their reads and writes never come here
+    mknod: (p: string, mode: number, dev: number, cb: Cb) => {
+      const owner = ctx.caller()
+      const type = TYPE_OF[mode & S_IFMT]
+      if (type === undefined) return cb(-ERRNO.EINVAL)
+      if (type === 1) return run(cb, () => L().create(p, mode & 0o7777, { exclusive: true, owner }), true)
+      run(cb, () => L().mknod(p, type as any, mode & 0o7777, dev, owner), true)
+    },
     rmdir: (p: string, cb: Cb) => run(cb, () => L().rmdir(p), true),
     unlink: (p: string, cb: Cb) => run(cb, () => L().unlink(p), true),
     rename: (from: string, to: string, cb: Cb) => run(cb, () => L().rename(from, to), true),
-    symlink: (target: string, p: string, cb: Cb) => run(cb, () => L().symlink(target, p), true),
+    symlink: (target: string, p: string, cb: Cb) => { const owner = ctx.caller(); run(cb, () => L().symlink(target, p, owner), true) },
     // Hard links are refused cleanly; git and npm fall back to copies/renames.
     link: (_from: string, _to: string, cb: Cb) => cb(-ERRNO.EPERM),
     chmod: (p: string, mode: number, cb: Cb) => run(cb, async () => L().chmod(await L().lookup(p), mode), true),
-    chown: (p: string, _uid: number, _gid: number, cb: Cb) => run(cb, () => L().lookup(p)),
+    chown: (p: string, uid: number, gid: number, cb: Cb) => run(cb, async () => L().chown(await L().lookup(p), uid, gid), true),
     utimens: (p: string, atime: bigint | null, mtime: bigint | null, cb: Cb) => run(cb, async () => L().utimens(await L().lookup(p), atime, mtime), true)
   }
 }
@@ -198,6 +210,12 @@ export const MOUNT_OPTIONS = {
   negativeTimeout: 1,
   timeout: 0,
   force: true,
-  mkdir: true
+  mkdir: true,
+  // Permissions are checked by the kernel against the owners and modes the
+  // mount reports, as on a local disk; other users' processes may use the
+  // mount at all (the daemon runs as root; a mount by another user needs
+  // user_allow_other in /etc/fuse.conf). See the README (Ownership and permissions).
+  defaultPermissions: true,
+  allowOther: true
 }
 

@@ -78,6 +78,10 @@ export class Mount extends Resource {
         return () => { this.reads.delete(id) }
       },
       sync: async () => { await this.commit('sync') },
+      caller: () => {
+        const c = (this.fuse as unknown as { caller (): { uid: number, gid: number } } | null)?.caller()
+        return c === undefined ? this.live.defaultOwner : { uid: c.uid, gid: c.gid }
+      },
       statfsPath: this.opts.statfsPath,
       log: line => this.opts.log(`[${this.name}] ${line}`)
     })

@@ -37,6 +37,10 @@ napi_status napi_detach_arraybuffer(napi_env env, napi_value buf);
   fuse_thread_locals_t *l = get_thread_locals();\
   l->op = op_##name;\
   l->op_fn = fuse_native_dispatch_##name;\
+  struct fuse_context *caller = fuse_get_context();\
+  l->caller_uid = caller->uid;\
+  l->caller_gid = caller->gid;\
+  l->caller_pid = caller->pid;\
   blk\
   uv_async_send(&(l->async));\
   uv_sem_wait(&(l->sem));\
@@ -160,6 +164,11 @@ typedef struct {
   uint32_t atime_nsec;
   uint32_t mtime_nsec;
   int32_t res;
+
+  // wxs: who asked (fuse_get_context on the FUSE thread), read by fuse_native_caller
+  uid_t caller_uid;
+  gid_t caller_gid;
+  pid_t caller_pid;
 
   // Extended attributes
   const char *name;
@@ -918,6 +927,22 @@ NAPI_METHOD(fuse_native_unmount) {
   return NULL;
 }
 
+// wxs: the uid, gid and pid of the process whose request `l` carries (valid while it is served).
+NAPI_METHOD(fuse_native_caller) {
+  NAPI_ARGV(1)
+  NAPI_ARGV_BUFFER_CAST(fuse_thread_locals_t *, l, 0);
+  napi_value out;
+  napi_value v;
+  napi_create_array_with_length(env, 3, &out);
+  napi_create_uint32(env, l->caller_uid, &v);
+  napi_set_element(env, out, 0, v);
+  napi_create_uint32(env, l->caller_gid, &v);
+  napi_set_element(env, out, 1, v);
+  napi_create_uint32(env, l->caller_pid, &v);
+  napi_set_element(env, out, 2, v);
+  return out;
+}
+
 NAPI_INIT() {
   const napi_node_version* version;
   assert(napi_get_node_version(env, &version) == napi_ok);
@@ -931,6 +956,7 @@ NAPI_INIT() {
   NAPI_EXPORT_SIZEOF(fuse_thread_t)
 
   NAPI_EXPORT_FUNCTION(fuse_native_mount)
+  NAPI_EXPORT_FUNCTION(fuse_native_caller)
   NAPI_EXPORT_FUNCTION(fuse_native_unmount)
 
   NAPI_EXPORT_FUNCTION(fuse_native_signal_getattr)

@@ -212,6 +212,14 @@ class Fuse extends Nanoresource {
     return buf
   }
 
+  // wxs: { uid, gid, pid } of the process whose request is being served; call it
+  // synchronously at the start of an op (before any await), as the next request
+  // replaces it.
+  caller () {
+    const [uid, gid, pid] = binding.fuse_native_caller(this._request)
+    return { uid, gid, pid }
+  }
+
   _makeHandlerArray () {
     const self = this
     const handlers = new Array(OpcodesAndDefaults.size)
@@ -234,6 +242,7 @@ class Fuse extends Nanoresource {
       }
 
       return function (nativeHandler, opCode, ...args) {
+        self._request = nativeHandler // wxs: caller() reads who asked, while the op runs synchronously
         const sig = signal.bind(null, nativeHandler)
         const input = [...args]
         const boundSignal = to ? autoTimeout(sig, input) : sig
