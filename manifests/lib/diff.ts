@@ -2,13 +2,15 @@
  * Diff of two trees. Identical subtrees (same hash) are skipped without being
  * read; an added or removed directory lists the files under it.
  */
-import { DIR, FILE, type Entry } from '../messages.js'
+import { DIR, FILE, SYMLINK, FIFO, SOCKET, CHAR_DEVICE, type Entry } from '../messages.js'
 import type { TreeStore } from './trees.js'
 import { walkTree } from './walk.js'
 
 export type ChangeKind = 'added' | 'removed' | 'modified'
 
-export interface Change { path: string, change: ChangeKind, type: 'file' | 'dir' | 'symlink', oldSize: number | null, newSize: number | null }
+export type ChangeType = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'char-device' | 'block-device'
+
+export interface Change { path: string, change: ChangeKind, type: ChangeType, oldSize: number | null, newSize: number | null }
 
 export async function diffTrees (trees: TreeStore, from: Buffer, to: Buffer): Promise<Change[]> {
   const out: Change[] = []
@@ -27,7 +29,7 @@ async function diffInto (trees: TreeStore, from: Buffer, to: Buffer, path: strin
     const x = before.get(name)
     const y = after.get(name)
     if (x && y && x.type === DIR && y.type === DIR) {
-      if (x.mode !== y.mode) out.push(change(p, 'modified', y, null, null))
+      if (!sameMeta(x, y)) out.push(change(p, 'modified', y, null, null))
       await diffInto(trees, x.tree!, y.tree!, p, out)
     }
     else if (x && y && x.type === y.type) { if (!sameContent(x, y)) out.push(change(p, 'modified', y, x.size, y.size)) }
@@ -38,8 +40,16 @@ async function diffInto (trees: TreeStore, from: Buffer, to: Buffer, path: strin
   }
 }
 
+/** Mode, owner, device number and extended attributes. */
+function sameMeta (x: Entry, y: Entry) {
+  if (x.mode !== y.mode || x.uid !== y.uid || x.gid !== y.gid || x.rdev !== y.rdev) return false
+  const a = x.xattrs ?? []
+  const b = y.xattrs ?? []
+  return a.length === b.length && a.every((xa, i) => xa.name === b[i].name && xa.value.equals(b[i].value))
+}
+
 function sameContent (x: Entry, y: Entry) {
-  if (x.mode !== y.mode || x.size !== y.size) return false
+  if (!sameMeta(x, y) || x.size !== y.size) return false
   if (x.type === FILE) return x.chunks.every((h, i) => h.equals(y.chunks[i]))
   return x.target === y.target
 }
@@ -56,6 +66,6 @@ async function listAll (trees: TreeStore, e: Entry, p: string, kind: ChangeKind,
 }
 
 function change (path: string, kind: ChangeKind, e: Entry, oldSize: number | null, newSize: number | null): Change {
-  const type = e.type === FILE ? 'file' : e.type === DIR ? 'dir' : 'symlink'
+  const type: ChangeType = e.type === FILE ? 'file' : e.type === DIR ? 'dir' : e.type === SYMLINK ? 'symlink' : e.type === FIFO ? 'fifo' : e.type === SOCKET ? 'socket' : e.type === CHAR_DEVICE ? 'char-device' : 'block-device'
   return { path, change: kind, type, oldSize, newSize }
 }

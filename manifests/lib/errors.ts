@@ -30,6 +30,10 @@ export type ManifestErrorCode =
   | 'INVALID_ARGUMENT'
   | 'NOT_PERMITTED'
   | 'NAME_TOO_LONG'
+  | 'NO_ATTRIBUTE'
+  | 'ATTRIBUTE_EXISTS'
+  | 'NOT_SUPPORTED'
+  | 'ATTRIBUTE_SPACE'
 
 export class ManifestError extends Error {
   readonly code: ManifestErrorCode
@@ -67,5 +71,9 @@ export class ManifestError extends Error {
   static DIRECTORY_NOT_EMPTY (path: string) { return new ManifestError('DIRECTORY_NOT_EMPTY', `directory not empty: ${path}`) }
   static INVALID_ARGUMENT (detail: string) { return new ManifestError('INVALID_ARGUMENT', detail) }
   static NOT_PERMITTED (detail: string) { return new ManifestError('NOT_PERMITTED', detail) }
+  static NO_ATTRIBUTE (path: string, name: string) { return new ManifestError('NO_ATTRIBUTE', `${path} has no attribute ${name}`) }
+  static ATTRIBUTE_EXISTS (path: string, name: string) { return new ManifestError('ATTRIBUTE_EXISTS', `${path} has attribute ${name} already`) }
+  static NOT_SUPPORTED (detail: string) { return new ManifestError('NOT_SUPPORTED', detail) }
+  static ATTRIBUTE_SPACE (path: string) { return new ManifestError('ATTRIBUTE_SPACE', `no room for more extended attributes on ${path} (64 KiB in all, as ext4 with large attributes)`) }
   static NAME_TOO_LONG (path: string) { return new ManifestError('NAME_TOO_LONG', `name too long: ${path}`) }
 }

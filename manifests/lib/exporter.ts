@@ -1,18 +1,25 @@
 /**
  * Materializes a tree into a real directory: contents, permission bits,
- * symlinks and mtimes. The target must be absent or empty; every name is
+ * symlinks, special files (FIFOs and sockets' nodes; devices as root), owners
+ * (as root; others keep their own) and mtimes. The target must be absent or empty; every name is
  * checked to be a single safe component and files are created with O_EXCL, so
  * nothing is written outside the target, even through a symlink in the tree.
  */
 import fs from 'node:fs/promises'
 import { constants as C } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import path from 'node:path'
 import { CoreError, Limiter, toHex, type Monitor, type PackStore } from '../../core/index.js'
-import { DIR, FILE, type Entry } from '../messages.js'
+import { DIR, FILE, SYMLINK, FIFO, SOCKET, CHAR_DEVICE, type Entry } from '../messages.js'
 import { ManifestError } from './errors.js'
 import { isSafeComponent } from './names.js'
 import type { TreeStore } from './trees.js'
 import type { ImportProblem } from './importer.js'
+
+const run = promisify(execFile)
+/** Owners are given back only by root (chown(2) refuses anyone else). */
+const IS_ROOT = process.getuid?.() === 0
 
 export interface ExportResult { files: number, dirs: number, symlinks: number, bytes: number, problems: ImportProblem[] }
 
@@ -61,7 +68,8 @@ class Exporter {
     try {
       if (e.type === DIR) await this.dir(e, rel, abs)
       else if (e.type === FILE) await this.limit.run(() => this.file(e, abs))
-      else await this.limit.run(() => this.link(e, abs))
+      else if (e.type === SYMLINK) await this.limit.run(() => this.link(e, abs))
+      else await this.limit.run(() => this.special(e, abs))
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       if (code === 'ENOSPC' || code === 'EDQUOT') throw CoreError.IO('writing', abs, err)
@@ -74,6 +82,7 @@ class Exporter {
     await fs.mkdir(abs, { mode: 0o700 })
     this.result.dirs++
     await this.directory(e.tree!, rel)
+    await owner(e, abs)
     await fs.chmod(abs, e.mode)
     await fs.utimes(abs, ...times(e))
   }
@@ -87,7 +96,8 @@ class Exporter {
         await handle.write(data, 0, data.byteLength, at)
         at += data.byteLength
       }
-      await handle.chmod(e.mode)
+      if (IS_ROOT && e.uid !== undefined) await handle.chown(e.uid, e.gid ?? 0)
+      await handle.chmod(e.mode) // after chown, which clears set-id bits
       await handle.utimes(...times(e))
     } finally {
       await handle.close()
@@ -99,10 +109,35 @@ class Exporter {
 
   private async link (e: Entry, abs: string) {
     await fs.symlink(e.target!, abs)
+    await owner(e, abs)
     await fs.lutimes(abs, ...times(e))
     this.result.symlinks++
   }
+
+  /**
+   * A FIFO or a device by mknod(1) (Node has no mknod), a socket's node by binding
+   * one in a child that exits without closing it (closing would unlink it).
+   */
+  private async special (e: Entry, abs: string) {
+    if (e.type === FIFO) await run('mknod', ['-m', '0600', abs, 'p'])
+    else if (e.type === SOCKET) await run(process.execPath, ['-e', 'require("net").createServer().listen(process.argv[1], () => process.exit(0))', abs])
+    else await run('mknod', ['-m', '0600', abs, e.type === CHAR_DEVICE ? 'c' : 'b', String(major(e.rdev ?? 0)), String(minor(e.rdev ?? 0))])
+    await owner(e, abs)
+    await fs.chmod(abs, e.mode)
+    await fs.utimes(abs, ...times(e))
+    this.result.files++
+    this.monitor?.add(1, 0)
+  }
 }
+
+/** Gives an entry its stored owner, as root (lchown: a symlink itself). */
+async function owner (e: Entry, abs: string) {
+  if (IS_ROOT && e.uid !== undefined) await fs.lchown(abs, e.uid, e.gid ?? 0)
+}
+
+/** Linux's dev_t split (glibc's gnu_dev_major/minor). */
+function major (dev: number) { return Number(((BigInt(dev) >> 8n) & 0xfffn) | ((BigInt(dev) >> 32n) & ~0xfffn)) }
+function minor (dev: number) { return Number((BigInt(dev) & 0xffn) | ((BigInt(dev) >> 12n) & ~0xffn)) }
 
 /**
  * utimes() takes seconds as a double, which cannot carry nanoseconds at today's

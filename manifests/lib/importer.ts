@@ -19,7 +19,7 @@ import fsSync from 'node:fs'
 import path from 'node:path'
 import ignore, { type Ignore } from 'ignore'
 import { CHUNK_SIZE, CoreError, Limiter, putBytes, putFile, toHex, type Monitor, type PackStore } from '../../core/index.js'
-import { DIR, FILE, SYMLINK, type CommitStats, type Entry, type Tree } from '../messages.js'
+import { DIR, FILE, SYMLINK, FIFO, SOCKET, CHAR_DEVICE, BLOCK_DEVICE, type CommitStats, type Entry, type EntryType, type Tree } from '../messages.js'
 import { ManifestError } from './errors.js'
 import { compareNames, EMPTY_TREE, type TreeStore } from './trees.js'
 
@@ -45,6 +45,9 @@ export interface ImportOptions {
 }
 
 interface IgnoreFrame { base: string, rules: Ignore }
+
+/** The daemon's own user: entries it owns are stored without an owner (see LiveTree.setOwner). */
+const SELF = { uid: BigInt(process.getuid?.() ?? 0), gid: BigInt(process.getgid?.() ?? 0) }
 
 /** Walks `dir` and stores it; returns the root tree hash and what was seen. */
 export async function importDirectory (trees: TreeStore, dir: string, opts: ImportOptions = {}): Promise<ImportResult> {
@@ -99,7 +102,7 @@ class Importer {
     await this.breathe()
     const st = attempt(() => fsSync.lstatSync(abs, { bigint: true }), err => this.problem(rel, err))
     if (st === null) return null
-    const base = {
+    const base: Omit<Entry, 'type' | 'size'> = {
       name,
       mode: Number(st.mode & 0o7777n),
       mtimeSec: Number(st.mtimeNs / 1_000_000_000n),
@@ -108,11 +111,19 @@ class Importer {
       tree: null as Buffer | null,
       target: null as string | null
     }
+    // owners are kept, the importing user's own as none (a tree of one's own files stays version 1)
+    if (st.uid !== SELF.uid || st.gid !== SELF.gid) { base.uid = Number(st.uid); base.gid = Number(st.gid) }
     if (st.isDirectory()) return this.dirEntry(rel, base, previous, ignores)
     if (st.isSymbolicLink()) return this.linkEntry(rel, base)
     if (st.isFile()) return this.fileEntry(rel, base, Number(st.size), previous)
-    this.problems.push({ path: rel, code: 'UNSUPPORTED_TYPE', message: 'not a regular file, directory or symlink: skipped' })
-    return null
+    const special = st.isFIFO() ? FIFO : st.isSocket() ? SOCKET : st.isCharacterDevice() ? CHAR_DEVICE : st.isBlockDevice() ? BLOCK_DEVICE : null
+    if (special === null) {
+      this.problems.push({ path: rel, code: 'UNSUPPORTED_TYPE', message: 'not a file type wxs knows: skipped' })
+      return null
+    }
+    this.stats.files++
+    this.monitor?.add(1, 0)
+    return { ...base, type: special as EntryType, size: 0, ...(special === CHAR_DEVICE || special === BLOCK_DEVICE ? { rdev: Number(st.rdev) } : {}) }
   }
 
   private async dirEntry (rel: string, base: Omit<Entry, 'type' | 'size'>, previous: Entry | null, ignores: IgnoreFrame[]): Promise<Entry> {
@@ -151,7 +162,7 @@ class Importer {
   }
 
   private unchanged (previous: Entry, now: Omit<Entry, 'type' | 'size'>, size: number) {
-    return previous.type === FILE && previous.size === size && previous.mode === now.mode &&
+    return previous.type === FILE && previous.size === size && previous.mode === now.mode && previous.uid === now.uid && previous.gid === now.gid &&
       previous.mtimeSec === now.mtimeSec && previous.mtimeNsec === now.mtimeNsec &&
       previous.chunks.every(h => this.store.hasHex(toHex(h)))
   }

@@ -18,7 +18,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { chunkSpans, toHex, type PackStore } from '../../core/index.js'
 import { Staged, MemoryBudget } from './staging.js'
-import { DIR, FILE, SYMLINK, FIFO, SOCKET, CHAR_DEVICE, BLOCK_DEVICE, MAX_NAME_BYTES, type CommitStats, type Entry, type EntryType } from '../messages.js'
+import { DIR, FILE, SYMLINK, FIFO, SOCKET, CHAR_DEVICE, BLOCK_DEVICE, MAX_NAME_BYTES, MAX_XATTR_NAME_BYTES, MAX_XATTR_VALUE_BYTES, MAX_XATTR_TOTAL_BYTES, type CommitStats, type Entry, type EntryType } from '../messages.js'
 import { ManifestError } from './errors.js'
 import type { TreeStore } from './trees.js'
 import type { CommitRecord, Workspace } from './workspace.js'
@@ -45,12 +45,30 @@ export interface LiveNode {
   dirty: boolean
   gen: number
   writers: number
+  /** Open file handles (a file unlinked while open lives on until the last one closes). */
+  opens: number
+  /** Removed from the tree (unlinked, renamed over) while open: nlink 0, dropped at the last close. */
+  unlinked: boolean
   /** Owner; null: whoever serves the mount (the daemon's uid/gid), as version-1 trees have it. */
   uid: number | null
   gid: number | null
   /** Character and block devices: the device number. */
   rdev: number
+  /** Extended attributes (null: none). */
+  xattrs: Map<string, Buffer> | null
 }
+
+/** The namespaces kept, as ext4 (the kernel checks who may use which; system.* is ACLs, not kept). */
+export function knownNamespace (name: string): boolean {
+  return name.startsWith('user.') || name.startsWith('trusted.') || name.startsWith('security.')
+}
+
+/** The name libfuse gives a file unlinked while open (".fuse_hidden%08x%08x"). */
+const HIDDEN = /^\.fuse_hidden[0-9a-f]{16}$/
+
+/** setxattr(2) flags. */
+const XATTR_CREATE = 1
+const XATTR_REPLACE = 2
 
 /** Who makes a new entry (the calling process, in a mount). */
 export interface Owner { uid: number, gid: number }
@@ -76,6 +94,8 @@ export class LiveTree {
   private stagingSeq = 0
   private committing: Promise<CommitRecord | null> | null = null
   private readonly inodes = new Map<number, LiveNode>()
+  /** Files unlinked while open, by the hidden path libfuse gave them (see rename). */
+  private readonly hidden = new Map<string, LiveNode>()
   private readonly budget: MemoryBudget
 
   /** The owner of entries that store none: the daemon's own. */
@@ -132,6 +152,9 @@ export class LiveTree {
    * on the way is not loaded yet (then use lookup()). Throws NO_ENTRY/NOT_DIRECTORY.
    */
   lookupSync (p: string): LiveNode | undefined {
+    // '' is the path of a file unlinked while open (FUSE's hard_remove): by name it is gone
+    if (p === '') throw ManifestError.NO_ENTRY('(unlinked)')
+    if (this.hidden.size !== 0) { const h = this.hidden.get(p); if (h !== undefined) return h }
     let node = this.root
     let start = 1
     while (start < p.length) {
@@ -154,7 +177,7 @@ export class LiveTree {
     const fast = this.lookupSync(p)
     if (fast !== undefined) return fast
     let node = this.root
-    if (p === '/' || p === '') return node
+    if (p === '/') return node
     for (const name of p.split('/')) {
       if (name === '') continue
       if (node.type !== DIR) throw ManifestError.NOT_DIRECTORY(p)
@@ -250,6 +273,8 @@ export class LiveTree {
   }
 
   async unlink (p: string) {
+    const hidden = this.hidden.get(p)
+    if (hidden !== undefined) { this.hidden.delete(p); this.released(hidden); return } // its last close
     this.writable()
     const node = await this.lookup(p)
     if (node.type === DIR) throw ManifestError.IS_DIRECTORY(p)
@@ -267,10 +292,21 @@ export class LiveTree {
     this.forget(node)
   }
 
-  /** rename(2): replaces a file or an empty directory at the destination. */
+  /**
+   * rename(2): replaces a file or an empty directory at the destination.
+   * libfuse renames a file unlinked while open to `.fuse_hidden<16 hex>` (and
+   * unlinks that at the last close): that is an unlink here, so no listing,
+   * commit or rmdir sees it, and its handles keep it.
+   */
   async rename (from: string, to: string) {
     this.writable()
     const node = await this.lookup(from)
+    if (HIDDEN.test(to.slice(to.lastIndexOf('/') + 1)) && node.type !== DIR && node.opens > 0) {
+      this.detach(node)
+      this.forget(node)
+      this.hidden.set(to, node)
+      return
+    }
     if (node === this.root) throw ManifestError.NOT_PERMITTED('cannot rename the workspace root')
     const { dir, name } = await this.parentOf(to)
     for (let up: LiveNode | null = dir; up; up = up.parent) if (up === node) throw ManifestError.INVALID_ARGUMENT(`cannot move ${from} into itself`)
@@ -332,6 +368,47 @@ export class LiveTree {
     if (setgid && node.type === DIR) node.mode |= S_ISGID
   }
 
+  // -- extended attributes ------------------------------------------------------
+  // Who may read or write which namespace (trusted.* root only, user.* on files
+  // and directories, the caller's read or write permission) is the kernel's
+  // check, before the request reaches the mount; these are answers from memory.
+
+  getxattr (node: LiveNode, name: string): Buffer {
+    const v = node.xattrs?.get(name)
+    if (v === undefined) throw ManifestError.NO_ATTRIBUTE(this.pathOf(node), name)
+    return v
+  }
+
+  listxattr (node: LiveNode): string[] {
+    return node.xattrs === null ? [] : [...node.xattrs.keys()].sort()
+  }
+
+  setxattr (node: LiveNode, name: string, value: Buffer, flags: number) {
+    this.writable()
+    // POSIX ACLs are not kept: refused cleanly (setfacl says the operation is not supported)
+    if (!knownNamespace(name)) throw ManifestError.NOT_SUPPORTED(`${name}: extended attributes are user.*, trusted.* or security.*; POSIX ACLs (system.*) are not supported`)
+    if (Buffer.byteLength(name) > MAX_XATTR_NAME_BYTES) throw ManifestError.NAME_TOO_LONG(name)
+    if (value.byteLength > MAX_XATTR_VALUE_BYTES) throw ManifestError.ATTRIBUTE_SPACE(this.pathOf(node))
+    const has = node.xattrs?.has(name) ?? false
+    if ((flags & XATTR_CREATE) && has) throw ManifestError.ATTRIBUTE_EXISTS(this.pathOf(node), name)
+    if ((flags & XATTR_REPLACE) && !has) throw ManifestError.NO_ATTRIBUTE(this.pathOf(node), name)
+    let total = Buffer.byteLength(name) + value.byteLength
+    for (const [k, v] of node.xattrs ?? []) if (k !== name) total += Buffer.byteLength(k) + v.byteLength
+    if (total > MAX_XATTR_TOTAL_BYTES) throw ManifestError.ATTRIBUTE_SPACE(this.pathOf(node))
+    ;(node.xattrs ??= new Map()).set(name, Buffer.from(value))
+    node.ctime = nowNs()
+    this.touch(node)
+  }
+
+  removexattr (node: LiveNode, name: string) {
+    this.writable()
+    if (!knownNamespace(name)) throw ManifestError.NOT_SUPPORTED(`${name}: not a namespace the mount keeps`)
+    if (!node.xattrs?.delete(name)) throw ManifestError.NO_ATTRIBUTE(this.pathOf(node), name)
+    if (node.xattrs.size === 0) node.xattrs = null
+    node.ctime = nowNs()
+    this.touch(node)
+  }
+
   /** null leaves a time unchanged (UTIME_OMIT). */
   utimens (node: LiveNode, atime: bigint | null, mtime: bigint | null) {
     this.writable()
@@ -387,7 +464,7 @@ export class LiveTree {
     const staged = await this.stage(node, true)
     await staged.write(buf, 0, length, offset)
     const end = offset + length
-    if (end > node.size) { this.stats.bytes += end - node.size; node.size = end }
+    if (end > node.size) { if (!node.unlinked) this.stats.bytes += end - node.size; node.size = end }
     node.mtime = node.ctime = nowNs()
     this.touch(node)
     return length
@@ -400,7 +477,7 @@ export class LiveTree {
     if (size === node.size && node.staged) return
     const staged = await this.stage(node, size > 0)
     await staged.truncate(size)
-    this.stats.bytes += size - node.size
+    if (!node.unlinked) this.stats.bytes += size - node.size
     node.size = size
     node.mtime = node.ctime = nowNs()
     this.touch(node)
@@ -441,6 +518,7 @@ export class LiveTree {
   private async toEntry (node: LiveNode): Promise<Entry> {
     const base: Omit<Entry, 'type' | 'size'> = { name: node.name, mode: node.mode, mtimeSec: Number(node.mtime / 1_000_000_000n), mtimeNsec: Number(node.mtime % 1_000_000_000n), chunks: [] as Buffer[], tree: null as Buffer | null, target: null as string | null }
     if (node.uid !== null || node.gid !== null) { const o = this.ownerOf(node); base.uid = o.uid; base.gid = o.gid }
+    if (node.xattrs !== null) base.xattrs = [...node.xattrs.keys()].sort().map(name => ({ name, value: node.xattrs!.get(name)! }))
     if (node.type === DIR) return { ...base, type: DIR, size: 0, tree: await this.snapshotDir(node) }
     if (node.type === CHAR_DEVICE || node.type === BLOCK_DEVICE) { node.dirty = false; return { ...base, type: node.type, size: 0, rdev: node.rdev } }
     if (node.type === FIFO || node.type === SOCKET) { node.dirty = false; return { ...base, type: node.type, size: 0 } }
@@ -481,9 +559,12 @@ export class LiveTree {
       dirty: false,
       gen: 0,
       writers: 0,
+      opens: 0,
+      unlinked: false,
       uid: null,
       gid: null,
-      rdev: 0
+      rdev: 0,
+      xattrs: null
     }
     this.inodes.set(node.ino, node)
     return node
@@ -496,6 +577,7 @@ export class LiveTree {
     node.target = e.target
     if (e.uid !== undefined) this.setOwner(node, { uid: e.uid, gid: e.gid ?? 0 })
     if (e.rdev !== undefined) node.rdev = e.rdev
+    if (e.xattrs !== undefined && e.xattrs.length > 0) node.xattrs = new Map(e.xattrs.map(x => [x.name, x.value]))
     return node
   }
 
@@ -547,7 +629,14 @@ export class LiveTree {
     else if (node.type === DIR) this.stats.dirs--
     else this.stats.files--
     this.inodes.delete(node.ino)
-    if (node.writers === 0) void this.dropStaging(node)
+    node.unlinked = true
+    node.parent = null // writes through an open handle change no directory
+    if (node.opens === 0) void this.dropStaging(node)
+  }
+
+  /** The last handle of a node closed: an unlinked one costs nothing from now on. */
+  released (node: LiveNode) {
+    if (node.unlinked && node.opens === 0) void this.dropStaging(node)
   }
 
   /** Marks a node and its ancestors dirty. */

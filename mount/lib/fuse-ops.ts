@@ -5,7 +5,7 @@
 
 import fs from 'node:fs/promises'
 import { constants as C } from 'node:fs'
-import type { LiveNode, LiveTree, Owner } from '../../manifests/index.js'
+import { knownNamespace, type LiveNode, type LiveTree, type Owner } from '../../manifests/index.js'
 import { ERRNO, toErrno } from './errno.js'
 
 const DIR = 2
@@ -57,7 +57,7 @@ export function makeOps (ctx: OpsContext) {
     mode: S_IF[n.type] | n.mode,
     size: n.size,
     ino: n.ino,
-    nlink: n.type === DIR ? 2 : 1,
+    nlink: n.unlinked ? 0 : n.type === DIR ? 2 : 1,
     uid: n.uid ?? L().defaultOwner.uid,
     gid: n.gid ?? L().defaultOwner.gid,
     rdev: n.rdev,
@@ -71,6 +71,7 @@ export function makeOps (ctx: OpsContext) {
   const open = (node: LiveNode, flags: number) => {
     const write = (flags & WRITE_FLAGS) !== 0
     if (write) node.writers++
+    node.opens++
     const fd = nextFd++
     handles.set(fd, { node, write, append: (flags & C.O_APPEND) !== 0 })
     if (nextFd > 0xfffffff0) nextFd = 1
@@ -176,6 +177,7 @@ export function makeOps (ctx: OpsContext) {
       const h = handles.get(fd)
       handles.delete(fd)
       if (h?.write) h.node.writers--
+      if (h) { h.node.opens--; L().released(h.node) }
       cb(0)
     },
     mkdir: (p: string, mode: number, cb: Cb) => { const owner = ctx.caller(); run(cb, () => L().mkdir(p, mode, owner), true) },
@@ -196,6 +198,20 @@ export function makeOps (ctx: OpsContext) {
     link: (_from: string, _to: string, cb: Cb) => cb(-ERRNO.EPERM),
     chmod: (p: string, mode: number, cb: Cb) => run(cb, async () => L().chmod(await L().lookup(p), mode), true),
     chown: (p: string, uid: number, gid: number, cb: Cb) => run(cb, async () => L().chown(await L().lookup(p), uid, gid), true),
+    // extended attributes: answers from memory; security.capability is asked on
+    // every write (the kernel checks for privileges to drop), so it is answered at once
+    getxattr: (p: string, name: string, _position: number, cb: Cb) => withNode(p, cb, n => {
+      const v = n.xattrs?.get(name)
+      if (v === undefined && !knownNamespace(name)) return cb(-ERRNO.EOPNOTSUPP)
+      if (v === undefined) return cb(-ERRNO.ENODATA)
+      cb(0, v)
+    }),
+    listxattr: (p: string, cb: Cb) => withNode(p, cb, n => cb(0, L().listxattr(n))),
+    setxattr: (p: string, name: string, value: Buffer, _position: number, flags: number, cb: Cb) => {
+      const copy = Buffer.from(value) // the binding's buffer is reused once this returns
+      run(cb, async () => L().setxattr(await L().lookup(p), name, copy, flags), true)
+    },
+    removexattr: (p: string, name: string, cb: Cb) => run(cb, async () => L().removexattr(await L().lookup(p), name), true),
     utimens: (p: string, atime: bigint | null, mtime: bigint | null, cb: Cb) => run(cb, async () => L().utimens(await L().lookup(p), atime, mtime), true)
   }
 }
@@ -217,5 +233,8 @@ export const MOUNT_OPTIONS = {
   // user_allow_other in /etc/fuse.conf). See the README (Ownership and permissions).
   defaultPermissions: true,
   allowOther: true
+  // not hard_remove: libfuse 2 then answers fstat of a file unlinked while open
+  // with ENOENT itself (no path); it renames such a file to .fuse_hidden*, which
+  // the live tree takes for an unlink (LiveTree.rename)
 }
 

@@ -195,6 +195,7 @@ class Fuse extends Nanoresource {
     if (this.opts.bigWrites) options.push('big_writes')
     if (this.opts.maxWrite) options.push('max_write=' + this.opts.maxWrite)
     if (this.opts.noforget) options.push('noforget')
+    if (this.opts.hardRemove) options.push('hard_remove') // wxs
     if (this.opts.remember) options.push('remember=' + this.opts.remember)
     if (this.opts.modules) options.push('modules=' + this.opts.modules)
 
@@ -514,10 +515,14 @@ class Fuse extends Nanoresource {
     })
   }
 
+  // wxs: a value or list longer than a non-empty buffer is ERANGE (it was copied
+  // cut short, and the list written past the buffer's end); size queries (an
+  // empty buffer) get the exact size (the +128 is for macOS only)
   _op_getxattr (signal, path, name, valueBuf, position) {
     this.ops.getxattr(path, name, position, (err, value) => {
       if (!err) {
         if (!value) return signal(IS_OSX ? -93 : -61, valueBuf.buffer)
+        if (valueBuf.length > 0 && value.length > valueBuf.length) return signal(IS_OSX ? -34 : -34, valueBuf.buffer)
         value.copy(valueBuf)
         return signal(value.length, valueBuf.buffer)
       }
@@ -528,12 +533,10 @@ class Fuse extends Nanoresource {
   _op_listxattr (signal, path, listBuf) {
     this.ops.listxattr(path, (err, list) => {
       if (list && !err) {
-        if (!listBuf.length) {
-          let size = 0
-          for (const name of list) size += Buffer.byteLength(name) + 1
-          size += 128 // fuse yells if we do not signal room for some mac stuff also
-          return signal(size, listBuf.buffer)
-        }
+        let size = 0
+        for (const name of list) size += Buffer.byteLength(name) + 1
+        if (!listBuf.length) return signal(IS_OSX ? size + 128 : size, listBuf.buffer)
+        if (size > listBuf.length) return signal(-34, listBuf.buffer)
 
         let ptr = 0
         for (const name of list) {

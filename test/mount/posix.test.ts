@@ -6,7 +6,7 @@
 import test, { configure } from 'brittle'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { stateDir, tmpDir, wxs, sh, mountedWorkspace } from '../helpers/index.js'
+import { stateDir, tmpDir, wxs, sh, mountedWorkspace, waitFor } from '../helpers/index.js'
 
 configure({ timeout: 300_000 })
 
@@ -24,6 +24,11 @@ const scripts = fs.mkdtemp('/tmp/wxs-posix-scripts-').then(async d => { await fs
 
 // r runs a command and prints its exit code and, when it failed, the errno text (the part after the last ': ')
 const PRELUDE = `r () { local out; out=$("$@" 2>&1); local rc=$?; if [ $rc -eq 0 ]; then echo "0 $*"; else echo "$rc $*: \${out##*: }"; fi; }
+py () { python3 -c "import os, errno
+try:
+  $1
+except OSError as e:
+  print('errno', errno.errorcode[e.errno])"; }
 list () { find . -mindepth 1 -not -name lost+found -printf '%p %y %m %U %G\\n' | sort; for f in $(find . -mindepth 1 \\( -type c -o -type b \\) | sort); do stat -c '%n rdev %t:%T' "$f"; done; for f in $(find . -mindepth 1 -not -type d | sort); do stat -c '%n links %h' "$f"; done; }
 `
 
@@ -110,4 +115,121 @@ test('ownership, permissions and special files: the same operations give the sam
   t.is(await listed(mnt), before, 'the same after unmount and mount again')
   const fifo2 = await sh('(echo again > pipe &) ; cat pipe', { cwd: mnt, timeoutMs: 10_000 })
   t.is(fifo2.stdout, 'again\n', 'and the FIFO is still one')
+})
+
+test('extended attributes as on the local disk: set, get, list, remove, flags, sizes, namespaces; ACLs refused cleanly; kept across a remount', async t => {
+  const home = await stateDir(t)
+  const mnt = await mountedWorkspace(t, home, 'xattr')
+  const disk = await tmpDir(t, 'wxs-disk-')
+  for (const d of [mnt, disk]) await fs.chmod(d, 0o755)
+  const script = `
+r touch f; r mkdir d; r ln -s f l; r mkfifo p
+r setfattr -n user.mime -v text/plain f
+r setfattr -n user.empty f
+r setfattr -n user.dir -v 0x00ff d
+r setfattr -n trusted.t -v secret f
+r setfattr -n security.s -v label f
+r setfattr -n user.mime -v again f
+r setfattr -n user.on-link -v x -h l
+r setfattr -n user.on-fifo -v x p
+r setfattr -n bogus.ns -v x f
+r setfattr -x user.absent f
+r getfattr -n user.absent f
+py "os.setxattr('f', 'user.mime', b'x', os.XATTR_CREATE)"
+py "os.setxattr('f', 'user.new', b'x', os.XATTR_REPLACE)"
+py "print(len(os.getxattr('f', 'user.mime')), sorted(os.listxattr('f')))"
+py "os.setxattr('f', 'user.big', b'x' * 70000)"
+py "os.setxattr('f', 'user.' + 'n' * 250, b'x'); print('250 ok')"
+py "os.setxattr('f', 'user.' + 'n' * 251, b'x')"
+py "print(len(os.getxattr('f', 'user.mime', follow_symlinks=False)))"
+py "import ctypes; libc = ctypes.CDLL(None, use_errno=True); b = ctypes.create_string_buffer(2); n = libc.getxattr(b'f', b'user.mime', b, 2); print(n, os.strerror(ctypes.get_errno()))"
+py "import ctypes; libc = ctypes.CDLL(None, use_errno=True); print(libc.getxattr(b'f', b'user.mime', None, 0))"
+py "import ctypes; libc = ctypes.CDLL(None, use_errno=True); b = ctypes.create_string_buffer(4); n = libc.listxattr(b'f', b, 4); print(n, os.strerror(ctypes.get_errno()))"
+r setfattr -x user.empty f
+getfattr -d -m - -e hex f d
+r setfacl -m u:65534:r f
+r cp -a f copy
+getfattr -d -m user -e hex copy
+`
+  const onDisk = await inDir(disk, script)
+  const onMount = await inDir(mnt, script)
+  t.ok(/user\.mime=0x616761696e/.test(onDisk.stdout) && /ERANGE|Numerical result/.test(onDisk.stdout), onDisk.stdout)
+  const acl = (out: string) => out.split('\n').filter(l => !l.includes('setfacl'))
+  t.alike(acl(onMount.stdout), acl(onDisk.stdout), 'every result and errno as on the local disk (but ACLs)')
+  t.ok(/^\d+ setfacl .*: Operation not supported$/m.test(onMount.stdout), `setfacl fails cleanly: ${onMount.stdout.split('\n').find(l => l.includes('setfacl'))}`)
+  const asNobody = await inDir(mnt, 'r getfattr -n user.mime f; r setfattr -n user.x -v 1 f; r getfattr -n trusted.t f', 'nobody')
+  const asNobodyDisk = await inDir(disk, 'r getfattr -n user.mime f; r setfattr -n user.x -v 1 f; r getfattr -n trusted.t f', 'nobody')
+  t.alike(asNobody.stdout, asNobodyDisk.stdout, 'another user: may read, may not write, does not see trusted.*')
+  const before = (await inDir(mnt, "getfattr -R -d -m - -e hex . | grep -v '^#'")).stdout
+  t.ok(before.includes('trusted.t=0x736563726574'), 'trusted.* kept')
+  t.is((await wxs(home, ['unmount', 'xattr'])).code, 0)
+  t.is((await wxs(home, ['mount', 'xattr', mnt])).code, 0)
+  t.is((await inDir(mnt, "getfattr -R -d -m - -e hex . | grep -v '^#'")).stdout, before, 'committed: the same after unmount and mount again')
+})
+
+test('a file unlinked or renamed over while open stays readable and writable through its descriptors, and costs nothing after the last close', async t => {
+  const home = await stateDir(t)
+  const mnt = await mountedWorkspace(t, home, 'unlinked')
+  const disk = await tmpDir(t, 'wxs-disk-')
+  const script = `
+const fs = require('fs')
+const out = []
+fs.writeFileSync('a', 'committed content\\n')
+const fd = fs.openSync('a', 'r+')
+fs.unlinkSync('a')
+out.push(fs.existsSync('a'), fs.fstatSync(fd).nlink)
+fs.writeSync(fd, 'CHANGED', 0)
+const buf = Buffer.alloc(64); const n = fs.readSync(fd, buf, 0, 64, 0)
+out.push(buf.subarray(0, n).toString())
+fs.writeFileSync('b', 'old b\\n')
+const fb = fs.openSync('b', 'r')
+fs.writeFileSync('c', 'new b\\n'); fs.renameSync('c', 'b')
+const b2 = Buffer.alloc(64); out.push(b2.subarray(0, fs.readSync(fb, b2, 0, 64, 0)).toString(), fs.readFileSync('b', 'utf8'))
+fs.mkdirSync('d'); fs.writeFileSync('d/x', 'x')
+const fx = fs.openSync('d/x', 'r'); fs.unlinkSync('d/x'); fs.rmdirSync('d') // no hidden file keeps the directory
+out.push(fs.existsSync('d'), fs.fstatSync(fx).size)
+fs.closeSync(fd); fs.closeSync(fb); fs.closeSync(fx)
+out.push(fs.readdirSync('.').sort().join(','))
+console.log(JSON.stringify(out))
+`
+  const file = path.join(await tmpDir(t), 'unlinked.cjs')
+  await fs.writeFile(file, script)
+  const run = (dir: string) => sh(`node ${file}`, { cwd: dir })
+  const onDisk = await run(disk)
+  const onMount = await run(mnt)
+  t.is(onDisk.stderr, '')
+  t.is(onMount.stdout, onDisk.stdout, `as on the local disk: ${onDisk.stdout.trim()}`)
+  // nothing of the unlinked files is left in staging once closed
+  const staging = path.join(home, 'staging', 'unlinked')
+  t.ok(await waitFor(async () => (await fs.readdir(staging)).length <= 1, 5000, 100), 'staging holds at most the live file b')
+  t.is((await sh('ls', { cwd: mnt })).stdout, 'b\n')
+})
+
+test('import keeps owners, set-id bits and special files; export gives them back (as root); the mount shows them', async t => {
+  const home = await stateDir(t)
+  const src = await tmpDir(t, 'wxs-src-')
+  const setup = await inDir(src, `
+r mkdir -p app/bin home/nobody
+r sh -c 'echo hi > app/bin/tool'; r chmod 4755 app/bin/tool; r chown 1000:1000 app/bin/tool; r chmod 4755 app/bin/tool
+r chown -R ${NOBODY}:${NOBODY} home/nobody; r sh -c 'echo mine > home/nobody/notes'; r chown ${NOBODY}:${NOBODY} home/nobody/notes
+r mkfifo app/queue; r chmod 0620 app/queue
+r mknod app/null c 1 3
+r node -e "require('net').createServer().listen('app/control.sock', () => process.exit(0))"
+r ln -s bin/tool app/tool-link; r chown -h ${NOBODY}:${NOBODY} app/tool-link
+`)
+  t.absent(/^[1-9]/m.test(setup.stdout), setup.stdout)
+  const created = await wxs(home, ['create', 'sys', '--from', src, '--json'])
+  t.is(created.code, 0, created.stderr)
+  t.alike(created.json.problems ?? [], [], 'nothing skipped')
+  const out = path.join(await tmpDir(t), 'out')
+  const exported = await wxs(home, ['export', 'sys', out, '--json'])
+  t.is(exported.code, 0, exported.stderr)
+  const listing = async (d: string) => (await inDir(d, 'list')).stdout
+  const want = await listing(src)
+  t.ok(/\.\/app\/bin\/tool f 4755 1000 1000/.test(want) && /\.\/app\/null c 644 0 0/.test(want) && /\.\/app\/control\.sock s/.test(want), want)
+  t.is(await listing(out), want, 'exported: types, modes, owners and device numbers as imported')
+  const mnt = await tmpDir(t, 'wxs-mnt-sys-')
+  t.is((await wxs(home, ['mount', 'sys', mnt])).code, 0)
+  t.teardown(() => wxs(home, ['unmount', 'sys']), { order: -1 })
+  t.is(await listing(mnt), want, 'and the mount shows them so')
 })
