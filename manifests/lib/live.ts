@@ -95,7 +95,7 @@ export class LiveTree {
   private committing: Promise<CommitRecord | null> | null = null
   private readonly inodes = new Map<number, LiveNode>()
   /** Files unlinked while open, by the hidden path libfuse gave them (see rename). */
-  private readonly hidden = new Map<string, LiveNode>()
+  private readonly hidden = new Map<string, { node: LiveNode, dir: LiveNode }>()
   private readonly budget: MemoryBudget
 
   /** The owner of entries that store none: the daemon's own. */
@@ -154,7 +154,7 @@ export class LiveTree {
   lookupSync (p: string): LiveNode | undefined {
     // '' is the path of a file unlinked while open (FUSE's hard_remove): by name it is gone
     if (p === '') throw ManifestError.NO_ENTRY('(unlinked)')
-    if (this.hidden.size !== 0) { const h = this.hidden.get(p); if (h !== undefined) return h }
+    if (this.hidden.size !== 0) { const h = this.hidden.get(p); if (h !== undefined) return h.node }
     let node = this.root
     let start = 1
     while (start < p.length) {
@@ -274,7 +274,7 @@ export class LiveTree {
 
   async unlink (p: string) {
     const hidden = this.hidden.get(p)
-    if (hidden !== undefined) { this.hidden.delete(p); this.released(hidden); return } // its last close
+    if (hidden !== undefined) { this.hidden.delete(p); this.released(hidden.node); return } // its last close
     this.writable()
     const node = await this.lookup(p)
     if (node.type === DIR) throw ManifestError.IS_DIRECTORY(p)
@@ -288,6 +288,9 @@ export class LiveTree {
     if (node.type !== DIR) throw ManifestError.NOT_DIRECTORY(p)
     if (node === this.root) throw ManifestError.NOT_PERMITTED('cannot remove the workspace root')
     if ((await this.childrenOf(node)).size > 0) throw ManifestError.DIRECTORY_NOT_EMPTY(p)
+    // libfuse 2 finds an open file by its (hidden) path: with its directory gone
+    // its reads would fail, so the directory stays until the file is closed
+    for (const h of this.hidden.values()) if (h.dir === node) throw ManifestError.DIRECTORY_NOT_EMPTY(`${p} (a file unlinked in it is still open)`)
     this.detach(node)
     this.forget(node)
   }
@@ -302,9 +305,10 @@ export class LiveTree {
     this.writable()
     const node = await this.lookup(from)
     if (HIDDEN.test(to.slice(to.lastIndexOf('/') + 1)) && node.type !== DIR && node.opens > 0) {
+      const dir = node.parent!
       this.detach(node)
       this.forget(node)
-      this.hidden.set(to, node)
+      this.hidden.set(to, { node, dir })
       return
     }
     if (node === this.root) throw ManifestError.NOT_PERMITTED('cannot rename the workspace root')

@@ -186,9 +186,10 @@ const fb = fs.openSync('b', 'r')
 fs.writeFileSync('c', 'new b\\n'); fs.renameSync('c', 'b')
 const b2 = Buffer.alloc(64); out.push(b2.subarray(0, fs.readSync(fb, b2, 0, 64, 0)).toString(), fs.readFileSync('b', 'utf8'))
 fs.mkdirSync('d'); fs.writeFileSync('d/x', 'x')
-const fx = fs.openSync('d/x', 'r'); fs.unlinkSync('d/x'); fs.rmdirSync('d') // no hidden file keeps the directory
-out.push(fs.existsSync('d'), fs.fstatSync(fx).size)
+const fx = fs.openSync('d/x', 'r'); fs.unlinkSync('d/x')
+out.push(fs.readdirSync('d').length)
 fs.closeSync(fd); fs.closeSync(fb); fs.closeSync(fx)
+fs.rmdirSync('d')
 out.push(fs.readdirSync('.').sort().join(','))
 console.log(JSON.stringify(out))
 `
@@ -203,6 +204,9 @@ console.log(JSON.stringify(out))
   const staging = path.join(home, 'staging', 'unlinked')
   t.ok(await waitFor(async () => (await fs.readdir(staging)).length <= 1, 5000, 100), 'staging holds at most the live file b')
   t.is((await sh('ls', { cwd: mnt })).stdout, 'b\n')
+  // the known gap (README): the directory of a file unlinked while open stays until it is closed
+  const gap = await sh(`mkdir g && echo x > g/x && exec 3<g/x && rm g/x && { rmdir g 2>&1 || true; } && cat <&3 && exec 3<&- && rmdir g && echo gone`, { cwd: mnt })
+  t.is(gap.stdout, "rmdir: failed to remove 'g': Directory not empty\nx\ngone\n", gap.stderr)
 })
 
 test('import keeps owners, set-id bits and special files; export gives them back (as root); the mount shows them', async t => {
