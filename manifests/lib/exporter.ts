@@ -16,6 +16,7 @@ import { ManifestError } from './errors.js'
 import { isSafeComponent } from './names.js'
 import type { TreeStore } from './trees.js'
 import type { ImportProblem } from './importer.js'
+import { writeXattrs } from './xattrs.js'
 
 const run = promisify(execFile)
 /** Owners are given back only by root (chown(2) refuses anyone else). */
@@ -29,6 +30,7 @@ export async function exportTree (trees: TreeStore, root: Buffer, target: string
   opts.monitor?.setPhase('writing')
   const exporter = new Exporter(trees, dir, opts.monitor)
   await exporter.directory(root, '')
+  await writeXattrs(exporter.xattrs, exporter.result.problems)
   return exporter.result
 }
 
@@ -49,6 +51,8 @@ class Exporter {
   private readonly base: string
   private readonly limit = new Limiter(32)
   private readonly monitor: Monitor | undefined
+  /** Entries with extended attributes, set in one go at the end (xattrs.ts). */
+  readonly xattrs: Array<{ abs: string, rel: string, xattrs: NonNullable<Entry['xattrs']> }> = []
 
   constructor (trees: TreeStore, base: string, monitor?: Monitor) {
     this.trees = trees
@@ -65,6 +69,7 @@ class Exporter {
   private async entry (e: Entry, rel: string) {
     if (!isSafeComponent(e.name)) throw ManifestError.UNSAFE_PATH(rel)
     const abs = path.join(this.base, rel)
+    if (e.xattrs !== undefined && e.xattrs.length > 0) this.xattrs.push({ abs, rel, xattrs: e.xattrs })
     try {
       if (e.type === DIR) await this.dir(e, rel, abs)
       else if (e.type === FILE) await this.limit.run(() => this.file(e, abs))

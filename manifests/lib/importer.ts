@@ -22,6 +22,7 @@ import { CHUNK_SIZE, CoreError, Limiter, putBytes, putFile, toHex, type Monitor,
 import { DIR, FILE, SYMLINK, FIFO, SOCKET, CHAR_DEVICE, BLOCK_DEVICE, type CommitStats, type Entry, type EntryType, type Tree } from '../messages.js'
 import { ManifestError } from './errors.js'
 import { compareNames, EMPTY_TREE, type TreeStore } from './trees.js'
+import { readXattrs } from './xattrs.js'
 
 export const IGNORE_FILE = '.wxsignore'
 const YIELD_EVERY = 128
@@ -59,6 +60,7 @@ export async function importDirectory (trees: TreeStore, dir: string, opts: Impo
   if (!st.isDirectory()) throw ManifestError.SOURCE_NOT_DIRECTORY(root)
   opts.monitor?.setPhase('importing')
   const importer = new Importer(trees, root, opts)
+  importer.xattrs = await readXattrs(root, importer.problems)
   const previous = opts.previousRoot ? await trees.get(opts.previousRoot).catch(() => null) : null
   const rootHash = await importer.directory('', previous, [])
   return { root: rootHash, stats: importer.stats, problems: importer.problems, reused: importer.reused, hashed: importer.hashed }
@@ -69,6 +71,8 @@ class Importer {
   readonly problems: ImportProblem[] = []
   reused = 0
   hashed = 0
+  /** Extended attributes of the source, by absolute path (null: not read). */
+  xattrs: Map<string, NonNullable<Entry['xattrs']>> | null = null
   private readonly trees: TreeStore
   private readonly store: PackStore
   private readonly root: string
@@ -113,6 +117,8 @@ class Importer {
     }
     // owners are kept, the importing user's own as none (a tree of one's own files stays version 1)
     if (st.uid !== SELF.uid || st.gid !== SELF.gid) { base.uid = Number(st.uid); base.gid = Number(st.gid) }
+    const xattrs = this.xattrs?.get(abs)
+    if (xattrs !== undefined) base.xattrs = xattrs
     if (st.isDirectory()) return this.dirEntry(rel, base, previous, ignores)
     if (st.isSymbolicLink()) return this.linkEntry(rel, base)
     if (st.isFile()) return this.fileEntry(rel, base, Number(st.size), previous)
@@ -162,7 +168,7 @@ class Importer {
   }
 
   private unchanged (previous: Entry, now: Omit<Entry, 'type' | 'size'>, size: number) {
-    return previous.type === FILE && previous.size === size && previous.mode === now.mode && previous.uid === now.uid && previous.gid === now.gid &&
+    return previous.type === FILE && previous.size === size && previous.mode === now.mode && previous.uid === now.uid && previous.gid === now.gid && sameXattrs(previous, now) &&
       previous.mtimeSec === now.mtimeSec && previous.mtimeNsec === now.mtimeNsec &&
       previous.chunks.every(h => this.store.hasHex(toHex(h)))
   }
@@ -186,6 +192,12 @@ class Importer {
   private problem (rel: string, err: NodeJS.ErrnoException) {
     this.problems.push({ path: rel, code: err.code ?? 'EIO', message: err.message })
   }
+}
+
+function sameXattrs (a: Pick<Entry, 'xattrs'>, b: Pick<Entry, 'xattrs'>) {
+  const x = a.xattrs ?? []
+  const y = b.xattrs ?? []
+  return x.length === y.length && x.every((v, i) => v.name === y[i].name && v.value.equals(y[i].value))
 }
 
 function attempt<T> (fn: () => T, onError: (err: NodeJS.ErrnoException) => void): T | null {

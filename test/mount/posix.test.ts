@@ -29,7 +29,7 @@ try:
   $1
 except OSError as e:
   print('errno', errno.errorcode[e.errno])"; }
-list () { find . -mindepth 1 -not -name lost+found -printf '%p %y %m %U %G\\n' | sort; for f in $(find . -mindepth 1 \\( -type c -o -type b \\) | sort); do stat -c '%n rdev %t:%T' "$f"; done; for f in $(find . -mindepth 1 -not -type d | sort); do stat -c '%n links %h' "$f"; done; }
+list () { find . -mindepth 1 -not -name lost+found -printf '%p %y %m %U %G\\n' | sort; for f in $(find . -mindepth 1 \\( -type c -o -type b \\) | sort); do stat -c '%n rdev %t:%T' "$f"; done; for f in $(find . -mindepth 1 -not -type d | sort); do stat -c '%n links %h' "$f"; done; getfattr -R -h -d -m - -e hex . 2>/dev/null; }
 `
 
 const AS_ROOT = `
@@ -220,6 +220,7 @@ r mkfifo app/queue; r chmod 0620 app/queue
 r mknod app/null c 1 3
 r node -e "require('net').createServer().listen('app/control.sock', () => process.exit(0))"
 r ln -s bin/tool app/tool-link; r chown -h ${NOBODY}:${NOBODY} app/tool-link
+r setfattr -n user.mime -v application/x-sh app/bin/tool; r setfattr -n trusted.owner -v ops app; r setfattr -n user.empty home
 `)
   t.absent(/^[1-9]/m.test(setup.stdout), setup.stdout)
   const created = await wxs(home, ['create', 'sys', '--from', src, '--json'])
@@ -230,7 +231,7 @@ r ln -s bin/tool app/tool-link; r chown -h ${NOBODY}:${NOBODY} app/tool-link
   t.is(exported.code, 0, exported.stderr)
   const listing = async (d: string) => (await inDir(d, 'list')).stdout
   const want = await listing(src)
-  t.ok(/\.\/app\/bin\/tool f 4755 1000 1000/.test(want) && /\.\/app\/null c 644 0 0/.test(want) && /\.\/app\/control\.sock s/.test(want), want)
+  t.ok(/\.\/app\/bin\/tool f 4755 1000 1000/.test(want) && /\.\/app\/null c 644 0 0/.test(want) && /\.\/app\/control\.sock s/.test(want) && /trusted\.owner=0x6f7073/.test(want), want)
   t.is(await listing(out), want, 'exported: types, modes, owners and device numbers as imported')
   const mnt = await tmpDir(t, 'wxs-mnt-sys-')
   t.is((await wxs(home, ['mount', 'sys', mnt])).code, 0)
