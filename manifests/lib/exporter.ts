@@ -53,6 +53,8 @@ class Exporter {
   private readonly monitor: Monitor | undefined
   /** Entries with extended attributes, set in one go at the end (xattrs.ts). */
   readonly xattrs: Array<{ abs: string, rel: string, xattrs: NonNullable<Entry['xattrs']> }> = []
+  /** Hard links: the path the first name of each group was written at, once it is there. */
+  private readonly links = new Map<number, Promise<string>>()
 
   constructor (trees: TreeStore, base: string, monitor?: Monitor) {
     this.trees = trees
@@ -70,17 +72,52 @@ class Exporter {
     if (!isSafeComponent(e.name)) throw ManifestError.UNSAFE_PATH(rel)
     const abs = path.join(this.base, rel)
     if (e.xattrs !== undefined && e.xattrs.length > 0) this.xattrs.push({ abs, rel, xattrs: e.xattrs })
-    try {
-      if (e.type === DIR) await this.dir(e, rel, abs)
-      else if (e.type === FILE) await this.limit.run(() => this.file(e, abs))
-      else if (e.type === SYMLINK) await this.limit.run(() => this.link(e, abs))
-      else await this.limit.run(() => this.special(e, abs))
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code
-      if (code === 'ENOSPC' || code === 'EDQUOT') throw CoreError.IO('writing', abs, err)
-      if (err instanceof CoreError && err.code === 'NO_SPACE') throw err
-      this.result.problems.push({ path: rel, code: code ?? 'EIO', message: (err as Error).message })
+    if (e.link !== undefined && e.type !== DIR) {
+      const prior = this.links.get(e.link.group)
+      if (prior !== undefined) {
+        // another name of a file written already: a real hard link
+        try {
+          await fs.link(await prior, abs)
+          if (e.type === FILE) { this.result.files++; this.monitor?.add(1, 0) } else if (e.type === SYMLINK) this.result.symlinks++; else this.result.files++
+        } catch (err) {
+          this.result.problems.push({ path: rel, code: (err as NodeJS.ErrnoException).code ?? 'EIO', message: (err as Error).message })
+        }
+        return
+      }
+      let written!: (p: string) => void
+      let failed!: (err: unknown) => void
+      const first = new Promise<string>((resolve, reject) => { written = resolve; failed = reject })
+      first.catch(() => {}) // the other names report it when they await it
+      this.links.set(e.link.group, first)
+      try {
+        await this.write(e, rel, abs)
+        written(abs)
+      } catch (err) {
+        failed(err)
+        this.fail(err, rel, abs)
+      }
+      return
     }
+    try {
+      await this.write(e, rel, abs)
+    } catch (err) {
+      this.fail(err, rel, abs)
+    }
+  }
+
+  /** A full disk ends the export; anything else is a problem of that path. */
+  private fail (err: unknown, rel: string, abs: string) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOSPC' || code === 'EDQUOT') throw CoreError.IO('writing', abs, err)
+    if (err instanceof CoreError && err.code === 'NO_SPACE') throw err
+    this.result.problems.push({ path: rel, code: code ?? 'EIO', message: (err as Error).message })
+  }
+
+  private async write (e: Entry, rel: string, abs: string) {
+    if (e.type === DIR) await this.dir(e, rel, abs)
+    else if (e.type === FILE) await this.limit.run(() => this.file(e, abs))
+    else if (e.type === SYMLINK) await this.limit.run(() => this.link(e, abs))
+    else await this.limit.run(() => this.special(e, abs))
   }
 
   private async dir (e: Entry, rel: string, abs: string) {

@@ -18,7 +18,7 @@ import fs from 'node:fs/promises'
 import fsSync from 'node:fs'
 import path from 'node:path'
 import ignore, { type Ignore } from 'ignore'
-import { CHUNK_SIZE, CoreError, Limiter, putBytes, putFile, toHex, type Monitor, type PackStore } from '../../core/index.js'
+import { CHUNK_SIZE, CoreError, Limiter, hash, putBytes, putFile, toHex, type Monitor, type PackStore } from '../../core/index.js'
 import { DIR, FILE, SYMLINK, FIFO, SOCKET, CHAR_DEVICE, BLOCK_DEVICE, type CommitStats, type Entry, type EntryType, type Tree } from '../messages.js'
 import { ManifestError } from './errors.js'
 import { compareNames, EMPTY_TREE, type TreeStore } from './trees.js'
@@ -119,6 +119,9 @@ class Importer {
     if (st.uid !== SELF.uid || st.gid !== SELF.gid) { base.uid = Number(st.uid); base.gid = Number(st.gid) }
     const xattrs = this.xattrs?.get(abs)
     if (xattrs !== undefined) base.xattrs = xattrs
+    // hard links: one group per source inode (the id is a hash of it, so a re-import gives the same trees);
+    // nlink is the source's count (names outside the tree included, until the mount counts them)
+    if (!st.isDirectory() && st.nlink > 1n) base.link = { group: linkGroup(st.dev, st.ino), nlink: Number(st.nlink) }
     if (st.isDirectory()) return this.dirEntry(rel, base, previous, ignores)
     if (st.isSymbolicLink()) return this.linkEntry(rel, base)
     if (st.isFile()) return this.fileEntry(rel, base, Number(st.size), previous)
@@ -169,6 +172,7 @@ class Importer {
 
   private unchanged (previous: Entry, now: Omit<Entry, 'type' | 'size'>, size: number) {
     return previous.type === FILE && previous.size === size && previous.mode === now.mode && previous.uid === now.uid && previous.gid === now.gid && sameXattrs(previous, now) &&
+      previous.link?.group === now.link?.group && previous.link?.nlink === now.link?.nlink &&
       previous.mtimeSec === now.mtimeSec && previous.mtimeNsec === now.mtimeNsec &&
       previous.chunks.every(h => this.store.hasHex(toHex(h)))
   }
@@ -192,6 +196,10 @@ class Importer {
   private problem (rel: string, err: NodeJS.ErrnoException) {
     this.problems.push({ path: rel, code: err.code ?? 'EIO', message: err.message })
   }
+}
+
+function linkGroup (dev: bigint, ino: bigint): number {
+  return hash(Buffer.from(`${dev}:${ino}`)).readUIntBE(0, 6) || 1
 }
 
 function sameXattrs (a: Pick<Entry, 'xattrs'>, b: Pick<Entry, 'xattrs'>) {

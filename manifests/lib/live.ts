@@ -16,6 +16,7 @@
  */
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import { randomBytes } from 'node:crypto'
 import { chunkSpans, toHex, type PackStore } from '../../core/index.js'
 import { Staged, MemoryBudget } from './staging.js'
 import { DIR, FILE, SYMLINK, FIFO, SOCKET, CHAR_DEVICE, BLOCK_DEVICE, MAX_NAME_BYTES, MAX_XATTR_NAME_BYTES, MAX_XATTR_VALUE_BYTES, MAX_XATTR_TOTAL_BYTES, type CommitStats, type Entry, type EntryType } from '../messages.js'
@@ -56,11 +57,22 @@ export interface LiveNode {
   rdev: number
   /** Extended attributes (null: none). */
   xattrs: Map<string, Buffer> | null
+  /** Hard links: the names besides (parent, name), in loaded directories. */
+  aliases: Array<{ parent: LiveNode, name: string }> | null
+  /** Hard links: the group id its entries share (stable across commits), and how many names it has in the whole workspace. */
+  group: number | null
+  nlink: number
 }
 
 /** The namespaces kept, as ext4 (the kernel checks who may use which; system.* is ACLs, not kept). */
 export function knownNamespace (name: string): boolean {
   return name.startsWith('user.') || name.startsWith('trusted.') || name.startsWith('security.')
+}
+
+/** A new hard-link group id: random, 48 bits (unique in a workspace without knowing every group in it). */
+function newGroup (): number {
+  const b = randomBytes(6)
+  return b.readUIntBE(0, 6) || 1
 }
 
 /** The name libfuse gives a file unlinked while open (".fuse_hidden%08x%08x"). */
@@ -96,6 +108,8 @@ export class LiveTree {
   private readonly inodes = new Map<number, LiveNode>()
   /** Files unlinked while open, by the hidden path libfuse gave them (see rename). */
   private readonly hidden = new Map<string, { node: LiveNode, dir: LiveNode }>()
+  /** Hard-link groups loaded so far: every name of one group is one node. */
+  private readonly groups = new Map<number, LiveNode>()
   private readonly budget: MemoryBudget
 
   /** The owner of entries that store none: the daemon's own. */
@@ -278,8 +292,68 @@ export class LiveTree {
     this.writable()
     const node = await this.lookup(p)
     if (node.type === DIR) throw ManifestError.IS_DIRECTORY(p)
-    this.detach(node)
-    this.forget(node)
+    const { dir, name } = await this.parentOf(p)
+    await this.unlinkName(node, dir, name)
+  }
+
+  /**
+   * link(2): one more name for a file (or a FIFO, socket, device or symlink):
+   * the same node, inode number and content under both; nlink counts the names.
+   */
+  async link (from: string, to: string): Promise<LiveNode> {
+    this.writable()
+    const node = await this.lookup(from)
+    if (node.type === DIR) throw ManifestError.NOT_PERMITTED(`cannot hard-link a directory: ${from}`)
+    const { dir, name } = await this.parentOf(to)
+    if ((await this.childrenOf(dir)).has(name)) throw ManifestError.ENTRY_EXISTS(to)
+    await this.loadGroup(node)
+    if (node.group === null) { node.group = newGroup(); this.groups.set(node.group, node) }
+    ;(node.aliases ??= []).push({ parent: dir, name })
+    dir.children!.set(name, node)
+    dir.mtime = dir.ctime = nowNs()
+    node.nlink++
+    node.ctime = nowNs()
+    if (node.type === FILE) { this.stats.files++; this.stats.bytes += node.size } else if (node.type === SYMLINK) this.stats.symlinks++; else this.stats.files++
+    this.touch(node)
+    return node
+  }
+
+  /** Removes one name of a node: the node goes with its last name. */
+  private async unlinkName (node: LiveNode, dir: LiveNode, name: string) {
+    if (node.group === null || node.nlink <= 1) { this.detach(node); this.forget(node); return }
+    await this.loadGroup(node)
+    if (node.aliases === null || node.aliases.length === 0) { this.detach(node); this.forget(node); return }
+    dir.children!.delete(name)
+    dir.mtime = dir.ctime = nowNs()
+    this.touch(dir)
+    if (node.parent === dir && node.name === name) {
+      const next = node.aliases.shift()!
+      node.parent = next.parent
+      node.name = next.name
+    } else {
+      const i = node.aliases.findIndex(a => a.parent === dir && a.name === name)
+      if (i !== -1) node.aliases.splice(i, 1)
+    }
+    if (node.aliases.length === 0) node.aliases = null
+    node.nlink--
+    node.ctime = nowNs()
+    if (node.type === FILE) { this.stats.files--; this.stats.bytes -= node.size } else if (node.type === SYMLINK) this.stats.symlinks--; else this.stats.files--
+    this.touch(node)
+  }
+
+  /**
+   * Every name of a hard-linked node must be loaded before it changes (each
+   * directory's tree holds the content, and every entry of the group its nlink):
+   * when some are in directories not read yet, the whole tree is read once.
+   * nlink is then what was found (an import may have counted names outside its tree).
+   */
+  private async loadGroup (node: LiveNode) {
+    if (node.group === null || 1 + (node.aliases?.length ?? 0) >= node.nlink) return
+    const walk = async (dir: LiveNode) => {
+      for (const child of (await this.childrenOf(dir)).values()) if (child.type === DIR) await walk(child)
+    }
+    await walk(this.root)
+    node.nlink = node.unlinked ? 0 : 1 + (node.aliases?.length ?? 0)
   }
 
   async rmdir (p: string) {
@@ -305,9 +379,8 @@ export class LiveTree {
     this.writable()
     const node = await this.lookup(from)
     if (HIDDEN.test(to.slice(to.lastIndexOf('/') + 1)) && node.type !== DIR && node.opens > 0) {
-      const dir = node.parent!
-      this.detach(node)
-      this.forget(node)
+      const { dir, name } = await this.parentOf(from)
+      await this.unlinkName(node, dir, name)
       this.hidden.set(to, { node, dir })
       return
     }
@@ -320,8 +393,24 @@ export class LiveTree {
       if (existing.type === DIR && node.type !== DIR) throw ManifestError.IS_DIRECTORY(to)
       if (existing.type !== DIR && node.type === DIR) throw ManifestError.NOT_DIRECTORY(to)
       if (existing.type === DIR && (await this.childrenOf(existing)).size > 0) throw ManifestError.DIRECTORY_NOT_EMPTY(to)
-      this.detach(existing)
-      this.forget(existing)
+      await this.unlinkName(existing, dir, name)
+    }
+    if (node.aliases !== null && node.aliases.length > 0) {
+      // one name of several moves: the others stay
+      const src = await this.parentOf(from)
+      await this.loadGroup(node)
+      src.dir.children!.delete(src.name)
+      src.dir.mtime = src.dir.ctime = nowNs()
+      this.touch(src.dir)
+      if (node.parent === src.dir && node.name === src.name) { node.parent = dir; node.name = name } else {
+        const a = node.aliases.find(x => x.parent === src.dir && x.name === src.name)
+        if (a !== undefined) { a.parent = dir; a.name = name }
+      }
+      dir.children!.set(name, node)
+      dir.mtime = dir.ctime = nowNs()
+      node.ctime = nowNs()
+      this.touch(node)
+      return
     }
     this.detach(node)
     node.name = name
@@ -331,7 +420,8 @@ export class LiveTree {
 
   // -- attributes --------------------------------------------------------------
 
-  chmod (node: LiveNode, mode: number) {
+  async chmod (node: LiveNode, mode: number) {
+    await this.loadGroup(node)
     this.writable()
     node.mode = mode & 0o7777
     node.ctime = nowNs()
@@ -344,7 +434,8 @@ export class LiveTree {
    * Who may is the kernel's check; the set-id bits it clears it then clears with
    * a chmod of its own.
    */
-  chown (node: LiveNode, uid: number, gid: number) {
+  async chown (node: LiveNode, uid: number, gid: number) {
+    await this.loadGroup(node)
     this.writable()
     const cur = this.ownerOf(node)
     this.setOwner(node, { uid: uid === UNCHANGED || uid === -1 ? cur.uid : uid, gid: gid === UNCHANGED || gid === -1 ? cur.gid : gid })
@@ -387,7 +478,8 @@ export class LiveTree {
     return node.xattrs === null ? [] : [...node.xattrs.keys()].sort()
   }
 
-  setxattr (node: LiveNode, name: string, value: Buffer, flags: number) {
+  async setxattr (node: LiveNode, name: string, value: Buffer, flags: number) {
+    await this.loadGroup(node)
     this.writable()
     // POSIX ACLs are not kept: refused cleanly (setfacl says the operation is not supported)
     if (!knownNamespace(name)) throw ManifestError.NOT_SUPPORTED(`${name}: extended attributes are user.*, trusted.* or security.*; POSIX ACLs (system.*) are not supported`)
@@ -404,7 +496,8 @@ export class LiveTree {
     this.touch(node)
   }
 
-  removexattr (node: LiveNode, name: string) {
+  async removexattr (node: LiveNode, name: string) {
+    await this.loadGroup(node)
     this.writable()
     if (!knownNamespace(name)) throw ManifestError.NOT_SUPPORTED(`${name}: not a namespace the mount keeps`)
     if (!node.xattrs?.delete(name)) throw ManifestError.NO_ATTRIBUTE(this.pathOf(node), name)
@@ -414,7 +507,8 @@ export class LiveTree {
   }
 
   /** null leaves a time unchanged (UTIME_OMIT). */
-  utimens (node: LiveNode, atime: bigint | null, mtime: bigint | null) {
+  async utimens (node: LiveNode, atime: bigint | null, mtime: bigint | null) {
+    await this.loadGroup(node)
     this.writable()
     if (atime !== null) node.atime = atime
     if (mtime !== null) node.mtime = mtime
@@ -464,11 +558,12 @@ export class LiveTree {
 
   async write (node: LiveNode, buf: Buffer, length: number, offset: number): Promise<number> {
     this.writable()
+    if (node.group !== null) await this.loadGroup(node)
     if (node.type !== FILE) throw ManifestError.IS_DIRECTORY(this.pathOf(node))
     const staged = await this.stage(node, true)
     await staged.write(buf, 0, length, offset)
     const end = offset + length
-    if (end > node.size) { if (!node.unlinked) this.stats.bytes += end - node.size; node.size = end }
+    if (end > node.size) { if (!node.unlinked) this.stats.bytes += (end - node.size) * (1 + (node.aliases?.length ?? 0)); node.size = end }
     node.mtime = node.ctime = nowNs()
     this.touch(node)
     return length
@@ -476,12 +571,13 @@ export class LiveTree {
 
   async truncate (node: LiveNode, size: number) {
     this.writable()
+    if (node.group !== null) await this.loadGroup(node)
     if (node.type === DIR) throw ManifestError.IS_DIRECTORY(this.pathOf(node))
     if (node.type !== FILE) throw ManifestError.INVALID_ARGUMENT('truncate of a symlink')
     if (size === node.size && node.staged) return
     const staged = await this.stage(node, size > 0)
     await staged.truncate(size)
-    if (!node.unlinked) this.stats.bytes += size - node.size
+    if (!node.unlinked) this.stats.bytes += (size - node.size) * (1 + (node.aliases?.length ?? 0))
     node.size = size
     node.mtime = node.ctime = nowNs()
     this.touch(node)
@@ -512,17 +608,18 @@ export class LiveTree {
     const gen = dir.gen
     const children = await this.childrenOf(dir)
     const entries: Entry[] = []
-    for (const child of children.values()) entries.push(await this.toEntry(child))
+    for (const [name, child] of children) entries.push(await this.toEntry(child, name))
     entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
     const hash = await this.trees.put({ entries })
     if (dir.gen === gen) { dir.tree = hash; dir.dirty = false }
     return hash
   }
 
-  private async toEntry (node: LiveNode): Promise<Entry> {
-    const base: Omit<Entry, 'type' | 'size'> = { name: node.name, mode: node.mode, mtimeSec: Number(node.mtime / 1_000_000_000n), mtimeNsec: Number(node.mtime % 1_000_000_000n), chunks: [] as Buffer[], tree: null as Buffer | null, target: null as string | null }
+  private async toEntry (node: LiveNode, name: string): Promise<Entry> {
+    const base: Omit<Entry, 'type' | 'size'> = { name, mode: node.mode, mtimeSec: Number(node.mtime / 1_000_000_000n), mtimeNsec: Number(node.mtime % 1_000_000_000n), chunks: [] as Buffer[], tree: null as Buffer | null, target: null as string | null }
     if (node.uid !== null || node.gid !== null) { const o = this.ownerOf(node); base.uid = o.uid; base.gid = o.gid }
-    if (node.xattrs !== null) base.xattrs = [...node.xattrs.keys()].sort().map(name => ({ name, value: node.xattrs!.get(name)! }))
+    if (node.xattrs !== null) base.xattrs = [...node.xattrs.keys()].sort().map(k => ({ name: k, value: node.xattrs!.get(k)! }))
+    if (node.group !== null && node.nlink > 1) base.link = { group: node.group, nlink: node.nlink }
     if (node.type === DIR) return { ...base, type: DIR, size: 0, tree: await this.snapshotDir(node) }
     if (node.type === CHAR_DEVICE || node.type === BLOCK_DEVICE) { node.dirty = false; return { ...base, type: node.type, size: 0, rdev: node.rdev } }
     if (node.type === FIFO || node.type === SOCKET) { node.dirty = false; return { ...base, type: node.type, size: 0 } }
@@ -568,13 +665,23 @@ export class LiveTree {
       uid: null,
       gid: null,
       rdev: 0,
-      xattrs: null
+      xattrs: null,
+      aliases: null,
+      group: null,
+      nlink: 1
     }
     this.inodes.set(node.ino, node)
     return node
   }
 
   private fromEntry (e: Entry, parent: LiveNode): LiveNode {
+    if (e.link !== undefined) {
+      const known = this.groups.get(e.link.group)
+      if (known !== undefined && !known.unlinked && known.type === e.type) {
+        (known.aliases ??= []).push({ parent, name: e.name })
+        return known
+      }
+    }
     const mtime = BigInt(e.mtimeSec) * 1_000_000_000n + BigInt(e.mtimeNsec)
     const node = this.node({ type: e.type, mode: e.mode, size: e.size, mtime, name: e.name, parent, tree: e.tree })
     node.chunks = e.chunks
@@ -582,6 +689,7 @@ export class LiveTree {
     if (e.uid !== undefined) this.setOwner(node, { uid: e.uid, gid: e.gid ?? 0 })
     if (e.rdev !== undefined) node.rdev = e.rdev
     if (e.xattrs !== undefined && e.xattrs.length > 0) node.xattrs = new Map(e.xattrs.map(x => [x.name, x.value]))
+    if (e.link !== undefined) { node.group = e.link.group; node.nlink = Math.max(1, e.link.nlink); this.groups.set(e.link.group, node) }
     return node
   }
 
@@ -633,6 +741,7 @@ export class LiveTree {
     else if (node.type === DIR) this.stats.dirs--
     else this.stats.files--
     this.inodes.delete(node.ino)
+    if (node.group !== null && this.groups.get(node.group) === node) this.groups.delete(node.group)
     node.unlinked = true
     node.parent = null // writes through an open handle change no directory
     if (node.opens === 0) void this.dropStaging(node)
@@ -648,6 +757,14 @@ export class LiveTree {
     for (let n: LiveNode | null = node; n; n = n.parent) {
       n.dirty = true
       n.gen++
+    }
+    if (node.aliases !== null) {
+      for (const a of node.aliases) {
+        for (let n: LiveNode | null = a.parent; n; n = n.parent) {
+          n.dirty = true
+          n.gen++
+        }
+      }
     }
   }
 

@@ -15,6 +15,8 @@ const S_IF = [0, 0o100000, 0o040000, 0o120000, 0o010000, 0o140000, 0o020000, 0o0
 /** Entry type by the file type bits mknod(2) gets. */
 const TYPE_OF: Record<number, number> = { 0o010000: 4, 0o140000: 5, 0o020000: 6, 0o060000: 7, 0o100000: 1 }
 const WRITE_FLAGS = C.O_WRONLY | C.O_RDWR
+/** The bit of an open's handle that asks the binding for direct I/O (mount/native). */
+const DIRECT_IO = 0x40000000
 
 type Cb = (...args: any[]) => void
 
@@ -57,7 +59,7 @@ export function makeOps (ctx: OpsContext) {
     mode: S_IF[n.type] | n.mode,
     size: n.size,
     ino: n.ino,
-    nlink: n.unlinked ? 0 : n.type === DIR ? 2 : 1,
+    nlink: n.unlinked ? 0 : n.type === DIR ? 2 : n.nlink,
     uid: n.uid ?? L().defaultOwner.uid,
     gid: n.gid ?? L().defaultOwner.gid,
     rdev: n.rdev,
@@ -74,8 +76,9 @@ export function makeOps (ctx: OpsContext) {
     node.opens++
     const fd = nextFd++
     handles.set(fd, { node, write, append: (flags & C.O_APPEND) !== 0 })
-    if (nextFd > 0xfffffff0) nextFd = 1
-    return fd
+    if (nextFd >= DIRECT_IO) nextFd = 1
+    // a file with several names: direct I/O (the kernel's page cache is per name)
+    return node.nlink > 1 ? fd | DIRECT_IO : fd
   }
 
   /** Runs fn on the node at p: synchronously when the path is in memory (the common case). */
@@ -194,8 +197,7 @@ export function makeOps (ctx: OpsContext) {
     unlink: (p: string, cb: Cb) => run(cb, () => L().unlink(p), true),
     rename: (from: string, to: string, cb: Cb) => run(cb, () => L().rename(from, to), true),
     symlink: (target: string, p: string, cb: Cb) => { const owner = ctx.caller(); run(cb, () => L().symlink(target, p, owner), true) },
-    // Hard links are refused cleanly; git and npm fall back to copies/renames.
-    link: (_from: string, _to: string, cb: Cb) => cb(-ERRNO.EPERM),
+    link: (from: string, to: string, cb: Cb) => run(cb, () => L().link(from, to), true),
     chmod: (p: string, mode: number, cb: Cb) => run(cb, async () => L().chmod(await L().lookup(p), mode), true),
     chown: (p: string, uid: number, gid: number, cb: Cb) => run(cb, async () => L().chown(await L().lookup(p), uid, gid), true),
     // extended attributes: answers from memory; security.capability is asked on
@@ -232,7 +234,10 @@ export const MOUNT_OPTIONS = {
   // mount at all (the daemon runs as root; a mount by another user needs
   // user_allow_other in /etc/fuse.conf). See the README (Ownership and permissions).
   defaultPermissions: true,
-  allowOther: true
+  allowOther: true,
+  // the inode numbers the live tree gives: every name of a hard-linked file has
+  // the same one (tar, git and find -samefile go by them)
+  useIno: true
   // not hard_remove: libfuse 2 then answers fstat of a file unlinked while open
   // with ENOENT itself (no path); it renames such a file to .fuse_hidden*, which
   // the live tree takes for an unlink (LiveTree.rename)

@@ -317,6 +317,13 @@ FUSE_METHOD(open, 2, 1, (const char *path, struct fuse_file_info *info), {
   }
 }, {
   NAPI_ARGV_INT32(fd, 2)
+  // wxs: bit 30 of the handle asks for direct I/O (a hard-linked file: the
+  // kernel caches pages per name, so a write through one name would not show
+  // through another)
+  if (fd & 0x40000000) {
+    l->info->direct_io = 1;
+    fd &= ~0x40000000;
+  }
   if (fd != 0) {
     l->info->fh = fd;
   }
@@ -350,6 +357,10 @@ FUSE_METHOD(create, 2, 1, (const char *path, mode_t mode, struct fuse_file_info 
   napi_create_uint32(env, l->mode, &(argv[3]));
 }, {
   NAPI_ARGV_INT32(fd, 2)
+  if (fd & 0x40000000) { // wxs: direct I/O, as open
+    l->info->direct_io = 1;
+    fd &= ~0x40000000;
+  }
   if (fd != 0) {
     l->info->fh = fd;
   }

@@ -195,7 +195,7 @@ class Fuse extends Nanoresource {
     if (this.opts.bigWrites) options.push('big_writes')
     if (this.opts.maxWrite) options.push('max_write=' + this.opts.maxWrite)
     if (this.opts.noforget) options.push('noforget')
-    if (this.opts.hardRemove) options.push('hard_remove') // wxs
+    if (this.opts.useIno) options.push('use_ino') // wxs: the inode numbers the fs gives (hard links share one)
     if (this.opts.remember) options.push('remember=' + this.opts.remember)
     if (this.opts.modules) options.push('modules=' + this.opts.modules)
 

@@ -39,7 +39,7 @@ test('live tree: the daemon\'s own user alone writes version-1 trees; an owner, 
   const sub = await l.mkdir('/g/sub', 0o755, { uid: 1000, gid: 1000 })
   t.is(sub.gid, 100, 'a setgid directory gives its group to what is made in it')
   t.is(sub.mode & 0o2000, 0o2000, 'and its setgid bit to directories')
-  l.chown(mine, 0xffffffff, 100)
+  await l.chown(mine, 0xffffffff, 100)
   t.alike([mine.uid, mine.gid], [65534, 100], 'chown with -1 keeps that id')
   const second = await l.commit('owners')
   const tree = await e.trees.get(second!.root)
