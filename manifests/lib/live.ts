@@ -69,6 +69,11 @@ export function knownNamespace (name: string): boolean {
   return name.startsWith('user.') || name.startsWith('trusted.') || name.startsWith('security.')
 }
 
+/** What a lookup of a name that is not there fails with: ENAMETOOLONG for a name no disk could hold, as ext4. */
+function missing (p: string, name: string) {
+  return name.length > MAX_NAME_BYTES / 3 && Buffer.byteLength(name) > MAX_NAME_BYTES ? ManifestError.NAME_TOO_LONG(p) : ManifestError.NO_ENTRY(p)
+}
+
 /** A new hard-link group id: random, 48 bits (unique in a workspace without knowing every group in it). */
 function newGroup (): number {
   const b = randomBytes(6)
@@ -178,7 +183,7 @@ export class LiveTree {
         if (node.type !== DIR) throw ManifestError.NOT_DIRECTORY(p)
         if (node.children === null) return undefined
         const child = node.children.get(p.slice(start, end))
-        if (!child) throw ManifestError.NO_ENTRY(p)
+        if (!child) throw missing(p, p.slice(start, end))
         node = child
       }
       start = end + 1
@@ -196,7 +201,7 @@ export class LiveTree {
       if (name === '') continue
       if (node.type !== DIR) throw ManifestError.NOT_DIRECTORY(p)
       const child = (await this.childrenOf(node)).get(name)
-      if (!child) throw ManifestError.NO_ENTRY(p)
+      if (!child) throw missing(p, name)
       node = child
     }
     return node

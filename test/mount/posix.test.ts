@@ -309,3 +309,23 @@ git -C clone fsck --no-progress 2>&1 && echo fsck ok`, { cwd: mnt })
   t.is(r.code, 0, r.stderr)
   t.is(r.stdout, 'git linked its objects\n1\ncp -al linked\ntar made the link\n2\n2\nfsck ok\n')
 })
+
+test('names: 255 bytes is the most, as on ext4 (ENAMETOOLONG past it, for creating and for looking up); long paths work', async t => {
+  const home = await stateDir(t)
+  const mnt = await mountedWorkspace(t, home, 'names')
+  const disk = await tmpDir(t, 'wxs-disk-')
+  const script = `
+n255=$(printf 'n%.0s' $(seq 255)); n256=$(printf 'n%.0s' $(seq 256)); u=$(printf 'é%.0s' $(seq 128))
+r touch $n255
+r touch $n256
+r stat -c %s $n256
+r touch $u
+r mkdir -p $(printf 'deep/%.0s' $(seq 400))end
+r sh -c "cd $(printf 'deep/%.0s' $(seq 400)) && pwd | wc -c && echo ok > f && cat f"
+ls | wc -l
+`
+  const onDisk = await inDir(disk, script)
+  const onMount = await inDir(mnt, script)
+  t.ok(/File name too long/.test(onDisk.stdout), onDisk.stdout)
+  t.alike(onMount.stdout.replace(/^\d+$/m, 'N').split('\n'), onDisk.stdout.replace(/^\d+$/m, 'N').split('\n'), 'as on the local disk')
+})
