@@ -83,6 +83,9 @@ function newGroup (): number {
 /** The name libfuse gives a file unlinked while open (".fuse_hidden%08x%08x"). */
 const HIDDEN = /^\.fuse_hidden[0-9a-f]{16}$/
 
+/** The attribute the kernel reads before every write (file capabilities). */
+const CAPABILITY = 'security.capability'
+
 /** setxattr(2) flags. */
 const XATTR_CREATE = 1
 const XATTR_REPLACE = 2
@@ -122,6 +125,9 @@ export class LiveTree {
 
   /** A joined workspace is served read-only (EROFS): it follows its sharer's log. */
   private readonly followsRemote: boolean
+  /** Whether an entry with security.capability was loaded or set (the mount then asks the live tree on every write). */
+  hasCapability = false
+  onCapability: (() => void) | null = null
   /** Set by a pause: from then on every change fails (EROFS) while it is captured. */
   frozen = false
 
@@ -497,6 +503,7 @@ export class LiveTree {
     for (const [k, v] of node.xattrs ?? []) if (k !== name) total += Buffer.byteLength(k) + v.byteLength
     if (total > MAX_XATTR_TOTAL_BYTES) throw ManifestError.ATTRIBUTE_SPACE(this.pathOf(node))
     ;(node.xattrs ??= new Map()).set(name, Buffer.from(value))
+    if (name === CAPABILITY) this.capability()
     node.ctime = nowNs()
     this.touch(node)
   }
@@ -693,7 +700,10 @@ export class LiveTree {
     node.target = e.target
     if (e.uid !== undefined) this.setOwner(node, { uid: e.uid, gid: e.gid ?? 0 })
     if (e.rdev !== undefined) node.rdev = e.rdev
-    if (e.xattrs !== undefined && e.xattrs.length > 0) node.xattrs = new Map(e.xattrs.map(x => [x.name, x.value]))
+    if (e.xattrs !== undefined && e.xattrs.length > 0) {
+      node.xattrs = new Map(e.xattrs.map(x => [x.name, x.value]))
+      if (node.xattrs.has(CAPABILITY)) this.capability()
+    }
     if (e.link !== undefined) { node.group = e.link.group; node.nlink = Math.max(1, e.link.nlink); this.groups.set(e.link.group, node) }
     return node
   }
@@ -750,6 +760,12 @@ export class LiveTree {
     node.unlinked = true
     node.parent = null // writes through an open handle change no directory
     if (node.opens === 0) void this.dropStaging(node)
+  }
+
+  private capability () {
+    if (this.hasCapability) return
+    this.hasCapability = true
+    this.onCapability?.()
   }
 
   /** The last handle of a node closed: an unlinked one costs nothing from now on. */

@@ -86,6 +86,7 @@ export class Mount extends Resource {
       log: line => this.opts.log(`[${this.name}] ${line}`)
     })
     const fuse = new Fuse(this.dir, ops, MOUNT_OPTIONS)
+    this.watchCapabilities(fuse, this.live)
     await new Promise<void>((resolve, reject) => fuse.mount(err => err ? reject(MountError.MOUNT_FAILED(this.dir, err)) : resolve()))
     this.fuse = fuse
   }
@@ -108,7 +109,19 @@ export class Mount extends Resource {
     await live.ready()
     const old = this.live
     this.live = live
+    if (this.fuse) this.watchCapabilities(this.fuse, live)
     await old.close()
+  }
+
+  /**
+   * The binding answers the kernel's getxattr(security.capability), asked before
+   * every write, by itself while no entry has one (measured: one round trip into
+   * Node per 128 KiB written otherwise); once one appears, the live tree answers.
+   */
+  private watchCapabilities (fuse: FuseInstance, live: LiveTree) {
+    const f = fuse as unknown as { setCapabilities? (on: boolean): void }
+    f.setCapabilities?.(live.hasCapability)
+    live.onCapability = () => f.setCapabilities?.(true)
   }
 
   /** Commits the live state now (no-op when nothing changed). */

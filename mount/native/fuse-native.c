@@ -138,6 +138,10 @@ typedef struct {
   uv_async_t async;
   uv_mutex_t mut;
   uv_sem_t sem;
+
+  // wxs: whether any entry of this mount has a security.capability attribute
+  // (the kernel asks for it before every write; while none has, it is answered here)
+  volatile int capabilities;
 } fuse_thread_t;
 
 typedef struct {
@@ -534,6 +538,8 @@ FUSE_METHOD(setxattr, 5, 1, (const char *path, const char *name, const char *val
 })
 
 FUSE_METHOD(getxattr, 4, 1, (const char *path, const char *name, char *value, size_t size), {
+  fuse_thread_t *mount_ft = (fuse_thread_t *) fuse_get_context()->private_data;
+  if (!mount_ft->capabilities && strcmp(name, "security.capability") == 0) return -ENODATA;
   l->path = path;
   l->name = name;
   l->value = value;
@@ -957,6 +963,15 @@ NAPI_METHOD(fuse_native_caller) {
   return out;
 }
 
+// wxs: says whether entries with security.capability exist (see fuse_thread_t.capabilities).
+NAPI_METHOD(fuse_native_set_capabilities) {
+  NAPI_ARGV(2)
+  NAPI_ARGV_BUFFER_CAST(fuse_thread_t *, ft, 0)
+  NAPI_ARGV_INT32(on, 1)
+  ft->capabilities = on;
+  return NULL;
+}
+
 NAPI_INIT() {
   const napi_node_version* version;
   assert(napi_get_node_version(env, &version) == napi_ok);
@@ -971,6 +986,7 @@ NAPI_INIT() {
 
   NAPI_EXPORT_FUNCTION(fuse_native_mount)
   NAPI_EXPORT_FUNCTION(fuse_native_caller)
+  NAPI_EXPORT_FUNCTION(fuse_native_set_capabilities)
   NAPI_EXPORT_FUNCTION(fuse_native_unmount)
 
   NAPI_EXPORT_FUNCTION(fuse_native_signal_getattr)

@@ -216,6 +216,13 @@ class Fuse extends Nanoresource {
   // wxs: { uid, gid, pid } of the process whose request is being served; call it
   // synchronously at the start of an op (before any await), as the next request
   // replaces it.
+  // wxs: while no entry has security.capability, the binding answers the kernel's
+  // getxattr of it (asked before every write) itself, without a round trip here
+  setCapabilities (on) {
+    this._capabilities = !!on
+    if (this._thread) binding.fuse_native_set_capabilities(this._thread, on ? 1 : 0)
+  }
+
   caller () {
     const [uid, gid, pid] = binding.fuse_native_caller(this._request)
     return { uid, gid, pid }
@@ -323,6 +330,7 @@ class Fuse extends Nanoresource {
     function open () {
       // If there was an unmount error, continue attempting to mount (this is the best we can do)
       self._thread = Buffer.alloc(binding.sizeof_fuse_thread_t)
+      if (self._capabilities) binding.fuse_native_set_capabilities(self._thread, 1) // wxs
       self._openCallback = cb
 
       const opts = self._fuseOptions()

@@ -129,6 +129,8 @@ r setfattr -n user.empty f
 r setfattr -n user.dir -v 0x00ff d
 r setfattr -n trusted.t -v secret f
 r setfattr -n security.s -v label f
+r setfattr -n security.capability -v 0x0100000200000000000000000000000000000000 f
+r sh -c 'echo written after a capability >> f'
 r setfattr -n user.mime -v again f
 r setfattr -n user.on-link -v x -h l
 r setfattr -n user.on-fifo -v x p
