@@ -53,16 +53,17 @@ const abs = (p: string) => path.resolve(p)
 export const commands: Command[] = [
   {
     name: 'create',
-    usage: 'wxs create <name> [--from <dir>] [-m <message>] [--mount [dir]]',
+    usage: 'wxs create <name> [--from <dir>] [-m <message>] [--mount [dir]] [--access owner|all]',
     summary: 'create a workspace, empty or from a directory',
     details: 'With --from, the directory is imported (".wxsignore" files use gitignore syntax; .git is included).\nWith --mount, the new workspace is mounted (default ~/wxs/<name>).',
     options: {
       from: { type: 'string', value: 'dir', description: 'import this directory as the first commit' },
       message: { type: 'string', short: 'm', value: 'text', description: 'commit message' },
-      mount: { type: 'string', value: 'dir', optional: true, description: 'mount it too (the dir is optional)' }
+      mount: { type: 'string', value: 'dir', optional: true, description: 'mount it too (the dir is optional)' },
+      access: { type: 'string', value: 'owner|all', description: 'who may use the mount: owner (this daemon\'s user, the default) or all (every user, permissions checked as on a local disk)' }
     },
     args: [1, 1],
-    request: ({ args, opts }) => ({ method: 'create', params: { name: args[0], from: opts.from ? abs(opts.from as string) : undefined, message: opts.message, mount: opts.mount === undefined ? undefined : opts.mount === '' ? '' : abs(opts.mount as string) }, progress: opts.from ? 'import' : undefined }),
+    request: ({ args, opts }) => ({ method: 'create', params: { name: args[0], from: opts.from ? abs(opts.from as string) : undefined, message: opts.message, mount: opts.mount === undefined ? undefined : opts.mount === '' ? '' : abs(opts.mount as string), access: opts.access }, progress: opts.from ? 'import' : undefined }),
     print: r => { const out = show.imported('created', r); if (r.mount) show.line(`mounted at ${r.mount.dir}`); return out }
   },
   {
@@ -153,12 +154,12 @@ export const commands: Command[] = [
   },
   {
     name: 'mount',
-    usage: 'wxs mount <name> [dir]',
+    usage: 'wxs mount <name> [dir] [--access owner|all]',
     summary: 'mount a workspace as a real directory (default ~/wxs/<name>)',
-    details: 'Writes land in a local overlay and are committed once they settle, on fsync, on `wxs commit` and on unmount.',
-    options: {},
+    details: 'Writes land in a local overlay and are committed once they settle, on fsync, on `wxs commit` and on unmount.\n--access all lets every user use the mount, each checked by the kernel against the owners and modes it shows, as on a local disk; the default, owner, lets only this daemon\'s user in (faster: no permission checks).',
+    options: { access: { type: 'string', value: 'owner|all', description: 'who may use the mount: owner (this daemon\'s user, the default) or all (every user, permissions checked as on a local disk)' } },
     args: [1, 2],
-    request: ({ args }) => ({ method: 'mount', params: { name: args[0], dir: args[1] ? abs(args[1]) : undefined } }),
+    request: ({ args, opts }) => ({ method: 'mount', params: { name: args[0], dir: args[1] ? abs(args[1]) : undefined, access: opts.access } }),
     print: r => show.line(`mounted ${r.name} at ${r.dir}`)
   },
   {

@@ -5,7 +5,7 @@
 import path from 'node:path'
 import { crashPoint, toHex, type Monitor } from '../../core/index.js'
 import { ManifestError, type Engine } from '../../manifests/index.js'
-import type { MountManager } from '../../mount/index.js'
+import { MOUNT_ACCESS, type MountAccess, type MountManager } from '../../mount/index.js'
 import { checkPeerId, parseJoinTarget, parseResumeLink, type Network, type SwarmSettings } from '../../net/index.js'
 import { CliError } from './errors.js'
 import type { WatchHub } from './watch.js'
@@ -23,7 +23,7 @@ export const handlers: Record<string, Handler> = {
     const monitor = from ? ctx.monitorFor('import') : undefined
     const result = finish(monitor, await ctx.engine.create(str(p, 'name'), { from, message: optionalStr(p, 'message'), monitor }))
     if (p.mount === undefined || p.mount === null) return result
-    const mount = await ctx.mounts.mount(result.workspace.name, optionalPath(p, 'mount'))
+    const mount = await ctx.mounts.mount(result.workspace.name, optionalPath(p, 'mount'), { access: access(p) })
     return { ...result, workspace: withMount(ctx, result.workspace), mount }
   },
   async import (p, ctx) {
@@ -113,7 +113,7 @@ export const handlers: Record<string, Handler> = {
     const summary = await ctx.network.join(target, { name: optionalStr(p, 'name'), timeoutMs: optionalInt(p, 'timeoutMs'), monitor, settings: swarmSettings(p), lazy: p.lazy === true })
     finish(monitor, null)
     if (p.mount === undefined || p.mount === null) return { workspace: withMount(ctx, summary), mount: null }
-    const mount = await ctx.mounts.mount(summary.name, optionalPath(p, 'mount'))
+    const mount = await ctx.mounts.mount(summary.name, optionalPath(p, 'mount'), { access: access(p) })
     return { workspace: withMount(ctx, summary), mount }
   },
   async pause (p, ctx) {
@@ -173,7 +173,7 @@ export const handlers: Record<string, Handler> = {
       const previous = out.pause.mountDir || null
       const dir = asked ?? (previous !== null && await ctx.mounts.isFree(previous) ? previous : undefined)
       if (asked === undefined) mountNote = dir !== undefined ? `where ${out.pause.holder} had it` : previous ? `${previous} is not free here: the default place` : 'the default place'
-      await ctx.mounts.mount(name, dir)
+      await ctx.mounts.mount(name, dir, { access: access(p) })
     }
     const mountedMs = Date.now() - started
     crashPoint('resume:mounted')
@@ -234,7 +234,7 @@ export const handlers: Record<string, Handler> = {
     return finish(monitor, await engine.fsck({ monitor }))
   },
   stats: (_p, { engine }) => engine.stats(),
-  mount: async (p, ctx) => ctx.mounts.mount(str(p, 'name'), optionalPath(p, 'dir')),
+  mount: async (p, ctx) => ctx.mounts.mount(str(p, 'name'), optionalPath(p, 'dir'), { access: access(p) }),
   unmount: async (p, ctx) => ctx.mounts.unmount(str(p, 'target')),
   async commit (p, ctx) {
     const name = str(p, 'name')
@@ -282,7 +282,7 @@ async function resumeFork (p: Record<string, unknown>, ctx: CallContext, link: R
   let mount = null
   if (p.mount !== undefined && p.mount !== null) {
     monitor.setPhase('mounting')
-    mount = await ctx.mounts.mount(name, optionalPath(p, 'mount'))
+    mount = await ctx.mounts.mount(name, optionalPath(p, 'mount'), { access: access(p) })
     monitor.step('mounted', { dir: mount.dir, where: null })
   }
   finish(monitor, null)
@@ -291,7 +291,7 @@ async function resumeFork (p: Record<string, unknown>, ctx: CallContext, link: R
 
 function withMount<T extends { name: string }> (ctx: HandlerContext, w: T) {
   const m = ctx.mounts.get(w.name)
-  return { ...w, mount: m ? { dir: m.dir, mountedAt: m.mountedAt } : null, network: ctx.network.describe(w.name) }
+  return { ...w, mount: m ? { dir: m.dir, mountedAt: m.mountedAt, access: m.access } : null, network: ctx.network.describe(w.name) }
 }
 
 /** `--meta key=value` pairs (names of things, never secrets: the record is public to readers). */
@@ -325,6 +325,14 @@ function str (p: Params, key: string): string {
   const v = p[key]
   if (typeof v !== 'string' || v.length === 0) throw CliError.USAGE(`missing ${key}`)
   return v
+}
+
+/** --access: who may use the mount (mount/messages.ts). */
+function access (p: Params): MountAccess | undefined {
+  const v = optionalStr(p, 'access')
+  if (v === undefined) return undefined
+  if (!(MOUNT_ACCESS as readonly string[]).includes(v)) throw CliError.USAGE(`--access is owner (only this daemon's user; the default) or all (every user, checked by the kernel as on a local disk), got ${JSON.stringify(v)}`)
+  return v as MountAccess
 }
 
 function optionalStr (p: Params, key: string): string | undefined {

@@ -12,17 +12,18 @@ import { LiveTree, ManifestError, type Engine } from '../../manifests/index.js'
 import { Mount } from './mount.js'
 import { MountError } from './errors.js'
 import { loadFuse } from './fuse.js'
+import { DEFAULT_ACCESS, formatMounts, parseMounts, type MountAccess, type MountRecord } from '../messages.js'
 
 const run = promisify(execFile)
 
-export interface MountInfo { name: string, dir: string, mountedAt: number }
+export interface MountInfo { name: string, dir: string, mountedAt: number, access: MountAccess }
 
 export class MountManager {
   private readonly engine: Engine
   private readonly log: (line: string) => void
   private readonly mounts = new Map<string, Mount>()
   private readonly recordFile: string
-  private crashed: Record<string, string> = {}
+  private crashed: Record<string, MountRecord> = {}
 
   constructor (opts: { engine: Engine, log: (line: string) => void }) {
     this.engine = opts.engine
@@ -38,7 +39,7 @@ export class MountManager {
   async ready () {
     const stale = await this.readRecords()
     const mounted = await fuseMountPoints()
-    for (const [name, dir] of Object.entries(stale)) {
+    for (const [name, { dir }] of Object.entries(stale)) {
       if (!mounted.has(dir)) continue
       this.log(`cleaning stale mount of ${name} at ${dir}`)
       await lazyUnmount(dir).catch(err => this.log(`could not clean ${dir}: ${err.message}`))
@@ -52,10 +53,10 @@ export class MountManager {
     const out: MountInfo[] = []
     const crashed = this.crashed
     this.crashed = {}
-    for (const [name, dir] of Object.entries(crashed)) {
+    for (const [name, { dir, access }] of Object.entries(crashed)) {
       if (!this.engine.has(name)) continue
       try {
-        out.push(await this.mount(name, dir))
+        out.push(await this.mount(name, dir, { access }))
       } catch (err) {
         this.log(`could not mount ${name} again at ${dir} after a crash: ${(err as Error).message}`)
       }
@@ -74,14 +75,14 @@ export class MountManager {
   }
 
   list (): MountInfo[] {
-    return [...this.mounts.values()].map(m => ({ name: m.name, dir: m.dir, mountedAt: m.mountedAt }))
+    return [...this.mounts.values()].map(m => ({ name: m.name, dir: m.dir, mountedAt: m.mountedAt, access: m.access }))
   }
 
   get (name: string): Mount | undefined {
     return this.mounts.get(name)
   }
 
-  async mount (name: string, dir?: string): Promise<MountInfo> {
+  async mount (name: string, dir?: string, opts: { access?: MountAccess } = {}): Promise<MountInfo> {
     loadFuse()
     const ws = await this.engine.workspace(name)
     const existing = this.mounts.get(name)
@@ -89,7 +90,8 @@ export class MountManager {
     const target = path.resolve(dir ?? path.join(os.homedir(), 'wxs', name))
     await this.checkMountpoint(target)
     const live = this.liveTree(name, ws)
-    const mount = new Mount({ name, dir: target, live, statfsPath: this.engine.home, log: this.log })
+    const access = opts.access ?? DEFAULT_ACCESS
+    const mount = new Mount({ name, dir: target, live, access, statfsPath: this.engine.home, log: this.log })
     this.mounts.set(name, mount)
     try {
       await mount.ready()
@@ -99,8 +101,8 @@ export class MountManager {
       throw err
     }
     await this.writeRecords()
-    this.log(`mounted ${name} at ${target}`)
-    return { name, dir: target, mountedAt: mount.mountedAt }
+    this.log(`mounted ${name} at ${target} (access: ${access})`)
+    return { name, dir: target, mountedAt: mount.mountedAt, access }
   }
 
   async unmount (nameOrDir: string): Promise<MountInfo & { commit: number | null }> {
@@ -111,7 +113,7 @@ export class MountManager {
     await this.writeRecords()
     this.log(`unmounted ${mount.name} from ${mount.dir}`)
     const ws = await this.engine.workspace(mount.name)
-    return { name: mount.name, dir: mount.dir, mountedAt: mount.mountedAt, commit: ws.head?.seq ?? null }
+    return { name: mount.name, dir: mount.dir, mountedAt: mount.mountedAt, access: mount.access, commit: ws.head?.seq ?? null }
   }
 
   /** Commits a mounted workspace now; null when nothing changed. */
@@ -192,13 +194,13 @@ export class MountManager {
     else if (names !== null && names.length > 0) throw MountError.MOUNTPOINT_BUSY(dir, 'the directory is not empty')
   }
 
-  private async readRecords (): Promise<Record<string, string>> {
-    try { return JSON.parse(await fs.readFile(this.recordFile, 'utf8')) } catch { return {} }
+  private async readRecords (): Promise<Record<string, MountRecord>> {
+    try { return parseMounts(await fs.readFile(this.recordFile, 'utf8')) } catch { return {} }
   }
 
   private async writeRecords () {
-    const records = Object.fromEntries([...this.mounts.values()].map(m => [m.name, m.dir]))
-    await writeFileDurable(this.recordFile, Buffer.from(JSON.stringify(records, null, 2) + '\n'))
+    const records = Object.fromEntries([...this.mounts.values()].map(m => [m.name, { dir: m.dir, access: m.access }]))
+    await writeFileDurable(this.recordFile, Buffer.from(formatMounts(records)))
   }
 }
 

@@ -4,7 +4,8 @@
  */
 import type { LiveNode, LiveTree } from '../../manifests/index.js'
 import { Resource } from '../../core/index.js'
-import { makeOps, MOUNT_OPTIONS } from './fuse-ops.js'
+import { makeOps, mountOptions } from './fuse-ops.js'
+import { DEFAULT_ACCESS, type MountAccess } from '../messages.js'
 import { loadFuse, type FuseInstance } from './fuse.js'
 import { MountError } from './errors.js'
 import { ERRNO_NAMES } from './errno.js'
@@ -16,6 +17,8 @@ export interface MountOptions {
   name: string
   dir: string
   live: LiveTree
+  /** Who may use it (mount/messages.ts); default owner. */
+  access?: MountAccess
   statfsPath: string
   log: (line: string) => void
   /** Commit this long after the last write (ms). */
@@ -27,6 +30,7 @@ export interface MountOptions {
 export class Mount extends Resource {
   readonly name: string
   readonly dir: string
+  readonly access: MountAccess
   live: LiveTree
   readonly mountedAt = Date.now()
   private fuse: FuseInstance | null = null
@@ -49,6 +53,7 @@ export class Mount extends Resource {
     this.opts = opts
     this.name = opts.name
     this.dir = opts.dir
+    this.access = opts.access ?? DEFAULT_ACCESS
     this.live = opts.live
   }
 
@@ -85,7 +90,7 @@ export class Mount extends Resource {
       statfsPath: this.opts.statfsPath,
       log: line => this.opts.log(`[${this.name}] ${line}`)
     })
-    const fuse = new Fuse(this.dir, ops, MOUNT_OPTIONS)
+    const fuse = new Fuse(this.dir, ops, mountOptions(this.access))
     this.watchCapabilities(fuse, this.live)
     await new Promise<void>((resolve, reject) => fuse.mount(err => err ? reject(MountError.MOUNT_FAILED(this.dir, err)) : resolve()))
     this.fuse = fuse

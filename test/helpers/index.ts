@@ -145,9 +145,9 @@ export function sh (script: string, opts: { cwd?: string, env?: Record<string, s
 }
 
 /** Creates a workspace (empty or from `from`) and mounts it at a temp dir; unmounted at teardown. */
-export async function mountedWorkspace (t: Assert, home: string, name: string, opts: { from?: string } = {}): Promise<string> {
+export async function mountedWorkspace (t: Assert, home: string, name: string, opts: { from?: string, access?: 'owner' | 'all' } = {}): Promise<string> {
   const dir = await tmpDir(t, `wxs-mnt-${name}-`)
-  const args = ['create', name, '--mount', dir, '--json', ...(opts.from ? ['--from', opts.from] : [])]
+  const args = ['create', name, '--mount', dir, '--json', ...(opts.from ? ['--from', opts.from] : []), ...(opts.access ? ['--access', opts.access] : [])]
   const r = await wxs(home, args)
   if (r.code !== 0) throw new Error(`create --mount failed: ${r.stderr}`)
   t.teardown(async () => {

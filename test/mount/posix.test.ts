@@ -6,7 +6,7 @@
 import test, { configure } from 'brittle'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { stateDir, tmpDir, wxs, sh, mountedWorkspace, waitFor } from '../helpers/index.js'
+import { stateDir, tmpDir, wxs, sh, mountedWorkspace, waitFor, daemonPid } from '../helpers/index.js'
 
 configure({ timeout: 300_000 })
 
@@ -80,10 +80,11 @@ r touch shared/nobody-was-here
 
 test('ownership, permissions and special files: the same operations give the same results as on the local disk, as root and as another user', async t => {
   const home = await stateDir(t)
-  const mnt = await mountedWorkspace(t, home, 'posix')
+  const mnt = await mountedWorkspace(t, home, 'posix', { access: 'all' })
   const disk = await tmpDir(t, 'wxs-disk-')
   for (const d of [mnt, disk]) await fs.chmod(d, 0o755)
   await fs.chmod(path.dirname(mnt), 0o755).catch(() => {})
+  t.ok((await fs.readFile('/proc/self/mounts', 'utf8')).split('\n').some(l => l.split(' ')[1] === mnt && /\bdefault_permissions\b/.test(l) && /\ballow_other\b/.test(l) && /\bnosuid\b/.test(l) && /\bnodev\b/.test(l)), '--access all: default_permissions, allow_other; and nosuid, nodev')
 
   for (const [who, script] of [['root', AS_ROOT], ['nobody', AS_NOBODY]] as const) {
     const onDisk = await inDir(disk, script, who)
@@ -111,7 +112,7 @@ test('ownership, permissions and special files: the same operations give the sam
 
   // committed, unmounted, mounted again: all of it is in the workspace
   t.is((await wxs(home, ['unmount', 'posix'])).code, 0)
-  t.is((await wxs(home, ['mount', 'posix', mnt])).code, 0)
+  t.is((await wxs(home, ['mount', 'posix', mnt, '--access', 'all'])).code, 0)
   t.is(await listed(mnt), before, 'the same after unmount and mount again')
   const fifo2 = await sh('(echo again > pipe &) ; cat pipe', { cwd: mnt, timeoutMs: 10_000 })
   t.is(fifo2.stdout, 'again\n', 'and the FIFO is still one')
@@ -119,7 +120,7 @@ test('ownership, permissions and special files: the same operations give the sam
 
 test('extended attributes as on the local disk: set, get, list, remove, flags, sizes, namespaces; ACLs refused cleanly; kept across a remount', async t => {
   const home = await stateDir(t)
-  const mnt = await mountedWorkspace(t, home, 'xattr')
+  const mnt = await mountedWorkspace(t, home, 'xattr', { access: 'all' })
   const disk = await tmpDir(t, 'wxs-disk-')
   for (const d of [mnt, disk]) await fs.chmod(d, 0o755)
   const script = `
@@ -165,7 +166,7 @@ getfattr -d -m user -e hex copy
   const before = (await inDir(mnt, "getfattr -R -d -m - -e hex . | grep -v '^#'")).stdout
   t.ok(before.includes('trusted.t=0x736563726574'), 'trusted.* kept')
   t.is((await wxs(home, ['unmount', 'xattr'])).code, 0)
-  t.is((await wxs(home, ['mount', 'xattr', mnt])).code, 0)
+  t.is((await wxs(home, ['mount', 'xattr', mnt, '--access', 'all'])).code, 0)
   t.is((await inDir(mnt, "getfattr -R -d -m - -e hex . | grep -v '^#'")).stdout, before, 'committed: the same after unmount and mount again')
 })
 
@@ -330,4 +331,25 @@ ls | wc -l
   const onMount = await inDir(mnt, script)
   t.ok(/File name too long/.test(onDisk.stdout), onDisk.stdout)
   t.alike(onMount.stdout.replace(/^\d+$/m, 'N').split('\n'), onDisk.stdout.replace(/^\d+$/m, 'N').split('\n'), 'as on the local disk')
+})
+
+test('--access owner (the default): only the daemon\'s user gets in, without the kernel\'s permission checks; a bad --access is a usage error; the access survives a crash', async t => {
+  const home = await stateDir(t)
+  const mnt = await mountedWorkspace(t, home, 'mine')
+  await fs.chmod(mnt, 0o777)
+  t.is((await sh('echo x > f && cat f', { cwd: mnt })).stdout, 'x\n', 'root uses it')
+  const other = await inDir('/', `r ls ${mnt}`, 'nobody')
+  t.ok(/Permission denied/.test(other.stdout), `another user does not get in: ${other.stdout.trim()}`)
+  const line = (await fs.readFile('/proc/self/mounts', 'utf8')).split('\n').find(l => l.split(' ')[1] === mnt) ?? ''
+  t.absent(/default_permissions|allow_other/.test(line), line)
+  t.is((await wxs(home, ['unmount', 'mine'])).code, 0)
+  t.is((await wxs(home, ['mount', 'mine', mnt, '--access', 'everyone'])).code, 2, 'a bad --access is a usage error')
+  t.is((await wxs(home, ['mount', 'mine', mnt, '--access', 'all'])).code, 0)
+  const list = await wxs(home, ['list', '--json'])
+  t.is(list.json[0].mount?.access, 'all', 'wxs list says the access')
+  const records = JSON.parse(await fs.readFile(path.join(home, 'mounts.json'), 'utf8'))
+  t.alike(records, { v: 2, mounts: { mine: { dir: mnt, access: 'all' } } }, 'mounts.json records it (version 2)')
+  process.kill((await daemonPid(home))!, 'SIGKILL')
+  t.ok(await waitFor(async () => (await wxs(home, ['list', '--json'])).json?.[0]?.mount?.access === 'all', 20_000, 200), 'the next daemon mounts it again with the same access')
+  t.is((await inDir('/', `r ls ${mnt}`, 'nobody')).stdout.trim(), `0 ls ${mnt}`, 'and another user gets in again')
 })
