@@ -237,11 +237,12 @@ export const commands: Command[] = [
   },
   {
     name: 'join',
-    usage: 'wxs join <key>[@<snapshot>] [name] [--mount [dir]] [--lazy] [--timeout <s>]',
+    usage: 'wxs join <key>[@<snapshot>] [name] [--mount [dir]] [--access owner|all] [--lazy] [--timeout <s>]',
     summary: 'follow a workspace shared by another peer (read-only; fork it to write)',
     details: 'The tree is browsable as soon as the log and the root arrive; file content is fetched on demand\nand in the background (wxs sync waits for all of it). New commits by the sharer appear here.\n<key>@<snapshot> pins a snapshot instead of following the head. Name default: the sharer\'s.',
     options: {
       mount: { type: 'string', value: 'dir', optional: true, description: 'mount it too (the dir is optional; default ~/wxs/<name>)' },
+      access: { type: 'string', value: 'owner|all', description: 'who may use the mount: owner (this daemon\'s user, the default) or all (every user, permissions checked as on a local disk)' },
       timeout: { type: 'string', value: 'seconds', description: 'give up when no peer is found within this time (default 30)' },
       lazy: { type: 'boolean', description: 'fetch content only when read (no background prefetch; wxs sync fetches the rest)' },
       ...NET_OPTIONS
@@ -273,11 +274,12 @@ export const commands: Command[] = [
   },
   {
     name: 'resume',
-    usage: 'wxs resume <link> [name] [--mount [dir]] [--timeout <s>] [--wait] [--fork]',
+    usage: 'wxs resume <link> [name] [--mount [dir]] [--access owner|all] [--timeout <s>] [--wait] [--fork]',
     summary: 'take over a paused workspace here: writable at once, content streaming in',
     details: 'Replicates the workspace\'s log through its pause, checks the link\'s secret against it, fetches every directory\nlisting of the paused head, starts this machine\'s own log continuing it (history reads through), shares it,\nand (with --mount) mounts it writable. File content follows on demand and in the background, the working\nset first. If that cannot be done within --timeout (default 30 s), nothing is left behind.\n--mount without a dir mounts where the pausing machine had it when that path is free here.',
     options: {
       mount: { type: 'string', value: 'dir', optional: true, description: 'mount it (the dir is optional: see above)' },
+      access: { type: 'string', value: 'owner|all', description: 'who may use the mount: owner (this daemon\'s user, the default) or all (every user, permissions checked as on a local disk)' },
       timeout: { type: 'string', value: 'seconds', description: 'give up when the log and trees are not here within this time (default 30); with --wait, also when nothing arrives for this long' },
       wait: { type: 'boolean', description: 'return once everything is local (the working set first), not as soon as it is mounted' },
       fork: { type: 'boolean', description: 'a writable fork of the paused state instead (its own key; whoever holds the workspace keeps it): when the link was resumed already, or to try something aside' },
@@ -415,6 +417,7 @@ async function runTop (inv: Invocation): Promise<number> {
 function mountAndTimeout (opts: Invocation['opts'], command: string) {
   return {
     mount: opts.mount === undefined ? undefined : opts.mount === '' ? '' : abs(opts.mount as string),
+    access: opts.access,
     timeoutMs: opts.timeout === undefined ? undefined : seconds(opts.timeout as string, command)
   }
 }
