@@ -9,6 +9,7 @@
  * to a chunk by division.
  */
 import c from 'compact-encoding'
+import { isPlainName, nameFromBytes, nameToBytes } from '../core/index.js'
 
 /**
  * Trees: version 1 (files, dirs, symlinks) or version 2 (any entry may carry
@@ -71,9 +72,14 @@ export interface Entry {
   link?: { group: number, nlink: number }
 }
 
-/** Whether version 1 can hold the entry as it is. */
+/**
+ * Whether version 1 can hold the entry as it is. Version 1 names and targets
+ * are UTF-8 text; one whose bytes are not valid UTF-8 makes a version-2 tree
+ * (same layout, bytes kept: an old reader fails on the version instead of
+ * reading a name it would mangle).
+ */
 export function fitsV1 (e: Entry): boolean {
-  return e.type <= SYMLINK && e.uid === undefined && e.gid === undefined && e.rdev === undefined && e.xattrs === undefined && e.link === undefined
+  return e.type <= SYMLINK && isPlainName(e.name) && (e.target === null || isPlainName(e.target)) && e.uid === undefined && e.gid === undefined && e.rdev === undefined && e.xattrs === undefined && e.link === undefined
 }
 
 export interface Tree { entries: Entry[] }
@@ -90,11 +96,37 @@ function extraOf (e: Entry): number {
   return (e.uid !== undefined || e.gid !== undefined ? EXTRA_OWNER : 0) | (e.rdev !== undefined ? EXTRA_RDEV : 0) | (e.xattrs !== undefined ? EXTRA_XATTRS : 0) | (e.link !== undefined ? EXTRA_LINK : 0)
 }
 
+/**
+ * A name or symlink target: its bytes, length first (as c.string lays out UTF-8
+ * text), held as a string by core/lib/raw-names.ts's rule, so bytes that are
+ * not UTF-8 survive byte for byte.
+ */
+const rawString = {
+  preencode (state: c.State, s: string) {
+    if (isPlainName(s)) c.string.preencode(state, s)
+    else c.buffer.preencode(state, nameToBytes(s))
+  },
+  encode (state: c.State, s: string) {
+    if (isPlainName(s)) c.string.encode(state, s)
+    else c.buffer.encode(state, nameToBytes(s))
+  },
+  decode (state: c.State): string {
+    const start = state.start
+    const s = c.string.decode(state)
+    if (!s.includes('\ufffd')) return s
+    state.start = start
+    const len = c.uint.decode(state)
+    const bytes = state.buffer!.subarray(state.start, state.start + len)
+    state.start += len
+    return nameFromBytes(bytes)
+  }
+}
+
 /** One entry of a version-`v` tree. Version 1 is version 2 without special types and without `extra`. */
 function entryEncoding (v: number) {
   return {
     preencode (state: c.State, e: Entry) {
-      c.string.preencode(state, e.name)
+      rawString.preencode(state, e.name)
       state.end += 1 // type
       c.uint.preencode(state, e.mode)
       c.uint.preencode(state, e.size)
@@ -102,7 +134,7 @@ function entryEncoding (v: number) {
       c.uint.preencode(state, e.mtimeNsec)
       if (e.type === FILE) c.array(c.fixed32).preencode(state, e.chunks)
       else if (e.type === DIR) c.fixed32.preencode(state, e.tree!)
-      else if (e.type === SYMLINK) c.string.preencode(state, e.target!)
+      else if (e.type === SYMLINK) rawString.preencode(state, e.target!)
       if (v === 1) return
       const extra = extraOf(e)
       c.uint.preencode(state, extra)
@@ -115,7 +147,7 @@ function entryEncoding (v: number) {
       if (extra & EXTRA_LINK) { c.uint.preencode(state, e.link!.group); c.uint.preencode(state, e.link!.nlink) }
     },
     encode (state: c.State, e: Entry) {
-      c.string.encode(state, e.name)
+      rawString.encode(state, e.name)
       c.uint8.encode(state, e.type)
       c.uint.encode(state, e.mode)
       c.uint.encode(state, e.size)
@@ -123,7 +155,7 @@ function entryEncoding (v: number) {
       c.uint.encode(state, e.mtimeNsec)
       if (e.type === FILE) c.array(c.fixed32).encode(state, e.chunks)
       else if (e.type === DIR) c.fixed32.encode(state, e.tree!)
-      else if (e.type === SYMLINK) c.string.encode(state, e.target!)
+      else if (e.type === SYMLINK) rawString.encode(state, e.target!)
       if (v === 1) return
       const extra = extraOf(e)
       c.uint.encode(state, extra)
@@ -136,7 +168,7 @@ function entryEncoding (v: number) {
       if (extra & EXTRA_LINK) { c.uint.encode(state, e.link!.group); c.uint.encode(state, e.link!.nlink) }
     },
     decode (state: c.State): Entry {
-      const name = c.string.decode(state)
+      const name = rawString.decode(state)
       const type = c.uint8.decode(state)
       const mode = c.uint.decode(state)
       const size = c.uint.decode(state)
@@ -145,7 +177,7 @@ function entryEncoding (v: number) {
       const e: Entry = { name, type: type as EntryType, mode, size, mtimeSec, mtimeNsec, chunks: [], tree: null, target: null }
       if (type === FILE) e.chunks = c.array(c.fixed32).decode(state) as Buffer[]
       else if (type === DIR) e.tree = c.fixed32.decode(state) as Buffer
-      else if (type === SYMLINK) e.target = c.string.decode(state)
+      else if (type === SYMLINK) e.target = rawString.decode(state)
       else if (v === 1 || type > BLOCK_DEVICE || type === 0) throw new Error(`unknown entry type ${type}`)
       if (v === 1) return e
       const extra = c.uint.decode(state)

@@ -1,5 +1,6 @@
 /** Human-readable result printing (stdout). --json bypasses all of this. */
 import { formatBytes, formatCount } from '../../tui/lib/format.js' // not tui/index.js: keeps Ink out of fast commands
+import { isPlainName } from '../../core/lib/raw-names.js' // not core/index.js: keeps the store out of fast commands
 
 const out = (s: string): void => { process.stdout.write(s + '\n') }
 const err = (s: string) => process.stderr.write(s + '\n')
@@ -8,6 +9,21 @@ export const line = (s: string): void => { out(s) }
 export const ms = (n: number) => `${n.toFixed(1)} ms`
 const when = (t: number) => new Date(t).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z')
 const short = (hex: string) => hex.slice(0, 12)
+
+/**
+ * A path for people: as it is when its bytes are UTF-8, else quoted with the
+ * other bytes in octal, as git shows such names ("caf\351"). --json keeps each
+ * such byte as the escape U+DC80+byte (Python's os.fsencode gives the bytes back).
+ */
+export function shownPath (p: string): string {
+  if (isPlainName(p)) return p
+  let s = ''
+  for (const ch of p) {
+    const u = ch.charCodeAt(0)
+    s += u >= 0xdc80 && u <= 0xdcff ? '\\' + (u - 0xdc00).toString(8) : ch === '"' || ch === '\\' ? '\\' + ch : ch
+  }
+  return `"${s}"`
+}
 
 export function table (rows: string[][]) {
   const widths = rows[0].map((_, i) => Math.max(...rows.map(r => r[i].length)))
@@ -24,7 +40,7 @@ export function imported (verb: string, r: any): 'partial' | void {
 
 function problems (list: Array<{ path: string, code: string, message: string }>): 'partial' | void {
   if (!list || list.length === 0) return
-  for (const p of list.slice(0, 50)) err(`warning: ${p.path}: ${p.code}: ${p.message}`)
+  for (const p of list.slice(0, 50)) err(`warning: ${shownPath(p.path)}: ${p.code}: ${p.message}`)
   if (list.length > 50) err(`warning: … and ${list.length - 50} more`)
   err(`${list.length} path(s) could not be read and were left out`)
   return 'partial'
@@ -105,7 +121,7 @@ export function diff (r: any) {
   const mark = { added: 'A', removed: 'D', modified: 'M' } as Record<string, string>
   for (const c of r.changes) {
     const size = c.change === 'modified' ? `${formatBytes(c.oldSize)} -> ${formatBytes(c.newSize)}` : c.type === 'dir' ? 'dir' : formatBytes(c.newSize ?? c.oldSize ?? 0)
-    out(`${mark[c.change]} ${c.path}${c.type === 'dir' ? '/' : ''}  (${size})`)
+    out(`${mark[c.change]} ${shownPath(c.path)}${c.type === 'dir' ? '/' : ''}  (${size})`)
   }
   if (r.conflict) err(`${r.changes.length} change(s) from ${r.conflict.from.here ? 'this machine\'s head' : 'head'} ${short(r.conflict.from.key)}@${r.from} to the other head ${short(r.conflict.to.key)}@${r.to}`)
   else err(`${r.changes.length} change(s) from commit ${r.from} to commit ${r.to}`)
@@ -122,7 +138,7 @@ export function gc (r: any) {
 
 export function fsck (r: any): 'failed' | void {
   out(`checked ${formatCount(r.objects)} objects: ${r.corrupt.length} corrupt, ${r.problems.length} broken reference(s)`)
-  for (const p of r.problems) out(`${p.problem} ${p.workspace}@${p.commit}:${p.path} (object ${short(p.object)})`)
+  for (const p of r.problems) out(`${p.problem} ${p.workspace}@${p.commit}:${shownPath(p.path)} (object ${short(p.object)})`)
   for (const h of r.corrupt) if (!r.problems.some((p: any) => p.object === h)) out(`corrupt unreferenced object ${h}`)
   return r.ok ? undefined : 'failed'
 }

@@ -61,7 +61,7 @@ export async function putBytes (store: PackStore, data: Buffer): Promise<StoredF
  * Reads a file and stores its chunks. Reads until EOF, so a file that grows or
  * shrinks while being read is stored as it was read.
  */
-export async function putFile (store: PackStore, file: string, sizeHint: number): Promise<StoredFile> {
+export async function putFile (store: PackStore, file: string | Buffer, sizeHint: number): Promise<StoredFile> {
   const handle = await fs.open(file, 'r')
   try {
     if (sizeHint < CHUNK_SIZE) {

@@ -10,7 +10,7 @@ import { constants as C } from 'node:fs'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import path from 'node:path'
-import { CoreError, Limiter, toHex, type Monitor, type PackStore } from '../../core/index.js'
+import { CoreError, Limiter, fsPath, nameToBytes, toHex, type Monitor, type PackStore } from '../../core/index.js'
 import { DIR, FILE, SYMLINK, FIFO, SOCKET, CHAR_DEVICE, type Entry } from '../messages.js'
 import { ManifestError } from './errors.js'
 import { isSafeComponent } from './names.js'
@@ -77,7 +77,7 @@ class Exporter {
       if (prior !== undefined) {
         // another name of a file written already: a real hard link
         try {
-          await fs.link(await prior, abs)
+          await fs.link(fsPath(await prior), fsPath(abs))
           if (e.type === FILE) { this.result.files++; this.monitor?.add(1, 0) } else if (e.type === SYMLINK) this.result.symlinks++; else this.result.files++
         } catch (err) {
           this.result.problems.push({ path: rel, code: (err as NodeJS.ErrnoException).code ?? 'EIO', message: (err as Error).message })
@@ -121,16 +121,17 @@ class Exporter {
   }
 
   private async dir (e: Entry, rel: string, abs: string) {
-    await fs.mkdir(abs, { mode: 0o700 })
+    const at = fsPath(abs)
+    await fs.mkdir(at, { mode: 0o700 })
     this.result.dirs++
     await this.directory(e.tree!, rel)
-    await owner(e, abs)
-    await fs.chmod(abs, e.mode)
-    await fs.utimes(abs, ...times(e))
+    await owner(e, at)
+    await fs.chmod(at, e.mode)
+    await fs.utimes(at, ...times(e))
   }
 
   private async file (e: Entry, abs: string) {
-    const handle = await fs.open(abs, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600)
+    const handle = await fs.open(fsPath(abs), C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600)
     try {
       let at = 0
       for (const h of e.chunks) {
@@ -150,9 +151,10 @@ class Exporter {
   }
 
   private async link (e: Entry, abs: string) {
-    await fs.symlink(e.target!, abs)
-    await owner(e, abs)
-    await fs.lutimes(abs, ...times(e))
+    const at = fsPath(abs)
+    await fs.symlink(nameToBytes(e.target!), at)
+    await owner(e, at)
+    await fs.lutimes(at, ...times(e))
     this.result.symlinks++
   }
 
@@ -161,21 +163,27 @@ class Exporter {
    * one in a child that exits without closing it (closing would unlink it).
    */
   private async special (e: Entry, abs: string) {
-    if (e.type === FIFO) await run('mknod', ['-m', '0600', abs, 'p'])
-    else if (e.type === SOCKET) await run(process.execPath, ['-e', 'require("net").createServer().listen(process.argv[1], () => process.exit(0))', abs])
-    else await run('mknod', ['-m', '0600', abs, e.type === CHAR_DEVICE ? 'c' : 'b', String(major(e.rdev ?? 0)), String(minor(e.rdev ?? 0))])
-    await owner(e, abs)
-    await fs.chmod(abs, e.mode)
-    await fs.utimes(abs, ...times(e))
+    // made under a plain temporary name at the top, then renamed into place (its path may not be UTF-8: argv is text)
+    const at = fsPath(abs)
+    const tmp = path.join(this.base, `.wxs-special-${process.pid}-${++specials}`)
+    if (e.type === FIFO) await run('mknod', ['-m', '0600', tmp, 'p'])
+    else if (e.type === SOCKET) await run(process.execPath, ['-e', 'require("net").createServer().listen(process.argv[1], () => process.exit(0))', tmp])
+    else await run('mknod', ['-m', '0600', tmp, e.type === CHAR_DEVICE ? 'c' : 'b', String(major(e.rdev ?? 0)), String(minor(e.rdev ?? 0))])
+    await fs.rename(tmp, at)
+    await owner(e, at)
+    await fs.chmod(at, e.mode)
+    await fs.utimes(at, ...times(e))
     this.result.files++
     this.monitor?.add(1, 0)
   }
 }
 
 /** Gives an entry its stored owner, as root (lchown: a symlink itself). */
-async function owner (e: Entry, abs: string) {
+async function owner (e: Entry, abs: string | Buffer) {
   if (IS_ROOT && e.uid !== undefined) await fs.lchown(abs, e.uid, e.gid ?? 0)
 }
+
+let specials = 0
 
 /** Linux's dev_t split (glibc's gnu_dev_major/minor). */
 function major (dev: number) { return Number(((BigInt(dev) >> 8n) & 0xfffn) | ((BigInt(dev) >> 32n) & ~0xfffn)) }

@@ -18,7 +18,7 @@ import fs from 'node:fs/promises'
 import fsSync from 'node:fs'
 import path from 'node:path'
 import ignore, { type Ignore } from 'ignore'
-import { CHUNK_SIZE, CoreError, Limiter, hash, putBytes, putFile, toHex, type Monitor, type PackStore } from '../../core/index.js'
+import { CHUNK_SIZE, CoreError, Limiter, fsPath, hash, nameFromBytes, putBytes, putFile, toHex, type Monitor, type PackStore } from '../../core/index.js'
 import { DIR, FILE, SYMLINK, FIFO, SOCKET, CHAR_DEVICE, BLOCK_DEVICE, type CommitStats, type Entry, type EntryType, type Tree } from '../messages.js'
 import { ManifestError } from './errors.js'
 import { compareNames, EMPTY_TREE, type TreeStore } from './trees.js'
@@ -91,8 +91,10 @@ class Importer {
   async directory (rel: string, previous: Tree | null, ignores: IgnoreFrame[]): Promise<Buffer> {
     const abs = path.join(this.root, rel)
     await this.breathe()
-    const dirents = attempt(() => fsSync.readdirSync(abs, { withFileTypes: true }), err => this.problem(rel || '.', err))
-    if (dirents === null) return previous ? this.trees.put(previous) : this.trees.put(EMPTY_TREE)
+    // names are bytes: read as such, held as strings by core/lib/raw-names.ts's rule
+    const raw = attempt(() => fsSync.readdirSync(fsPath(abs), { withFileTypes: true, encoding: 'buffer' }), err => this.problem(rel || '.', err))
+    if (raw === null) return previous ? this.trees.put(previous) : this.trees.put(EMPTY_TREE)
+    const dirents = raw.map(d => ({ name: nameFromBytes(d.name), isDirectory: () => d.isDirectory() }))
     const frames = dirents.some(d => d.name === IGNORE_FILE) ? [...ignores, await this.loadIgnore(rel)] : ignores
     const before = new Map((previous?.entries ?? []).map(e => [e.name, e]))
     const kept = dirents.filter(d => !isIgnored(frames, join(rel, d.name), d.isDirectory()))
@@ -104,7 +106,7 @@ class Importer {
   private async entry (rel: string, name: string, previous: Entry | null, ignores: IgnoreFrame[]): Promise<Entry | null> {
     const abs = path.join(this.root, rel)
     await this.breathe()
-    const st = attempt(() => fsSync.lstatSync(abs, { bigint: true }), err => this.problem(rel, err))
+    const st = attempt(() => fsSync.lstatSync(fsPath(abs), { bigint: true }), err => this.problem(rel, err))
     if (st === null) return null
     const base: Omit<Entry, 'type' | 'size'> = {
       name,
@@ -143,10 +145,11 @@ class Importer {
   }
 
   private async linkEntry (rel: string, base: Omit<Entry, 'type' | 'size'>): Promise<Entry | null> {
-    const target = attempt(() => fsSync.readlinkSync(path.join(this.root, rel)), err => this.problem(rel, err))
-    if (target === null) return null
+    const bytes = attempt(() => fsSync.readlinkSync(fsPath(path.join(this.root, rel)), { encoding: 'buffer' }), err => this.problem(rel, err))
+    if (bytes === null) return null
+    const target = nameFromBytes(bytes)
     this.stats.symlinks++
-    return { ...base, type: SYMLINK, size: Buffer.byteLength(target), target }
+    return { ...base, type: SYMLINK, size: bytes.byteLength, target }
   }
 
   private async fileEntry (rel: string, base: Omit<Entry, 'type' | 'size'>, size: number, previous: Entry | null): Promise<Entry | null> {
@@ -157,8 +160,8 @@ class Importer {
     }
     const abs = path.join(this.root, rel)
     const read = size < CHUNK_SIZE
-      ? Promise.resolve(attempt(() => fsSync.readFileSync(abs), err => this.problem(rel, err))).then(data => data && putBytes(this.store, data))
-      : this.limit.run(() => putFile(this.store, abs, size)).catch(err => {
+      ? Promise.resolve(attempt(() => fsSync.readFileSync(fsPath(abs)), err => this.problem(rel, err))).then(data => data && putBytes(this.store, data))
+      : this.limit.run(() => putFile(this.store, fsPath(abs), size)).catch(err => {
         if (err instanceof CoreError && err.code !== 'IO_ERROR') throw err // store failures (full disk) abort the import
         this.problem(rel, err)
         return null

@@ -17,7 +17,7 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { chunkSpans, toHex, type PackStore } from '../../core/index.js'
+import { chunkSpans, nameByteLength, toHex, type PackStore } from '../../core/index.js'
 import { Staged, MemoryBudget } from './staging.js'
 import { DIR, FILE, SYMLINK, FIFO, SOCKET, CHAR_DEVICE, BLOCK_DEVICE, MAX_NAME_BYTES, MAX_XATTR_NAME_BYTES, MAX_XATTR_VALUE_BYTES, MAX_XATTR_TOTAL_BYTES, type CommitStats, type Entry, type EntryType } from '../messages.js'
 import { ManifestError } from './errors.js'
@@ -71,7 +71,7 @@ export function knownNamespace (name: string): boolean {
 
 /** What a lookup of a name that is not there fails with: ENAMETOOLONG for a name no disk could hold, as ext4. */
 function missing (p: string, name: string) {
-  return name.length > MAX_NAME_BYTES / 3 && Buffer.byteLength(name) > MAX_NAME_BYTES ? ManifestError.NAME_TOO_LONG(p) : ManifestError.NO_ENTRY(p)
+  return name.length > MAX_NAME_BYTES / 3 && nameByteLength(name) > MAX_NAME_BYTES ? ManifestError.NAME_TOO_LONG(p) : ManifestError.NO_ENTRY(p)
 }
 
 /** A new hard-link group id: random, 48 bits (unique in a workspace without knowing every group in it). */
@@ -275,7 +275,7 @@ export class LiveTree {
     this.writable()
     const { dir, name } = await this.parentOf(p)
     if ((await this.childrenOf(dir)).has(name)) throw ManifestError.ENTRY_EXISTS(p)
-    const node = this.node({ type: SYMLINK, mode: 0o777, size: Buffer.byteLength(target), mtime: nowNs(), name, parent: dir })
+    const node = this.node({ type: SYMLINK, mode: 0o777, size: nameByteLength(target), mtime: nowNs(), name, parent: dir })
     this.own(node, dir, owner)
     node.target = target
     this.attach(dir, node)
@@ -712,7 +712,7 @@ export class LiveTree {
     const i = p.lastIndexOf('/')
     const name = p.slice(i + 1)
     if (name === '' || name === '.' || name === '..') throw ManifestError.INVALID_ARGUMENT(`bad name in ${p}`)
-    if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw ManifestError.NAME_TOO_LONG(p)
+    if (nameByteLength(name) > MAX_NAME_BYTES) throw ManifestError.NAME_TOO_LONG(p)
     const dir = await this.lookup(p.slice(0, i) || '/')
     if (dir.type !== DIR) throw ManifestError.NOT_DIRECTORY(p)
     return { dir, name }

@@ -1,3 +1,4 @@
+import { nameByteLength } from '../../core/index.js'
 import { ManifestError } from './errors.js'
 import { MAX_NAME_BYTES } from '../messages.js'
 
@@ -22,5 +23,5 @@ export function validateLabel (label: unknown): string {
 /** A single path component from a tree: no separators, no `.`/`..`, no NUL, bounded length. */
 export function isSafeComponent (name: string): boolean {
   return name.length > 0 && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0') &&
-    Buffer.byteLength(name) <= MAX_NAME_BYTES
+    nameByteLength(name) <= MAX_NAME_BYTES
 }

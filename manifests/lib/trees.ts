@@ -3,7 +3,7 @@
  * decoded trees (lookups must not hit storage on hot paths).
  */
 import c from 'compact-encoding'
-import { hash as blake3, toHex, CHUNK_SIZE, CoreError, type PackStore } from '../../core/index.js'
+import { hash as blake3, nameByteLength, toHex, CHUNK_SIZE, CoreError, type PackStore } from '../../core/index.js'
 import { tree as treeEncoding, subtreeHashes, DIR, FILE, SYMLINK, CHAR_DEVICE, BLOCK_DEVICE, MAX_TARGET_BYTES, MAX_XATTR_NAME_BYTES, MAX_XATTR_VALUE_BYTES, MAX_XATTR_TOTAL_BYTES, type Entry, type Tree } from '../messages.js'
 import { ManifestError } from './errors.js'
 import { isSafeComponent } from './names.js'
@@ -25,7 +25,7 @@ export function validateTree (t: Tree): boolean {
     if (!isSafeComponent(e.name)) return false
     if (i > 0 && compareNames(t.entries[i - 1], e) >= 0) return false
     if (e.type === DIR && e.tree === null) return false
-    if (e.type === SYMLINK && (e.target === null || Buffer.byteLength(e.target) > MAX_TARGET_BYTES || e.target.includes('\0'))) return false
+    if (e.type === SYMLINK && (e.target === null || nameByteLength(e.target) > MAX_TARGET_BYTES || e.target.includes('\0'))) return false
     if (e.type === FILE && e.chunks.length !== Math.ceil(e.size / CHUNK_SIZE)) return false
     if (e.type > SYMLINK && e.size !== 0) return false
     if ((e.rdev !== undefined) !== (e.type === CHAR_DEVICE || e.type === BLOCK_DEVICE)) return false

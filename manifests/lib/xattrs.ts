@@ -11,6 +11,7 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
+import { nameFromBytes, nameToBytes } from '../../core/index.js'
 import type { Xattr } from '../messages.js'
 import { knownNamespace } from './live.js'
 
@@ -34,7 +35,7 @@ export async function readXattrs (root: string, problems: XattrProblem[]): Promi
   let file = ''
   for (const line of out.split('\n')) {
     if (line.startsWith('# file: ')) {
-      file = Buffer.from(unescape(line.slice(8)), 'latin1').toString()
+      file = nameFromBytes(Buffer.from(unescape(line.slice(8)), 'latin1'))
       current = []
       byPath.set(file, current)
       continue
@@ -82,6 +83,6 @@ function unescape (s: string): string {
 
 function escape (s: string): string {
   let out = ''
-  for (const b of Buffer.from(s)) out += b === 0x5c ? '\\\\' : b <= 0x20 || b >= 0x7f || b === 0x3d ? '\\' + b.toString(8).padStart(3, '0') : String.fromCharCode(b)
+  for (const b of nameToBytes(s)) out += b === 0x5c ? '\\\\' : b <= 0x20 || b >= 0x7f || b === 0x3d ? '\\' + b.toString(8).padStart(3, '0') : String.fromCharCode(b)
   return out
 }

@@ -8,6 +8,7 @@ const cases: FixtureCase[] = [
   ['tree', messages.tree, v.treeValue],
   ['tree-empty', messages.tree, v.emptyTreeValue],
   ['tree-v2', messages.tree, v.treeV2Value],
+  ['tree-bytes', messages.tree, v.treeBytesValue],
   ['commit', messages.commit, v.commitValue],
   ['commit-first', messages.commit, v.firstCommitValue],
   ['snapshot', messages.snapshot, v.snapshotValue],
@@ -23,7 +24,7 @@ fixtureRoundTrips(cases)
 for (const [name, codec] of cases) {
   test(`${name}: an unknown version throws`, async t => {
     const bytes = Buffer.from(await v.readFixture(name))
-    t.is(bytes[0], name === 'tree-v2' ? 2 : 1, 'the version comes first')
+    t.is(bytes[0], name === 'tree-v2' || name === 'tree-bytes' ? 2 : 1, 'the version comes first')
     bytes[0] = 3
     t.exception(() => c.decode(codec, bytes), /unsupported (tree|value) version 3/)
   })

@@ -1,7 +1,8 @@
 // POSIX fields across machines (issue 13): owners, set-id bits, special files,
 // device numbers and extended attributes made in one daemon's mount survive a
 // commit, a fork, an export, and a share to a second daemon (private DHT on
-// 127.0.0.1), whose mount and export show exactly the same.
+// 127.0.0.1), whose mount and export show exactly the same; so do names
+// that are not UTF-8.
 import test, { configure } from 'brittle'
 import fs from 'node:fs/promises'
 import path from 'node:path'
@@ -10,7 +11,7 @@ import { localBootstrap, peer, ok, mountDir } from '../helpers/net.js'
 
 configure({ timeout: 300_000 })
 
-const LIST = `find . -mindepth 1 -printf '%p %y %m %U %G\\n' | sort; find . -mindepth 1 -not -type d -printf '%p links %n\\n' | sort; for f in $(find . -mindepth 1 \\( -type c -o -type b \\) | sort); do stat -c '%n rdev %t:%T' "$f"; done; for f in $(find . -mindepth 1 | sort); do getfattr -h -d -m - -e hex "$f" 2>/dev/null; done | grep .`
+const LIST = `find . -mindepth 1 -printf '%p %y %m %U %G\\n' | sort; find . -mindepth 1 -not -type d -printf '%p links %n\\n' | sort; for f in $(find . -mindepth 1 \\( -type c -o -type b \\) | sort); do stat -c '%n rdev %t:%T' "$f"; done; for f in $(find . -mindepth 1 | sort); do getfattr -h -d -m - -e hex "$f" 2>/dev/null; done | grep .; echo names; find . -mindepth 1 -printf '%p -> %l\\n' | LC_ALL=C sort | od -An -tx1 -v | tr -d ' \\n'`
 
 test('owners, special files and xattrs made in a mount cross to a second daemon (join, sync, mount, export) and through a fork', async t => {
   const net = await localBootstrap(t)
@@ -24,11 +25,13 @@ echo conf > srv/app.conf; chown 1000:100 srv/app.conf; chmod 4750 srv/app.conf
 setfattr -n user.origin -v laptop srv/app.conf; setfattr -n trusted.level -v 3 srv
 mkfifo srv/jobs; mknod srv/null c 1 3; mknod srv/loop0 b 7 0
 touch srv/data/inherits; ln srv/app.conf srv/data/app.conf
+mkdir $'caf\\xe9'; echo bytes > $'caf\\xe9/\\xff\\xfe'; ln -s $'t\\xe9\\xff' $'caf\\xe9/l\\xe9' # names that are not UTF-8
 sleep 1.1 # attributes of the first name are cached for up to 1 s after the link (README)`, { cwd: mA })
   t.is(made.code, 0, made.stderr)
   const want = (await sh(LIST, { cwd: mA })).stdout
   t.ok(/\.\/srv\/data\/inherits f 644 0 65534/.test(want), `a setgid directory gave its group (${want.split('\n').find(l => l.includes('inherits'))})`)
   t.ok(/trusted\.level=0x33/.test(want) && /\.\/srv\/loop0 rdev 7:0/.test(want) && /\.\/srv\/data\/app\.conf links 2/.test(want), want)
+  t.ok(want.includes(Buffer.from('./caf\xe9/\xff\xfe -> \n', 'latin1').toString('hex')) && want.includes(Buffer.from('./caf\xe9/l\xe9 -> t\xe9\xff\n', 'latin1').toString('hex')), 'names and a symlink target that are not UTF-8, byte for byte')
   await ok(a, ['commit', 'sys'])
 
   const { key } = await ok(a, ['share', 'sys'])
