@@ -333,6 +333,54 @@ ls | wc -l
   t.alike(onMount.stdout.replace(/^\d+$/m, 'N').split('\n'), onDisk.stdout.replace(/^\d+$/m, 'N').split('\n'), 'as on the local disk')
 })
 
+test('names that are not UTF-8: made, listed, renamed, linked and looked up byte for byte as on the local disk; kept by a commit, a remount, an export, an import and in diff', async t => {
+  const home = await stateDir(t)
+  const mnt = await mountedWorkspace(t, home, 'bytes')
+  const disk = await tmpDir(t, 'wxs-disk-')
+  const script = `
+r touch $'caf\\xe9'
+r mkdir $'\\xff\\xfe'
+r cp /etc/hostname $'\\xff\\xfe/\\xc3'
+r ln -s $'t\\xe9\\xff' $'l\\xe9'
+r touch $(printf '\\xff%.0s' $(seq 255))
+r touch $(printf '\\xff%.0s' $(seq 256))
+r touch $'real\\xef\\xbf\\xbd' $'surrogate\\xed\\xa0\\x80' $'overlong\\xc0\\xaf'
+r mv $'caf\\xe9' $'caf\\xc3\\xa9'
+r touch $'caf\\xe9'
+r ln $'caf\\xe9' $'hard\\x80'
+r stat -c %h $'hard\\x80'
+r cat $'caf\\xe9' $'\\xff\\xfe/\\xc3'
+`
+  const LIST = `python3 -c "import os
+for root, dirs, files in sorted(os.walk(b'.')):
+  for n in sorted(dirs + files):
+    p = os.path.join(root, n)
+    print(repr(p), os.readlink(p) if os.path.islink(p) else 'dir' if os.path.isdir(p) else os.lstat(p).st_size, os.lstat(p).st_nlink)"`
+  const onDisk = await inDir(disk, script + LIST)
+  const onMount = await inDir(mnt, script + LIST)
+  t.ok(/File name too long/.test(onDisk.stdout) && /b'.\/caf\\xe9' 0 2/.test(onDisk.stdout), onDisk.stdout)
+  t.alike(onMount.stdout.split('\n'), onDisk.stdout.split('\n'), 'every result and the listing (bytes as Python shows them) as on the local disk')
+  const want = (await sh(LIST, { cwd: disk })).stdout
+
+  await wxs(home, ['commit', 'bytes'])
+  t.is((await wxs(home, ['unmount', 'bytes'])).code, 0)
+  t.is((await wxs(home, ['mount', 'bytes', mnt])).code, 0)
+  t.is((await sh(LIST, { cwd: mnt })).stdout, want, 'the same after a commit, an unmount and a mount')
+  const out = path.join(await tmpDir(t), 'out')
+  t.is((await wxs(home, ['export', 'bytes', out])).code, 0)
+  t.is((await sh(LIST, { cwd: out })).stdout, want, 'its export has the same bytes')
+  const imported = await wxs(home, ['create', 'from-disk', '--from', disk, '--json'])
+  t.is(imported.code, 0, imported.stderr)
+  const out2 = path.join(await tmpDir(t), 'out2')
+  t.is((await wxs(home, ['export', 'from-disk', out2])).code, 0)
+  t.is((await sh(LIST, { cwd: out2 })).stdout, want, 'an import of the local disk\'s directory exports the same bytes')
+
+  const diff = await wxs(home, ['diff', 'bytes', '0', 'head', '--json'])
+  t.ok(diff.json.changes.some((c: { path: string }) => c.path === 'caf\udce9') && diff.json.changes.some((c: { path: string }) => c.path === '\udcff\udcfe/\udcc3'), '--json keeps each byte that is not UTF-8 as U+DC80+byte (Python: os.fsencode)')
+  const human = await wxs(home, ['diff', 'bytes', '0', 'head'])
+  t.ok(human.stdout.includes('A "caf\\351"  (0 B)') && human.stdout.includes('A café  (0 B)'), `people see such names quoted, with octal bytes, as git shows them:\n${human.stdout}`)
+})
+
 test('--access owner (the default): only the daemon\'s user gets in, without the kernel\'s permission checks; a bad --access is a usage error; the access survives a crash', async t => {
   const home = await stateDir(t)
   const mnt = await mountedWorkspace(t, home, 'mine')
