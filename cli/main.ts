@@ -25,7 +25,8 @@ async function run (argv: string[]): Promise<number> {
   const [name, ...rest] = argv
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') return usage(rest[0])
   if (name === '--version' || name === '-v') { show.line(VERSION); return EXIT_OK }
-  const json = rest.includes('--json')
+  const dashes = rest.indexOf('--')
+  const json = (dashes === -1 ? rest : rest.slice(0, dashes)).includes('--json') // not the --json of a command after --
   try {
     if (name === 'daemon') return await daemon(rest, json)
     const command = commands.find(c => c.name === name)

@@ -15,7 +15,7 @@ import { statePaths, type Paths } from './paths.js'
 
 const START_TIMEOUT_MS = 15_000
 
-export interface CallOptions { onProgress?: (p: ProgressSnapshot) => void, onStep?: (s: ProgressStep) => void, autostart?: boolean }
+export interface CallOptions { onProgress?: (p: ProgressSnapshot) => void, onStep?: (s: ProgressStep) => void, autostart?: boolean, /** State dir (default: $WXS_HOME, else ~/.wxs). */ home?: string }
 
 export class RemoteError extends Error {
   readonly code: string
@@ -26,7 +26,7 @@ export class RemoteError extends Error {
 }
 
 export async function call (method: string, params: Record<string, unknown>, opts: CallOptions = {}): Promise<unknown> {
-  const paths = statePaths()
+  const paths = statePaths(opts.home === undefined ? process.env : { WXS_HOME: opts.home })
   const socket = await connect(paths, opts.autostart !== false)
   return exchange(socket, paths, method, params, opts)
 }
@@ -36,8 +36,8 @@ export async function call (method: string, params: Record<string, unknown>, opt
  * event, gap and heartbeat; return false from it to stop. Resolves when the
  * watch ends: stopped, or the daemon went away ('closed').
  */
-export async function watch (params: { since?: number, run?: string }, onReply: (r: WatchReply) => boolean | void, opts: { autostart?: boolean } = {}): Promise<'stopped' | 'closed'> {
-  const paths = statePaths()
+export async function watch (params: { since?: number, run?: string }, onReply: (r: WatchReply) => boolean | void, opts: { autostart?: boolean, home?: string } = {}): Promise<'stopped' | 'closed'> {
+  const paths = statePaths(opts.home === undefined ? process.env : { WXS_HOME: opts.home })
   const socket = await connect(paths, opts.autostart !== false)
   return new Promise((resolve, reject) => {
     let buffered = ''

@@ -67,6 +67,25 @@ export const commands: Command[] = [
     print: r => { const out = show.imported('created', r); if (r.mount) show.line(`mounted at ${r.mount.dir}`); return out }
   },
   {
+    name: 'exec',
+    usage: 'wxs exec <name> [options] -- <command...>',
+    summary: 'run a command in a workspace: snapshot, run, commit, report what changed',
+    details: 'Mounts the workspace if it is not mounted (a temporary mount point, unmounted after unless --keep-mounted),\ncommits what was pending and snapshots it (--snapshot none: no snapshot), runs the command with its cwd in the\nmount (WXS_WORKSPACE and WXS_ROOT set), commits after it, and reports what changed (added, modified, removed,\nfrom the two commits\' trees). Output streams live; with --json, one object: exit_code, signal, timed_out,\nduration_ms, stdout, stderr, truncated, snapshot (the label to restore to), commit, changed.\nThe exit status is the command\'s; 124 on a timeout, as timeout(1). What the command leaves running in its\nprocess group is ended when it exits.',
+    options: {
+      snapshot: { type: 'string', value: 'auto|none', description: 'snapshot before the command (default auto)' },
+      cwd: { type: 'string', value: 'dir', description: 'working directory, relative to the workspace root' },
+      env: { type: 'string', value: 'KEY=VALUE', multiple: true, description: 'add to the command\'s environment; repeatable' },
+      stdin: { type: 'string', value: 'pass|close', description: 'pass this stdin through (default) or give the command none' },
+      timeout: { type: 'string', value: 'seconds', description: 'then SIGTERM to the whole process group, SIGKILL after --grace' },
+      grace: { type: 'string', value: 'seconds', description: 'between SIGTERM and SIGKILL (default 5)' },
+      'max-output': { type: 'string', value: 'bytes', description: 'bytes kept of each of stdout and stderr in --json (default 1048576)' },
+      'read-only': { type: 'boolean', description: 'run against a read-only mount (writes fail with EROFS; no snapshot, no commit)' },
+      'keep-mounted': { type: 'boolean', description: 'leave the workspace mounted after (when exec mounted it)' }
+    },
+    args: [1, Infinity],
+    local: async inv => (await import('./exec-command.js')).execCommand(inv)
+  },
+  {
     name: 'import',
     usage: 'wxs import <name> <dir> [-m <message>]',
     summary: 'record a directory as a new commit of a workspace',

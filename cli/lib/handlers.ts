@@ -234,7 +234,7 @@ export const handlers: Record<string, Handler> = {
     return finish(monitor, await engine.fsck({ monitor }))
   },
   stats: (_p, { engine }) => engine.stats(),
-  mount: async (p, ctx) => ctx.mounts.mount(str(p, 'name'), optionalPath(p, 'dir'), { access: access(p) }),
+  mount: async (p, ctx) => ctx.mounts.mount(str(p, 'name'), optionalPath(p, 'dir'), { access: access(p), readOnly: p.readOnly === true }),
   unmount: async (p, ctx) => ctx.mounts.unmount(str(p, 'target')),
   async commit (p, ctx) {
     const name = str(p, 'name')
@@ -291,7 +291,7 @@ async function resumeFork (p: Record<string, unknown>, ctx: CallContext, link: R
 
 function withMount<T extends { name: string }> (ctx: HandlerContext, w: T) {
   const m = ctx.mounts.get(w.name)
-  return { ...w, mount: m ? { dir: m.dir, mountedAt: m.mountedAt, access: m.access } : null, network: ctx.network.describe(w.name) }
+  return { ...w, mount: m ? { dir: m.dir, mountedAt: m.mountedAt, access: m.access, readOnly: m.readOnly } : null, network: ctx.network.describe(w.name) }
 }
 
 /** `--meta key=value` pairs (names of things, never secrets: the record is public to readers). */

@@ -16,7 +16,7 @@ import { DEFAULT_ACCESS, formatMounts, parseMounts, type MountAccess, type Mount
 
 const run = promisify(execFile)
 
-export interface MountInfo { name: string, dir: string, mountedAt: number, access: MountAccess }
+export interface MountInfo { name: string, dir: string, mountedAt: number, access: MountAccess, readOnly: boolean }
 
 export class MountManager {
   private readonly engine: Engine
@@ -75,23 +75,29 @@ export class MountManager {
   }
 
   list (): MountInfo[] {
-    return [...this.mounts.values()].map(m => ({ name: m.name, dir: m.dir, mountedAt: m.mountedAt, access: m.access }))
+    return [...this.mounts.values()].map(m => ({ name: m.name, dir: m.dir, mountedAt: m.mountedAt, access: m.access, readOnly: m.readOnly }))
   }
 
   get (name: string): Mount | undefined {
     return this.mounts.get(name)
   }
 
-  async mount (name: string, dir?: string, opts: { access?: MountAccess } = {}): Promise<MountInfo> {
+  /**
+   * Mounts a workspace. `readOnly`: every change fails with EROFS (wxs exec
+   * --read-only); such a mount lives as long as the exec that asked for it, so
+   * it is not recorded for a crashed daemon's successor to mount again.
+   */
+  async mount (name: string, dir?: string, opts: { access?: MountAccess, readOnly?: boolean } = {}): Promise<MountInfo> {
     loadFuse()
     const ws = await this.engine.workspace(name)
     const existing = this.mounts.get(name)
     if (existing) throw MountError.ALREADY_MOUNTED(name, existing.dir)
     const target = path.resolve(dir ?? path.join(os.homedir(), 'wxs', name))
     await this.checkMountpoint(target)
-    const live = this.liveTree(name, ws)
+    const readOnly = opts.readOnly === true
+    const live = this.liveTree(name, ws, readOnly)
     const access = opts.access ?? DEFAULT_ACCESS
-    const mount = new Mount({ name, dir: target, live, access, statfsPath: this.engine.home, log: this.log })
+    const mount = new Mount({ name, dir: target, live, access, readOnly, statfsPath: this.engine.home, log: this.log })
     this.mounts.set(name, mount)
     try {
       await mount.ready()
@@ -101,8 +107,8 @@ export class MountManager {
       throw err
     }
     await this.writeRecords()
-    this.log(`mounted ${name} at ${target} (access: ${access})`)
-    return { name, dir: target, mountedAt: mount.mountedAt, access }
+    this.log(`mounted ${name} at ${target} (access: ${access}${readOnly ? ', read-only' : ''})`)
+    return { name, dir: target, mountedAt: mount.mountedAt, access, readOnly }
   }
 
   async unmount (nameOrDir: string): Promise<MountInfo & { commit: number | null }> {
@@ -113,7 +119,7 @@ export class MountManager {
     await this.writeRecords()
     this.log(`unmounted ${mount.name} from ${mount.dir}`)
     const ws = await this.engine.workspace(mount.name)
-    return { name: mount.name, dir: mount.dir, mountedAt: mount.mountedAt, access: mount.access, commit: ws.head?.seq ?? null }
+    return { name: mount.name, dir: mount.dir, mountedAt: mount.mountedAt, access: mount.access, readOnly: mount.readOnly, commit: ws.head?.seq ?? null }
   }
 
   /** Commits a mounted workspace now; null when nothing changed. */
@@ -155,7 +161,7 @@ export class MountManager {
   async reload (name: string) {
     const mount = this.mounts.get(name)
     if (!mount) return
-    await mount.replace(this.liveTree(name, await this.engine.workspace(name)))
+    await mount.replace(this.liveTree(name, await this.engine.workspace(name), mount.readOnly))
   }
 
   async closeAll () {
@@ -170,8 +176,8 @@ export class MountManager {
     await this.writeRecords()
   }
 
-  private liveTree (name: string, ws: Awaited<ReturnType<Engine['workspace']>>) {
-    return new LiveTree({ trees: this.engine.trees, workspace: ws, stagingDir: path.join(this.engine.home, 'staging', name), readOnly: ws.remote })
+  private liveTree (name: string, ws: Awaited<ReturnType<Engine['workspace']>>, readOnly = false) {
+    return new LiveTree({ trees: this.engine.trees, workspace: ws, stagingDir: path.join(this.engine.home, 'staging', name), readOnly: ws.remote || readOnly })
   }
 
   private find (nameOrDir: string): Mount {
@@ -199,7 +205,7 @@ export class MountManager {
   }
 
   private async writeRecords () {
-    const records = Object.fromEntries([...this.mounts.values()].map(m => [m.name, { dir: m.dir, access: m.access }]))
+    const records = Object.fromEntries([...this.mounts.values()].filter(m => !m.readOnly).map(m => [m.name, { dir: m.dir, access: m.access }]))
     await writeFileDurable(this.recordFile, Buffer.from(formatMounts(records)))
   }
 }

@@ -19,6 +19,8 @@ export interface MountOptions {
   live: LiveTree
   /** Who may use it (mount/messages.ts); default owner. */
   access?: MountAccess
+  /** Every change fails with EROFS. */
+  readOnly?: boolean
   statfsPath: string
   log: (line: string) => void
   /** Commit this long after the last write (ms). */
@@ -31,6 +33,7 @@ export class Mount extends Resource {
   readonly name: string
   readonly dir: string
   readonly access: MountAccess
+  readonly readOnly: boolean
   live: LiveTree
   readonly mountedAt = Date.now()
   private fuse: FuseInstance | null = null
@@ -54,6 +57,7 @@ export class Mount extends Resource {
     this.name = opts.name
     this.dir = opts.dir
     this.access = opts.access ?? DEFAULT_ACCESS
+    this.readOnly = opts.readOnly === true
     this.live = opts.live
   }
 
