@@ -159,3 +159,48 @@ export const MAX_REQUEST_BYTES = 1024 * 1024
 export function encodeLine (msg: Request | Reply): string {
   return JSON.stringify(msg) + '\n'
 }
+
+// -- settings ------------------------------------------------------------------
+//
+// `settings.json` in the state dir: per-workspace settings of this machine
+// (never shared: a peer's settings are its own), set with `wxs config`. Only
+// what differs from the default is stored.
+// Version 1: `{ "v": 1, "workspaces": { "<name>": { "<key>": <value> } } }`.
+
+export const SETTINGS_VERSION = 1
+
+export interface WorkspaceSettings {
+  /** Record what programs do in the mount (mount/messages.ts: the audit trail). */
+  audit: boolean
+  /** Seconds between automatic snapshots (taken only when something changed); null: none. */
+  'snapshot.every': number | null
+  /** wxs exec snapshots before the command (--snapshot none skips it). */
+  'snapshot.before-exec': boolean
+  /** How many automatic snapshots to keep (the oldest go first; labels a user gave are never pruned). */
+  'snapshot.keep': number
+}
+
+export const DEFAULT_SETTINGS: WorkspaceSettings = { audit: true, 'snapshot.every': null, 'snapshot.before-exec': true, 'snapshot.keep': 50 }
+export const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS) as Array<keyof WorkspaceSettings>
+
+export function formatSettings (byName: Record<string, Partial<WorkspaceSettings>>): string {
+  return JSON.stringify({ v: SETTINGS_VERSION, workspaces: byName }, null, 2) + '\n'
+}
+
+/** Reads settings.json; values of the wrong type are left out (the default applies), an unknown version throws. */
+export function parseSettings (text: string): Record<string, Partial<WorkspaceSettings>> {
+  const raw = JSON.parse(text) as { v?: unknown, workspaces?: unknown }
+  if (raw === null || typeof raw !== 'object') throw new Error('settings file is not an object')
+  if (raw.v !== SETTINGS_VERSION) throw new Error(`unsupported settings file version ${String(raw.v)}`)
+  const out: Record<string, Partial<WorkspaceSettings>> = {}
+  for (const [name, value] of Object.entries((raw.workspaces ?? {}) as Record<string, Record<string, unknown>>)) {
+    if (value === null || typeof value !== 'object') continue
+    const s: Partial<WorkspaceSettings> = {}
+    if (typeof value.audit === 'boolean') s.audit = value.audit
+    if (value['snapshot.every'] === null || (typeof value['snapshot.every'] === 'number' && value['snapshot.every'] > 0)) s['snapshot.every'] = value['snapshot.every'] as number | null
+    if (typeof value['snapshot.before-exec'] === 'boolean') s['snapshot.before-exec'] = value['snapshot.before-exec']
+    if (Number.isInteger(value['snapshot.keep']) && (value['snapshot.keep'] as number) >= 1) s['snapshot.keep'] = value['snapshot.keep'] as number
+    out[name] = s
+  }
+  return out
+}

@@ -6,7 +6,7 @@ export { importDirectory, IGNORE_FILE, type ImportProblem, type ImportResult } f
 export { exportTree, type ExportResult } from './lib/exporter.js'
 export { diffTrees, type Change } from './lib/diff.js'
 export { walkTree } from './lib/walk.js'
-export { validateName, validateLabel, isSafeComponent } from './lib/names.js'
+export { validateName, validateLabel, isSafeComponent, AUTO_LABEL_PREFIX } from './lib/names.js'
 export * as messages from './messages.js'
 export { DIR, FILE, SYMLINK } from './messages.js'
 export { LiveTree, knownNamespace, type LiveNode, type Owner } from './lib/live.js'

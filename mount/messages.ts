@@ -44,3 +44,50 @@ export function parseMounts (text: string): Record<string, MountRecord> {
   }
   return out
 }
+
+/**
+ * The audit trail: `audit/<name>.ndjson` in the state dir, what programs did
+ * in a workspace's mount, one JSON object a line, appended, never shared with
+ * peers. When the file passes half the bound it becomes `<name>.ndjson.1`
+ * (replacing the one before), so the two stay within the bound. A last line
+ * cut short by a crash is skipped when read.
+ *
+ * Version 1: `{ "v": 1, "t": <ms since the epoch>, "op": <AuditOp>, "pid": <n>,
+ * "cmd": "<the process's comm>", "pgid": <its process group>, "uid": <n>,
+ * "path": "<relative to the root>", "to"?: "<second path: rename, link>",
+ * "bytes"?: <written through one open, for "write"> }`. Paths keep bytes that
+ * are not UTF-8 as U+DC80+byte (core/lib/raw-names.ts).
+ */
+export const AUDIT_VERSION = 1
+
+/** "read" and "write" are opens (a write record comes at the close, with the bytes written through it). */
+export type AuditOp = 'read' | 'write' | 'create' | 'unlink' | 'rename' | 'mkdir' | 'rmdir' | 'chmod' | 'chown' | 'truncate' | 'link' | 'symlink' | 'mknod' | 'setxattr' | 'removexattr'
+export const AUDIT_OPS: readonly AuditOp[] = ['read', 'write', 'create', 'unlink', 'rename', 'mkdir', 'rmdir', 'chmod', 'chown', 'truncate', 'link', 'symlink', 'mknod', 'setxattr', 'removexattr']
+
+export interface AuditRecord {
+  t: number
+  op: AuditOp
+  pid: number
+  cmd: string
+  pgid: number
+  uid: number
+  path: string
+  to?: string
+  bytes?: number
+}
+
+export function formatAuditRecord (r: AuditRecord): string {
+  return JSON.stringify({ v: AUDIT_VERSION, ...r }) + '\n'
+}
+
+/** One line of an audit file, or null when it is not a whole record of a known version. */
+export function parseAuditRecord (line: string): AuditRecord | null {
+  let raw: any
+  try { raw = JSON.parse(line) } catch { return null }
+  if (raw === null || typeof raw !== 'object' || raw.v !== AUDIT_VERSION) return null
+  if (typeof raw.t !== 'number' || !AUDIT_OPS.includes(raw.op) || typeof raw.pid !== 'number' || typeof raw.path !== 'string') return null
+  const r: AuditRecord = { t: raw.t, op: raw.op, pid: raw.pid, cmd: String(raw.cmd ?? ''), pgid: Number(raw.pgid ?? 0), uid: Number(raw.uid ?? 0), path: raw.path }
+  if (typeof raw.to === 'string') r.to = raw.to
+  if (typeof raw.bytes === 'number') r.bytes = raw.bytes
+  return r
+}

@@ -86,6 +86,34 @@ export const commands: Command[] = [
     local: async inv => (await import('./exec-command.js')).execCommand(inv)
   },
   {
+    name: 'config',
+    usage: 'wxs config <name> [key [value]]',
+    summary: 'show or change a workspace\'s settings on this machine',
+    details: 'Settings: audit (on|off: record what programs do in the mount; wxs audit shows it),\nsnapshot.every (30s, 10m, 1h or off: an automatic snapshot when something changed),\nsnapshot.before-exec (on|off: wxs exec snapshots first), snapshot.keep (how many automatic snapshots\nto keep; labels you gave are never pruned). The value "default" goes back to the default.',
+    options: {},
+    args: [1, 3],
+    request: ({ args }) => ({ method: 'config', params: { name: args[0], key: args[1], value: args[2] } }),
+    print: (r, inv) => {
+      if (inv.args.length >= 2) return show.line(r.shown[inv.args[1]])
+      show.table(Object.entries(r.shown as Record<string, string>).map(([k, v]) => [k, v, r.defaults.includes(k) ? '(default)' : '']))
+    }
+  },
+  {
+    name: 'audit',
+    usage: 'wxs audit <name> [--since <time>] [--path <glob>] [--pid <n>] [--limit <n>]',
+    summary: 'what programs did in a workspace\'s mount: reads, writes, creates, renames…',
+    details: 'Each record: when, the process (pid and command), the operation and the path (writes with the bytes\nwritten through one open, at its close). Kept on this machine only, bounded (rotated), never shared.\n--since takes a time (2026-12-06T10:00:00Z) or how long ago (30s, 10m, 2h). --path: a glob (* within a\nname, ** across). Turn it off with: wxs config <name> audit off.',
+    options: {
+      since: { type: 'string', value: 'time', description: 'only records from then on (a time, or 30s/10m/2h ago)' },
+      path: { type: 'string', value: 'glob', description: 'only records of matching paths (src/**, *.log)' },
+      pid: { type: 'string', value: 'n', description: 'only records of this process' },
+      limit: { type: 'string', value: 'n', description: 'at most this many (the newest)' }
+    },
+    args: [1, 1],
+    request: ({ args, opts }) => ({ method: 'audit', params: { name: args[0], since: opts.since === undefined ? undefined : sinceTime(opts.since as string), path: opts.path, pid: opts.pid === undefined ? undefined : count(opts.pid as string, 'audit', '--pid'), limit: opts.limit === undefined ? undefined : count(opts.limit as string, 'audit', '--limit') } }),
+    print: r => show.audit(r)
+  },
+  {
     name: 'import',
     usage: 'wxs import <name> <dir> [-m <message>]',
     summary: 'record a directory as a new commit of a workspace',
@@ -446,7 +474,16 @@ function seconds (v: string, command: string) {
   return Math.round(Number(v) * 1000)
 }
 
-function count (v: string, command: string) {
-  if (!/^\d+$/.test(v)) throw CliError.USAGE(`-n expects a number, got ${JSON.stringify(v)}`, command)
+function count (v: string, command: string, flag = '-n') {
+  if (!/^\d+$/.test(v)) throw CliError.USAGE(`${flag} expects a number, got ${JSON.stringify(v)}`, command)
   return Number(v)
+}
+
+/** --since: a time Date.parse reads, or how long ago (30s, 10m, 2h, 1d); ms since the epoch. */
+function sinceTime (v: string): number {
+  const ago = /^(\d+(?:\.\d+)?)(s|m|h|d)$/.exec(v)
+  if (ago !== null) return Date.now() - Number(ago[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[ago[2] as 's' | 'm' | 'h' | 'd']
+  const t = Date.parse(v)
+  if (Number.isNaN(t)) throw CliError.USAGE(`--since expects a time (2026-12-06T10:00:00Z) or how long ago (30s, 10m, 2h), got ${JSON.stringify(v)}`, 'audit')
+  return t
 }

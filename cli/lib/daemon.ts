@@ -15,6 +15,8 @@ import { encodeLine, MAX_REQUEST_BYTES, PROTOCOL_VERSION, type Reply, type Reque
 import { statePaths, type Paths } from './paths.js'
 import { WatchHub } from './watch.js'
 import { handlers, type HandlerContext } from './handlers.js'
+import { Settings } from './settings.js'
+import { AutoSnapshots } from './auto-snapshots.js'
 
 export interface DaemonHandle { close (): Promise<void>, paths: Paths }
 
@@ -24,7 +26,10 @@ export async function runDaemon (env = process.env, opts: { onStopped?: () => vo
   await fs.chmod(paths.home, 0o700)
   const engine = new Engine({ home: paths.home })
   await engine.ready()
-  const mounts = new MountManager({ engine, log })
+  const settings = new Settings(paths.home)
+  await settings.ready()
+  const mounts = new MountManager({ engine, log, audit: name => settings.of(name).audit })
+  settings.onChange(name => { mounts.setAudit(name, settings.of(name).audit).catch(err => log(`audit of ${name}: ${err.message}`)) })
   await mounts.ready()
   // a joined workspace that got new commits: a mount of it shows the new head
   const network = new Network({ engine, log, env, onHead: name => { mounts.reload(name).catch(err => log(`remounting ${name} at its new head failed: ${err.message}`)) } })
@@ -32,13 +37,15 @@ export async function runDaemon (env = process.env, opts: { onStopped?: () => vo
   await mounts.remount()
   const started = Date.now()
   const watch = new WatchHub({ engine, mounts, network, started }, log)
+  const snapshots = new AutoSnapshots({ engine, mounts, settings, log })
+  snapshots.start()
   let stopping: Promise<void> | null = null
   const server = net.createServer(socket => serve(socket, ctx))
   const stop = () => {
-    if (stopping === null) { watch.close(); stopping = shutdown(server, engine, mounts, network, paths).finally(() => opts.onStopped?.()) }
+    if (stopping === null) { watch.close(); snapshots.close(); stopping = shutdown(server, engine, mounts, network, paths).finally(() => opts.onStopped?.()) }
     return stopping
   }
-  const ctx: HandlerContext = { engine, mounts, network, paths, started, stop, watch }
+  const ctx: HandlerContext = { engine, mounts, network, paths, started, stop, watch, settings, snapshots }
   await listen(server, paths.socket)
   await fs.writeFile(paths.pid, String(process.pid) + '\n', { mode: 0o600 })
   log(`daemon ${process.pid} listening on ${paths.socket}`)

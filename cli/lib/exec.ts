@@ -7,7 +7,6 @@
  */
 import fs from 'node:fs/promises'
 import os from 'node:os'
-import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { CliError } from './errors.js'
 import { runCommand, exitStatusOf } from './run-command.js'
@@ -55,6 +54,9 @@ export interface ExecResult {
   root: string
   mounted_by_exec: boolean
   changed: { added: ChangedPath[], modified: ChangedPath[], removed: ChangedPath[] }
+  /** Paths the command's processes (its process group) opened to read, and wrote or made, from the audit trail; null when it is off. */
+  read: string[] | null
+  written: string[] | null
 }
 
 export const DEFAULT_MAX_OUTPUT = 1024 * 1024
@@ -112,10 +114,12 @@ async function runIn (api: Wxs, name: string, root: string, mountedHere: boolean
   if (opts.readOnly === true || opts.snapshot === 'none') {
     before = await headOf(api, name, opts.readOnly === true)
   } else {
-    const snap = await api.snapshot(name, `exec-${stamp()}`)
-    snapshot = snap.snapshot.label
-    before = snap.snapshot.commit
+    // an automatic snapshot (auto:exec-<time>) when the workspace's snapshot.before-exec says so
+    const snap = await api.request('snapshot', { name, auto: 'exec' })
+    snapshot = snap.snapshot?.label ?? null
+    before = snap.snapshot?.commit ?? snap.commit.seq
   }
+  const startedAt = Date.now()
   const env: NodeJS.ProcessEnv = { ...process.env, WXS_WORKSPACE: name, WXS_ROOT: root }
   for (const kv of opts.env ?? []) env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1)
   const outcome = await runCommand({
@@ -130,6 +134,7 @@ async function runIn (api: Wxs, name: string, root: string, mountedHere: boolean
   })
   const after = opts.readOnly === true ? before : (await api.commit(name, { message: `exec: ${command.join(' ').slice(0, 200)}` })).head.seq as number
   const changed = after === before ? { added: [], modified: [], removed: [] } : changesOf(await api.diff(name, String(before), String(after)))
+  const used = outcome.pid === null ? { read: [], written: [] } : await usedPaths(api, name, startedAt, outcome.pid)
   return {
     exit_code: exitStatusOf(outcome),
     signal: outcome.signal,
@@ -145,7 +150,9 @@ async function runIn (api: Wxs, name: string, root: string, mountedHere: boolean
     commit: after,
     root,
     mounted_by_exec: mountedHere,
-    changed
+    changed,
+    read: used?.read ?? null,
+    written: used?.written ?? null
   }
 }
 
@@ -165,7 +172,18 @@ function changesOf (diff: { changes: Array<{ path: string, change: string, type:
   return out
 }
 
-/** A label-safe UTC time to the millisecond and a random tail: 20261206T044012.345Z-3f9a. */
-function stamp () {
-  return new Date().toISOString().replace(/[-:]/g, '') + '-' + randomBytes(2).toString('hex')
+const WRITES = new Set(['write', 'create', 'truncate', 'mkdir', 'symlink', 'mknod', 'setxattr', 'removexattr', 'chmod', 'chown'])
+
+/** What the command's process group read and wrote, from the mount's audit trail (null when it is off). */
+async function usedPaths (api: Wxs, name: string, since: number, pgid: number): Promise<{ read: string[], written: string[] } | null> {
+  const r = await api.request('audit', { name, since, pgid })
+  if (!r.audit) return null
+  const read = new Set<string>()
+  const written = new Set<string>()
+  for (const x of r.records as Array<{ op: string, path: string, to?: string }>) {
+    if (x.op === 'read') read.add(x.path)
+    else if (WRITES.has(x.op)) written.add(x.path)
+    else if ((x.op === 'rename' || x.op === 'link') && x.to !== undefined) written.add(x.to)
+  }
+  return { read: [...read].sort(), written: [...written].sort() }
 }

@@ -2,6 +2,7 @@
  * Daemon-side handlers of the control protocol: validate params, call the
  * engine, return plain JSON. Paths arrive absolute (the client resolves them).
  */
+import fs from 'node:fs/promises'
 import path from 'node:path'
 import { crashPoint, toHex, type Monitor } from '../../core/index.js'
 import { ManifestError, type Engine } from '../../manifests/index.js'
@@ -10,8 +11,11 @@ import { checkPeerId, parseJoinTarget, parseResumeLink, type Network, type Swarm
 import { CliError } from './errors.js'
 import type { WatchHub } from './watch.js'
 import type { Paths } from './paths.js'
+import type { Settings } from './settings.js'
+import type { AutoSnapshots } from './auto-snapshots.js'
+import { agentHandlers } from './agent-handlers.js'
 
-export interface HandlerContext { engine: Engine, mounts: MountManager, network: Network, paths: Paths, started: number, stop: () => Promise<void>, watch: WatchHub }
+export interface HandlerContext { engine: Engine, mounts: MountManager, network: Network, paths: Paths, started: number, stop: () => Promise<void>, watch: WatchHub, settings: Settings, snapshots: AutoSnapshots }
 interface CallContext extends HandlerContext { monitorFor (op: string): Monitor }
 type Params = Record<string, unknown>
 type Handler = (params: Params, ctx: CallContext) => Promise<unknown>
@@ -43,15 +47,21 @@ export const handlers: Record<string, Handler> = {
   list: async (_p, ctx) => (await ctx.engine.list()).map(w => withMount(ctx, w)),
   async info (p, ctx) {
     const name = str(p, 'name')
-    const out = withMount(ctx, await ctx.engine.info(name))
+    const out = { ...withMount(ctx, await ctx.engine.info(name)), settings: ctx.settings.of(name) }
     if (out.network.conflict === null) return out
     // a pause resumed twice: both heads, so the user sees what each side has
     const heads = await ctx.network.conflictHeads(name)
     return { ...out, conflictHeads: (heads ?? []).map(h => ({ key: h.key, commit: h.seq, root: toHex(h.root), time: h.time, message: h.message, here: h.here })) }
   },
+  // auto: "exec" (wxs exec) takes an automatic snapshot when the workspace's snapshot.before-exec
+  // setting says so (else only commits: snapshot null), and prunes past snapshot.keep
   async snapshot (p, ctx) {
-    await ctx.mounts.commit(str(p, 'name'), 'snapshot')
-    return ctx.engine.snapshot(str(p, 'name'), optionalStr(p, 'label'))
+    const name = str(p, 'name')
+    await ctx.mounts.commit(name, 'snapshot')
+    if (p.auto === undefined) return ctx.engine.snapshot(name, optionalStr(p, 'label'))
+    if (p.auto !== 'exec') throw CliError.USAGE(`snapshot: auto is "exec", not ${JSON.stringify(p.auto)}`)
+    if (!ctx.settings.of(name)['snapshot.before-exec']) return { snapshot: null, commit: (await ctx.engine.info(name)).head }
+    return ctx.snapshots.take(name, 'exec')
   },
   log: (p, { engine }) => engine.log(str(p, 'name'), { limit: optionalInt(p, 'limit') }),
   async diff (p, ctx) {
@@ -93,7 +103,11 @@ export const handlers: Record<string, Handler> = {
     if (mount) throw CliError.BUSY(`${name} is mounted at ${mount.dir}; unmount it first (wxs unmount ${name})`)
     await ctx.engine.workspace(name)
     await ctx.network.forget(name)
-    return ctx.engine.remove(name)
+    const removed = await ctx.engine.remove(name)
+    await ctx.settings.remove(name)
+    ctx.snapshots.schedule(name)
+    for (const f of [ctx.mounts.auditFile(name), ctx.mounts.auditFile(name) + '.1']) await fs.rm(f, { force: true })
+    return removed
   },
   async share (p, ctx) {
     const name = str(p, 'name')
@@ -248,7 +262,8 @@ export const handlers: Record<string, Handler> = {
   },
   async 'daemon.stop' () {
     return { stopping: true, pid: process.pid }
-  }
+  },
+  ...agentHandlers
 }
 
 /**

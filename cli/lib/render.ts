@@ -177,3 +177,13 @@ export function daemonStatus (r: any) {
   if (r.network?.peer) out(`  peer:    ${r.network.peer}`)
   out(`  mounts:  ${r.mounts.length === 0 ? 'none' : r.mounts.map((m: any) => `${m.name} at ${m.dir}`).join(', ')}`)
 }
+
+/** Audit records, oldest first: time, process, operation, path. */
+export function audit (r: { name: string, audit: boolean, records: Array<{ t: number, op: string, pid: number, cmd: string, path: string, to?: string, bytes?: number }> }) {
+  for (const x of r.records) {
+    const what = x.op === 'rename' || x.op === 'link' ? `${shownPath(x.path)} -> ${shownPath(x.to ?? '')}` : x.op === 'write' ? `${shownPath(x.path)} (${formatBytes(x.bytes ?? 0)})` : shownPath(x.path)
+    out(`${new Date(x.t).toISOString().replace('T', ' ').replace('Z', '')}  ${`${x.cmd}(${x.pid})`.padEnd(22)} ${x.op.padEnd(11)} ${what}`)
+  }
+  if (!r.audit) err(`the audit trail of ${r.name} is off (wxs config ${r.name} audit on)`)
+  else if (r.records.length === 0) err('no records')
+}

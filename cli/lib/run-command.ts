@@ -39,6 +39,8 @@ export interface RunOutcome {
   stderrBytes: number
   /** The command could not be started (not found, not executable): what spawn said. */
   spawnError: string | null
+  /** Its pid, which is also its process group's id (null: it did not start). */
+  pid: number | null
 }
 
 class Capture {
@@ -95,7 +97,8 @@ export function runCommand (spec: RunSpec): Promise<RunOutcome> {
         truncated: out.total > out.kept || err.total > err.kept,
         stdoutBytes: out.total,
         stderrBytes: err.total,
-        spawnError
+        spawnError,
+        pid: child.pid ?? null
       })
     })
   })

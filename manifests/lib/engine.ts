@@ -16,7 +16,7 @@ import Hyperbee from 'hyperbee'
 import { crashPoint, Monitor, PackStore, Resource, RwLock, toHex, CoreError, type PackStoreOptions } from '../../core/index.js'
 import { registryEntry, DIR, FILE, type CommitStats, type Entry, type RegistryEntry, type Snapshot } from '../messages.js'
 import { ManifestError } from './errors.js'
-import { validateLabel, validateName } from './names.js'
+import { AUTO_LABEL_PREFIX, validateLabel, validateName } from './names.js'
 import { TreeStore, EMPTY_TREE } from './trees.js'
 import { importDirectory, type ImportProblem } from './importer.js'
 import { exportTree, type ExportResult } from './exporter.js'
@@ -389,12 +389,34 @@ export class Engine extends Resource {
     return this.summary(await this.workspace(name))
   }
 
-  async snapshot (name: string, label?: string): Promise<{ snapshot: Snapshot, commit: CommitInfo }> {
+  /**
+   * Labels the head. `auto` names an automatic snapshot's kind ("exec",
+   * "timer"): its label is `auto:<kind>-<time>` and only automatic ones are
+   * ever pruned (pruneSnapshots).
+   */
+  async snapshot (name: string, label?: string, opts: { auto?: string } = {}): Promise<{ snapshot: Snapshot, commit: CommitInfo }> {
     const ws = await this.workspace(name)
     if (ws.remote) throw ManifestError.READ_ONLY(name)
-    const chosen = label !== undefined ? validateLabel(label) : await freeLabel(ws)
+    const chosen = opts.auto !== undefined
+      ? validateLabel(`${AUTO_LABEL_PREFIX}${opts.auto}-${new Date().toISOString().replace(/[-:]/g, '')}-${randomBytes(2).toString('hex')}`, { auto: true })
+      : label !== undefined ? validateLabel(label) : await freeLabel(ws)
     const snap = await ws.snapshot(chosen)
     return { snapshot: snap, commit: await this.commitInfo(ws, ws.head!) }
+  }
+
+  /** Removes the oldest automatic snapshots past `keep`; labels a user gave are never touched. Returns the labels removed. */
+  async pruneSnapshots (name: string, keep: number): Promise<string[]> {
+    const ws = await this.workspace(name)
+    if (ws.remote) return []
+    const auto = (await ws.snapshots()).filter(s => s.label.startsWith(AUTO_LABEL_PREFIX)).sort((a, b) => a.time - b.time || a.commit - b.commit)
+    const gone = auto.slice(0, Math.max(0, auto.length - keep)).map(s => s.label)
+    for (const label of gone) await ws.unsnapshot(label)
+    return gone
+  }
+
+  /** The snapshots of a workspace, oldest commit first. */
+  async snapshots (name: string): Promise<Snapshot[]> {
+    return (await this.workspace(name)).snapshots()
   }
 
   async log (name: string, opts: { limit?: number } = {}): Promise<CommitInfo[]> {

@@ -12,9 +12,13 @@ export function validateName (name: unknown): string {
   return name
 }
 
-/** Snapshot labels: like names, up to 128 chars, also `:@+`; not all digits (those name commits). */
-export function validateLabel (label: unknown): string {
+/** Labels of automatic snapshots (wxs exec, the snapshot timer) start so; a user's labels may not. */
+export const AUTO_LABEL_PREFIX = 'auto:'
+
+/** Snapshot labels: like names, up to 128 chars, also `:@+`; not all digits (those name commits); not `auto:` (automatic ones). */
+export function validateLabel (label: unknown, opts: { auto?: boolean } = {}): string {
   if (typeof label !== 'string' || !LABEL_RE.test(label)) throw ManifestError.BAD_LABEL(String(label), 'use 1-128 letters, digits or ._:@+- starting with a letter or digit')
+  if (opts.auto !== true && label.startsWith(AUTO_LABEL_PREFIX)) throw ManifestError.BAD_LABEL(label, `labels starting with "${AUTO_LABEL_PREFIX}" are reserved for automatic snapshots`)
   if (/^\d+$/.test(label)) throw ManifestError.BAD_LABEL(label, 'all-digit labels are reserved for commit numbers')
   if (label === 'head' || label === 'HEAD') throw ManifestError.BAD_LABEL(label, '"head" is reserved')
   return label

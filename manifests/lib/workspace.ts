@@ -217,6 +217,15 @@ export class Workspace extends Resource {
     return snap
   }
 
+  /** Removes a label (an automatic snapshot past its keep count): the commit stays in the history. */
+  async unsnapshot (label: string): Promise<boolean> {
+    this.writableCheck()
+    if (!(await this.getSnapshot(label))) return false
+    await this.bee.del(SNAPSHOT_PREFIX + label)
+    this.snapshotCount--
+    return true
+  }
+
   /**
    * Resolves a reference to a commit: `head`, `head~N`, a commit number, a
    * snapshot label, or a prefix (>= 6 hex chars) of a commit's root hash.

@@ -7,7 +7,7 @@ import fs from 'node:fs/promises'
 import { constants as C } from 'node:fs'
 import { knownNamespace, type LiveNode, type LiveTree, type Owner } from '../../manifests/index.js'
 import { ERRNO, toErrno } from './errno.js'
-import type { MountAccess } from '../messages.js'
+import type { AuditOp, MountAccess } from '../messages.js'
 
 const DIR = 2
 const S_IFMT = 0o170000
@@ -21,7 +21,11 @@ const DIRECT_IO = 0x40000000
 
 type Cb = (...args: any[]) => void
 
-interface Handle { node: LiveNode, write: boolean, append: boolean }
+/** who: the process that opened it, when the audit trail is on; written: bytes written through it. */
+interface Handle { node: LiveNode, write: boolean, append: boolean, who: Requester | null, path: string, written: number, created: boolean, recorded: number, noted: boolean }
+
+/** The process behind a request (its pid and user), for the audit trail. */
+export interface Requester { pid: number, uid: number }
 
 export interface OpsContext {
   live: LiveTree
@@ -44,6 +48,13 @@ export interface OpsContext {
   sync (): Promise<void>
   /** The process whose request is served now: call synchronously at the start of an op. */
   caller (): Owner
+  /**
+   * The process whose request is served now, when the audit trail is on (null:
+   * off, nothing recorded); call synchronously at the start of an op.
+   */
+  requester (): Requester | null
+  /** Records an operation that succeeded (mount/lib/audit.ts). */
+  audit (op: AuditOp, who: Requester, path: string, extra?: { to?: string, bytes?: number }): void
   /** Where statfs numbers come from (the state dir's filesystem). */
   statfsPath: string
   log (line: string): void
@@ -71,12 +82,13 @@ export function makeOps (ctx: OpsContext) {
     ctime: n.ctime
   })
 
-  const open = (node: LiveNode, flags: number) => {
+  const open = (node: LiveNode, flags: number, p: string, who: Requester | null, created = false) => {
     const write = (flags & WRITE_FLAGS) !== 0
     if (write) node.writers++
     node.opens++
     const fd = nextFd++
-    handles.set(fd, { node, write, append: (flags & C.O_APPEND) !== 0 })
+    handles.set(fd, { node, write, append: (flags & C.O_APPEND) !== 0, who, path: p, written: 0, created, recorded: 0, noted: false })
+    if (who !== null && !write && !created) ctx.audit('read', who, p)
     if (nextFd >= DIRECT_IO) nextFd = 1
     // a file with several names: direct I/O (the kernel's page cache is per name)
     return node.nlink > 1 ? fd | DIRECT_IO : fd
@@ -101,6 +113,22 @@ export function makeOps (ctx: OpsContext) {
     if (!changes) return fn().then(result => cb(0, result), err => fail(cb, err))
     ctx.begin()
     fn().then(result => { ctx.end(); ctx.changed(); cb(0, result) }, err => { ctx.end(); fail(cb, err) })
+  }
+
+  /** A write record per open that wrote (or opened an existing file to write), with the bytes written since the last one. */
+  const noteWrite = (h: Handle) => {
+    if (h.who === null || !h.write) return
+    if (h.written === h.recorded && (h.noted || h.created)) return
+    ctx.audit('write', h.who, h.path, { bytes: h.written - h.recorded })
+    h.recorded = h.written
+    h.noted = true
+  }
+
+  /** A change by the requesting process, recorded in the audit trail when it succeeds. */
+  const change = (cb: Cb, op: AuditOp, p: string, fn: () => Promise<unknown>, extra?: { to?: string }) => {
+    const who = ctx.requester()
+    if (who === null) return run(cb, fn, true)
+    run(cb, async () => { const r = await fn(); ctx.audit(op, who, p, extra); return r }, true)
   }
 
   // access, opendir and releasedir are left out on purpose: libfuse then answers
@@ -137,6 +165,7 @@ export function makeOps (ctx: OpsContext) {
     readlink: (p: string, cb: Cb) => withNode(p, cb, n => n.target !== null ? cb(0, n.target) : cb(-ERRNO.EINVAL)),
     open: (p: string, flags: number, cb: Cb) => {
       ctx.active()
+      const who = ctx.requester()
       const writing = (flags & WRITE_FLAGS) !== 0
       if (writing) ctx.begin()
       L().lookup(p).then(async node => {
@@ -145,13 +174,18 @@ export function makeOps (ctx: OpsContext) {
         if ((flags & C.O_TRUNC) && writing) { await L().truncate(node, 0); ctx.changed() }
         if (node.type !== DIR) ctx.used(p)
         if (writing) ctx.end()
-        cb(0, open(node, flags))
+        cb(0, open(node, flags, p, who))
       }).catch(err => { if (writing) ctx.end(); fail(cb, err) })
     },
     create: (p: string, mode: number, cb: Cb) => {
       const owner = ctx.caller()
+      const who = ctx.requester()
       ctx.begin()
-      L().create(p, mode, { owner }).then(node => { ctx.end(); ctx.changed(); ctx.used(p); cb(0, open(node, C.O_RDWR)) }, err => { ctx.end(); fail(cb, err) })
+      L().create(p, mode, { owner }).then(node => {
+        ctx.end(); ctx.changed(); ctx.used(p)
+        if (who !== null) ctx.audit('create', who, p)
+        cb(0, open(node, C.O_RDWR, p, who, true))
+      }, err => { ctx.end(); fail(cb, err) })
     },
     read: (_p: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) => {
       const h = handles.get(fd)
@@ -164,14 +198,16 @@ export function makeOps (ctx: OpsContext) {
       const h = handles.get(fd)
       if (!h || !h.write) return cb(-ERRNO.EBADF)
       ctx.begin()
-      L().write(h.node, buf, len, h.append ? h.node.size : pos).then(n => { ctx.end(); ctx.changed(); cb(n) }, err => { ctx.end(); cb(toErrno(err, ctx.log)) })
+      L().write(h.node, buf, len, h.append ? h.node.size : pos).then(n => { ctx.end(); ctx.changed(); h.written += n; cb(n) }, err => { ctx.end(); cb(toErrno(err, ctx.log)) })
     },
-    truncate: (p: string, size: number, cb: Cb) => run(cb, async () => L().truncate(await L().lookup(p), size), true),
+    truncate: (p: string, size: number, cb: Cb) => change(cb, 'truncate', p, async () => L().truncate(await L().lookup(p), size)),
     ftruncate: (p: string, fd: number, size: number, cb: Cb) => {
       const h = handles.get(fd)
-      run(cb, async () => L().truncate(h ? h.node : await L().lookup(p), size), true)
+      change(cb, 'truncate', p, async () => L().truncate(h ? h.node : await L().lookup(p), size))
     },
-    flush: (_p: string, _fd: number, cb: Cb) => cb(0),
+    // close(2) waits for flush (release comes later, on its own): the write record is made here,
+    // so it is in the trail when the program has ended (wxs exec reads it then)
+    flush: (_p: string, fd: number, cb: Cb) => { const h = handles.get(fd); if (h !== undefined) noteWrite(h); cb(0) },
     fsync: (_p: string, fd: number, _datasync: boolean, cb: Cb) => {
       const h = handles.get(fd)
       run(cb, async () => { if (h) await L().fsync(h.node); await ctx.sync() })
@@ -181,26 +217,27 @@ export function makeOps (ctx: OpsContext) {
       const h = handles.get(fd)
       handles.delete(fd)
       if (h?.write) h.node.writers--
+      if (h !== undefined) noteWrite(h)
       if (h) { h.node.opens--; L().released(h.node) }
       cb(0)
     },
-    mkdir: (p: string, mode: number, cb: Cb) => { const owner = ctx.caller(); run(cb, () => L().mkdir(p, mode, owner), true) },
+    mkdir: (p: string, mode: number, cb: Cb) => { const owner = ctx.caller(); change(cb, 'mkdir', p, () => L().mkdir(p, mode, owner)) },
     // FIFOs, sockets' nodes, devices (and plain files, as mknod(2) allows); the
     // kernel opens FIFOs and devices itself: their reads and writes never come here
     mknod: (p: string, mode: number, dev: number, cb: Cb) => {
       const owner = ctx.caller()
       const type = TYPE_OF[mode & S_IFMT]
       if (type === undefined) return cb(-ERRNO.EINVAL)
-      if (type === 1) return run(cb, () => L().create(p, mode & 0o7777, { exclusive: true, owner }), true)
-      run(cb, () => L().mknod(p, type as any, mode & 0o7777, dev, owner), true)
+      if (type === 1) return change(cb, 'create', p, () => L().create(p, mode & 0o7777, { exclusive: true, owner }))
+      change(cb, 'mknod', p, () => L().mknod(p, type as any, mode & 0o7777, dev, owner))
     },
-    rmdir: (p: string, cb: Cb) => run(cb, () => L().rmdir(p), true),
-    unlink: (p: string, cb: Cb) => run(cb, () => L().unlink(p), true),
-    rename: (from: string, to: string, cb: Cb) => run(cb, () => L().rename(from, to), true),
-    symlink: (target: string, p: string, cb: Cb) => { const owner = ctx.caller(); run(cb, () => L().symlink(target, p, owner), true) },
-    link: (from: string, to: string, cb: Cb) => run(cb, () => L().link(from, to), true),
-    chmod: (p: string, mode: number, cb: Cb) => run(cb, async () => L().chmod(await L().lookup(p), mode), true),
-    chown: (p: string, uid: number, gid: number, cb: Cb) => run(cb, async () => L().chown(await L().lookup(p), uid, gid), true),
+    rmdir: (p: string, cb: Cb) => change(cb, 'rmdir', p, () => L().rmdir(p)),
+    unlink: (p: string, cb: Cb) => change(cb, 'unlink', p, () => L().unlink(p)),
+    rename: (from: string, to: string, cb: Cb) => change(cb, 'rename', from, () => L().rename(from, to), { to }),
+    symlink: (target: string, p: string, cb: Cb) => { const owner = ctx.caller(); change(cb, 'symlink', p, () => L().symlink(target, p, owner)) },
+    link: (from: string, to: string, cb: Cb) => change(cb, 'link', from, () => L().link(from, to), { to }),
+    chmod: (p: string, mode: number, cb: Cb) => change(cb, 'chmod', p, async () => L().chmod(await L().lookup(p), mode)),
+    chown: (p: string, uid: number, gid: number, cb: Cb) => change(cb, 'chown', p, async () => L().chown(await L().lookup(p), uid, gid)),
     // extended attributes: answers from memory; security.capability is asked on
     // every write (the kernel checks for privileges to drop), so it is answered at once
     getxattr: (p: string, name: string, _position: number, cb: Cb) => withNode(p, cb, n => {
@@ -212,9 +249,9 @@ export function makeOps (ctx: OpsContext) {
     listxattr: (p: string, cb: Cb) => withNode(p, cb, n => cb(0, L().listxattr(n))),
     setxattr: (p: string, name: string, value: Buffer, _position: number, flags: number, cb: Cb) => {
       const copy = Buffer.from(value) // the binding's buffer is reused once this returns
-      run(cb, async () => L().setxattr(await L().lookup(p), name, copy, flags), true)
+      change(cb, 'setxattr', p, async () => L().setxattr(await L().lookup(p), name, copy, flags))
     },
-    removexattr: (p: string, name: string, cb: Cb) => run(cb, async () => L().removexattr(await L().lookup(p), name), true),
+    removexattr: (p: string, name: string, cb: Cb) => change(cb, 'removexattr', p, async () => L().removexattr(await L().lookup(p), name)),
     utimens: (p: string, atime: bigint | null, mtime: bigint | null, cb: Cb) => run(cb, async () => L().utimens(await L().lookup(p), atime, mtime), true)
   }
 }

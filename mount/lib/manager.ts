@@ -10,6 +10,7 @@ import { promisify } from 'node:util'
 import { writeFileDurable } from '../../core/index.js'
 import { LiveTree, ManifestError, type Engine } from '../../manifests/index.js'
 import { Mount } from './mount.js'
+import { AuditLog } from './audit.js'
 import { MountError } from './errors.js'
 import { loadFuse } from './fuse.js'
 import { DEFAULT_ACCESS, formatMounts, parseMounts, type MountAccess, type MountRecord } from '../messages.js'
@@ -25,9 +26,13 @@ export class MountManager {
   private readonly recordFile: string
   private crashed: Record<string, MountRecord> = {}
 
-  constructor (opts: { engine: Engine, log: (line: string) => void }) {
+  private readonly auditOn: (name: string) => boolean
+
+  /** `audit`: whether a workspace's mount records what programs do in it (default: yes). */
+  constructor (opts: { engine: Engine, log: (line: string) => void, audit?: (name: string) => boolean }) {
     this.engine = opts.engine
     this.log = opts.log
+    this.auditOn = opts.audit ?? (() => true)
     this.recordFile = path.join(opts.engine.home, 'mounts.json')
   }
 
@@ -97,7 +102,8 @@ export class MountManager {
     const readOnly = opts.readOnly === true
     const live = this.liveTree(name, ws, readOnly)
     const access = opts.access ?? DEFAULT_ACCESS
-    const mount = new Mount({ name, dir: target, live, access, readOnly, statfsPath: this.engine.home, log: this.log })
+    const audit = this.auditOn(name) ? new AuditLog({ file: this.auditFile(name) }) : null
+    const mount = new Mount({ name, dir: target, live, access, readOnly, audit, statfsPath: this.engine.home, log: this.log })
     this.mounts.set(name, mount)
     try {
       await mount.ready()
@@ -120,6 +126,23 @@ export class MountManager {
     this.log(`unmounted ${mount.name} from ${mount.dir}`)
     const ws = await this.engine.workspace(mount.name)
     return { name: mount.name, dir: mount.dir, mountedAt: mount.mountedAt, access: mount.access, readOnly: mount.readOnly, commit: ws.head?.seq ?? null }
+  }
+
+  /** Where a workspace's audit trail is (mount/messages.ts). */
+  auditFile (name: string) {
+    return path.join(this.engine.home, 'audit', `${name}.ndjson`)
+  }
+
+  /** Turns a mounted workspace's audit trail on or off now (a setting changed). */
+  async setAudit (name: string, on: boolean) {
+    const mount = this.mounts.get(name)
+    if (mount === undefined || (mount.audit !== null) === on) return
+    await mount.setAudit(on ? new AuditLog({ file: this.auditFile(name) }) : null)
+  }
+
+  /** Writes a mount's pending audit records (before they are read). */
+  async flushAudit (name: string) {
+    await this.mounts.get(name)?.audit?.flush()
   }
 
   /** Commits a mounted workspace now; null when nothing changed. */

@@ -9,6 +9,7 @@ import { DEFAULT_ACCESS, type MountAccess } from '../messages.js'
 import { loadFuse, type FuseInstance } from './fuse.js'
 import { MountError } from './errors.js'
 import { ERRNO_NAMES } from './errno.js'
+import type { AuditLog } from './audit.js'
 
 /** Paths a mount remembers as its working set (the pause record keeps as many). */
 const WORKING_SET_PATHS = 1024
@@ -21,6 +22,8 @@ export interface MountOptions {
   access?: MountAccess
   /** Every change fails with EROFS. */
   readOnly?: boolean
+  /** Where what programs do in the mount is recorded; null or absent: not recorded. */
+  audit?: AuditLog | null
   statfsPath: string
   log: (line: string) => void
   /** Commit this long after the last write (ms). */
@@ -34,6 +37,8 @@ export class Mount extends Resource {
   readonly dir: string
   readonly access: MountAccess
   readonly readOnly: boolean
+  /** The audit trail (null when off). */
+  audit: AuditLog | null
   live: LiveTree
   readonly mountedAt = Date.now()
   private fuse: FuseInstance | null = null
@@ -58,6 +63,7 @@ export class Mount extends Resource {
     this.dir = opts.dir
     this.access = opts.access ?? DEFAULT_ACCESS
     this.readOnly = opts.readOnly === true
+    this.audit = opts.audit ?? null
     this.live = opts.live
   }
 
@@ -91,6 +97,12 @@ export class Mount extends Resource {
         const c = (this.fuse as unknown as { caller (): { uid: number, gid: number } } | null)?.caller()
         return c === undefined ? this.live.defaultOwner : { uid: c.uid, gid: c.gid }
       },
+      requester: () => {
+        if (this.audit === null) return null
+        const c = (this.fuse as unknown as { caller (): { uid: number, pid: number } } | null)?.caller()
+        return c === undefined ? null : { pid: c.pid, uid: c.uid }
+      },
+      audit: (op, who, p, extra) => this.audit?.record(op, who, p, extra),
       statfsPath: this.opts.statfsPath,
       log: line => this.opts.log(`[${this.name}] ${line}`)
     })
@@ -109,6 +121,7 @@ export class Mount extends Resource {
       this.fuse = null
     }
     await this.commit('unmount')
+    await this.audit?.close()
     await this.live.close()
   }
 
@@ -131,6 +144,13 @@ export class Mount extends Resource {
     const f = fuse as unknown as { setCapabilities? (on: boolean): void }
     f.setCapabilities?.(live.hasCapability)
     live.onCapability = () => f.setCapabilities?.(true)
+  }
+
+  /** Records from now on into `audit`, or nothing (null); the trail before is written out. */
+  async setAudit (audit: AuditLog | null) {
+    const before = this.audit
+    this.audit = audit
+    await before?.close()
   }
 
   /** Commits the live state now (no-op when nothing changed). */

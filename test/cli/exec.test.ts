@@ -28,7 +28,7 @@ test('a failing command: its exit status, stdout and stderr kept; changed is wha
   t.is(j.stdout, `hi there from task in ${j.root}\n`, 'the env, WXS_WORKSPACE and the cwd at the root of the mount')
   t.is(j.stderr, 'oops\n')
   t.is(j.truncated, false)
-  t.ok(j.mounted_by_exec && /^exec-/.test(j.snapshot), `mounted for the command, snapshot ${j.snapshot}`)
+  t.ok(j.mounted_by_exec && /^auto:exec-/.test(j.snapshot), `mounted for the command, snapshot ${j.snapshot}`)
   t.is(j.commit, j.before + 1, 'one commit after the command')
   t.alike(j.changed.added.map((c: any) => [c.path, c.size]), [['out', null], ['out/blob', 5000]])
   t.alike(j.changed.modified.map((c: any) => [c.path, c.size]), [['a.txt', 8]])

@@ -1,0 +1,130 @@
+/**
+ * A mount's audit trail (mount/messages.ts has the format): what programs did
+ * in it, with the process (pid, its command, its process group) the kernel says
+ * asked. Records are formatted when the operation arrives and written in
+ * batches (every 200 ms, or at 64 KiB), so an operation never waits on the
+ * file; the process behind a pid is read from /proc once and kept for a second.
+ */
+import fs from 'node:fs'
+import fsp from 'node:fs/promises'
+import path from 'node:path'
+import { formatAuditRecord, parseAuditRecord, type AuditOp, type AuditRecord } from '../messages.js'
+
+export const DEFAULT_AUDIT_BYTES = 32 * 1024 * 1024
+const FLUSH_MS = 200
+const FLUSH_BYTES = 64 * 1024
+const PROCESS_TTL_MS = 1000
+
+interface ProcessInfo { cmd: string, pgid: number, at: number }
+
+export class AuditLog {
+  readonly file: string
+  private readonly maxBytes: number
+  private pending: string[] = []
+  private pendingBytes = 0
+  private size = -1
+  private timer: NodeJS.Timeout | null = null
+  private writing: Promise<void> = Promise.resolve()
+  private readonly processes = new Map<number, ProcessInfo>()
+
+  constructor (opts: { file: string, maxBytes?: number }) {
+    this.file = opts.file
+    this.maxBytes = opts.maxBytes ?? DEFAULT_AUDIT_BYTES
+  }
+
+  /** Records one operation by process `pid` (of user `uid`) on `p` (the mount's path, with its leading slash). */
+  record (op: AuditOp, caller: { pid: number, uid: number }, p: string, extra?: { to?: string, bytes?: number }) {
+    const proc = this.process(caller.pid)
+    const r: AuditRecord = { t: Date.now(), op, pid: caller.pid, cmd: proc.cmd, pgid: proc.pgid, uid: caller.uid, path: rel(p) }
+    if (extra?.to !== undefined) r.to = rel(extra.to)
+    if (extra?.bytes !== undefined) r.bytes = extra.bytes
+    const line = formatAuditRecord(r)
+    this.pending.push(line)
+    this.pendingBytes += line.length
+    if (this.pendingBytes >= FLUSH_BYTES) void this.flush()
+    else if (this.timer === null) { this.timer = setTimeout(() => { this.timer = null; void this.flush() }, FLUSH_MS); this.timer.unref() }
+  }
+
+  /** Writes what is pending; resolves when it is in the file (a failed write is dropped and logged by the caller's log). */
+  flush (): Promise<void> {
+    if (this.timer !== null) { clearTimeout(this.timer); this.timer = null }
+    if (this.pending.length === 0) return this.writing
+    const text = this.pending.join('')
+    this.pending = []
+    this.pendingBytes = 0
+    this.writing = this.writing.then(() => this.append(text)).catch(() => {})
+    return this.writing
+  }
+
+  async close () {
+    await this.flush()
+  }
+
+  private async append (text: string) {
+    await fsp.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 })
+    if (this.size < 0) this.size = await fsp.stat(this.file).then(s => s.size, () => 0)
+    if (this.size > 0 && this.size + text.length > this.maxBytes / 2) {
+      await fsp.rename(this.file, this.file + '.1').catch(() => {})
+      this.size = 0
+    }
+    await fsp.appendFile(this.file, text, { mode: 0o600 })
+    this.size += Buffer.byteLength(text)
+  }
+
+  /** The command and process group of `pid`, from /proc (kept a second: a pid is seldom reused that fast). */
+  private process (pid: number): ProcessInfo {
+    const now = Date.now()
+    const known = this.processes.get(pid)
+    if (known !== undefined && now - known.at < PROCESS_TTL_MS) return known
+    let info: ProcessInfo = { cmd: '', pgid: 0, at: now }
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1')
+      const open = stat.indexOf('(')
+      const close = stat.lastIndexOf(')')
+      const fields = stat.slice(close + 2).split(' ') // state ppid pgrp ...
+      info = { cmd: stat.slice(open + 1, close), pgid: Number(fields[2]), at: now }
+    } catch {} // the process is gone already
+    if (this.processes.size > 4096) this.processes.clear()
+    this.processes.set(pid, info)
+    return info
+  }
+}
+
+function rel (p: string) {
+  return p.startsWith('/') ? p.slice(1) : p
+}
+
+export interface AuditQuery { since?: number, until?: number, glob?: string, pid?: number, pgid?: number, limit?: number }
+
+/** Records of an audit file (and the one it rotated to), oldest first, filtered. */
+export async function readAudit (file: string, q: AuditQuery = {}): Promise<AuditRecord[]> {
+  const match = q.glob === undefined ? null : globToRegExp(q.glob)
+  const out: AuditRecord[] = []
+  for (const f of [file + '.1', file]) {
+    const text = await fsp.readFile(f, 'utf8').catch(() => '')
+    for (const line of text.split('\n')) {
+      if (line === '') continue
+      const r = parseAuditRecord(line)
+      if (r === null) continue
+      if (q.since !== undefined && r.t < q.since) continue
+      if (q.until !== undefined && r.t > q.until) continue
+      if (q.pid !== undefined && r.pid !== q.pid) continue
+      if (q.pgid !== undefined && r.pgid !== q.pgid) continue
+      if (match !== null && !match.test(r.path) && !(r.to !== undefined && match.test(r.to))) continue
+      out.push(r)
+    }
+  }
+  return q.limit !== undefined && out.length > q.limit ? out.slice(out.length - q.limit) : out
+}
+
+/** A glob as shells and .gitignore read it: `*` and `?` within a name, `**` across names. */
+export function globToRegExp (glob: string): RegExp {
+  let re = ''
+  for (let i = 0; i < glob.length; i++) {
+    const ch = glob[i]
+    if (ch === '*' && glob[i + 1] === '*' && glob[i + 2] === '/') { re += '(?:.*/)?'; i += 2 } else if (ch === '*' && glob[i + 1] === '*') { re += '.*'; i++ } else if (ch === '*') re += '[^/]*'
+    else if (ch === '?') re += '[^/]'
+    else re += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&')
+  }
+  return new RegExp(`^${re}$`)
+}
