@@ -28,7 +28,8 @@ export async function runDaemon (env = process.env, opts: { onStopped?: () => vo
   await engine.ready()
   const settings = new Settings(paths.home)
   await settings.ready()
-  const mounts = new MountManager({ engine, log, audit: name => settings.of(name).audit })
+  // WXS_AUDIT_MAX_BYTES: the bound of each workspace's audit trail (default 32 MiB)
+  const mounts = new MountManager({ engine, log, audit: name => settings.of(name).audit, auditBytes: Number(env.WXS_AUDIT_MAX_BYTES) || undefined })
   settings.onChange(name => { mounts.setAudit(name, settings.of(name).audit).catch(err => log(`audit of ${name}: ${err.message}`)) })
   await mounts.ready()
   // a joined workspace that got new commits: a mount of it shows the new head

@@ -28,8 +28,11 @@ export class MountManager {
 
   private readonly auditOn: (name: string) => boolean
 
-  /** `audit`: whether a workspace's mount records what programs do in it (default: yes). */
-  constructor (opts: { engine: Engine, log: (line: string) => void, audit?: (name: string) => boolean }) {
+  private readonly auditBytes: number | undefined
+
+  /** `audit`: whether a workspace's mount records what programs do in it (default: yes); `auditBytes`: its bound. */
+  constructor (opts: { engine: Engine, log: (line: string) => void, audit?: (name: string) => boolean, auditBytes?: number }) {
+    this.auditBytes = opts.auditBytes
     this.engine = opts.engine
     this.log = opts.log
     this.auditOn = opts.audit ?? (() => true)
@@ -102,7 +105,7 @@ export class MountManager {
     const readOnly = opts.readOnly === true
     const live = this.liveTree(name, ws, readOnly)
     const access = opts.access ?? DEFAULT_ACCESS
-    const audit = this.auditOn(name) ? new AuditLog({ file: this.auditFile(name) }) : null
+    const audit = this.auditOn(name) ? new AuditLog({ file: this.auditFile(name), maxBytes: this.auditBytes }) : null
     const mount = new Mount({ name, dir: target, live, access, readOnly, audit, statfsPath: this.engine.home, log: this.log })
     this.mounts.set(name, mount)
     try {
@@ -137,7 +140,7 @@ export class MountManager {
   async setAudit (name: string, on: boolean) {
     const mount = this.mounts.get(name)
     if (mount === undefined || (mount.audit !== null) === on) return
-    await mount.setAudit(on ? new AuditLog({ file: this.auditFile(name) }) : null)
+    await mount.setAudit(on ? new AuditLog({ file: this.auditFile(name), maxBytes: this.auditBytes }) : null)
   }
 
   /** Writes a mount's pending audit records (before they are read). */
