@@ -9,7 +9,11 @@ export const FLOOR_LIMIT = 1.3
 /** ...and offline npm install within this factor of ext4. */
 export const NPM_EXT4_LIMIT = 1.5
 
-export interface Ratios { wxsExt4: number, wxsFloor: number, floorExt4: number, wxsTmpfs: number }
+/** audit: wxs with its audit trail on (the default) over wxs with it off, with --audit-ab. */
+export interface Ratios { wxsExt4: number, wxsFloor: number, floorExt4: number, wxsTmpfs: number, audit?: number }
+
+/** The audit trail may cost at most this factor (wxs with it on over wxs with it off). */
+export const AUDIT_LIMIT = 1.1
 
 export interface ScenarioResult {
   key: string
@@ -38,7 +42,8 @@ export function summarizeScenario (scenario: Scenario, name: string, samples: Re
       wxsExt4: medians.wxs / medians.ext4,
       wxsFloor: medians.wxs / medians.floor,
       floorExt4: medians.floor / medians.ext4,
-      wxsTmpfs: medians.wxs / medians.tmpfs
+      wxsTmpfs: medians.wxs / medians.tmpfs,
+      ...(medians['wxs-noaudit'] !== undefined ? { audit: medians.wxs / medians['wxs-noaudit'] } : {})
     }
   }
 }
@@ -55,6 +60,7 @@ export function verdicts (results: ScenarioResult[], quick: boolean): Verdict[] 
       const v = r.ratios?.wxsExt4 ?? null
       out.push({ check: `wxs/ext4 <= ${NPM_EXT4_LIMIT}`, scenario: r.name, value: v, limit: NPM_EXT4_LIMIT, pass: v !== null && v <= NPM_EXT4_LIMIT })
     }
+    if (r.ratios?.audit !== undefined) out.push({ check: `audit on/off <= ${AUDIT_LIMIT}`, scenario: r.name, value: r.ratios.audit, limit: AUDIT_LIMIT, pass: r.ratios.audit <= AUDIT_LIMIT })
     const anchor = ANCHOR_WXS_EXT4[r.key]
     if (anchor && !quick) {
       const v = r.ratios?.wxsExt4 ?? null
@@ -64,7 +70,7 @@ export function verdicts (results: ScenarioResult[], quick: boolean): Verdict[] 
   return out
 }
 
-const HEADERS = ['scenario', 'unit', 'ext4', 'tmpfs', 'floor', 'wxs', 'wxs commit', 'wxs/ext4', 'wxs/floor', 'floor/ext4', 'wxs/tmpfs', `<=${FLOOR_LIMIT}x floor`, 'anchor wxs/ext4', 'beats', 'doc floor/ext4']
+const HEADERS = ['scenario', 'unit', 'ext4', 'tmpfs', 'floor', 'wxs', 'wxs commit', 'wxs/ext4', 'wxs/floor', 'floor/ext4', 'wxs/tmpfs', `<=${FLOOR_LIMIT}x floor`, 'anchor wxs/ext4', 'beats', 'doc floor/ext4', 'no-audit', 'audit on/off']
 
 const x = (n: number | undefined) => n === undefined || !Number.isFinite(n) ? '' : n.toFixed(2) + 'x'
 const num = (n: number | undefined) => n === undefined ? '' : formatNumber(n)
@@ -82,12 +88,14 @@ function cells (r: ScenarioResult, quick: boolean): string[] {
     ratios.wxsFloor <= FLOOR_LIMIT ? 'pass' : 'fail',
     anchor ? x(anchor.ratio) : '',
     anchor ? (quick ? '(quick)' : ratios.wxsExt4 < anchor.ratio ? 'yes' : 'no') : '',
-    doc !== undefined ? x(doc) : ''
+    doc !== undefined ? x(doc) : '',
+    num(r.medians['wxs-noaudit']),
+    x(ratios.audit)
   ]
 }
 
 export function renderResults (results: ScenarioResult[], checks: Verdict[], quick: boolean): string {
-  const numeric = new Set([2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 14])
+  const numeric = new Set([2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 14, 15, 16])
   const table = renderColumns(HEADERS, results.map(r => cells(r, quick)), { rightAligned: col => numeric.has(col) })
   const failed = checks.filter(c => !c.pass)
   const lines = [

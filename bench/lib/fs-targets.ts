@@ -16,8 +16,10 @@ import { stopDaemon } from './daemon.js'
 import { mountOf, unmount, detachLoops } from './mounts.js'
 import { childEnv, mustSpawn, spawnAsync } from './proc.js'
 
-export type TargetName = 'ext4' | 'tmpfs' | 'floor' | 'wxs'
+export type TargetName = 'ext4' | 'tmpfs' | 'floor' | 'wxs' | 'wxs-noaudit'
 export const TARGET_NAMES: TargetName[] = ['ext4', 'tmpfs', 'floor', 'wxs']
+/** With --audit-ab: wxs with its audit trail off too (wxs config bench audit off), side by side with the rest. */
+export const AUDIT_AB_TARGET: TargetName = 'wxs-noaudit'
 
 export interface CommitTiming { commitMs: number, noopMs: number }
 
@@ -63,11 +65,11 @@ const NOTHING_TO_SETTLE = async () => {}
 
 export async function makeTarget (name: TargetName, ctx: TargetContext): Promise<FsTarget> {
   const dir = path.join(ctx.base, name)
-  if (name !== 'wxs') await fs.mkdir(dir) // `wxs create --mount` makes its own
+  if (name !== 'wxs' && name !== 'wxs-noaudit') await fs.mkdir(dir) // `wxs create --mount` makes its own
   if (name === 'tmpfs') return tmpfs(dir, ctx)
   if (name === 'ext4') return ext4(dir, ctx)
   if (name === 'floor') return floor(dir, ctx)
-  return wxs(dir, ctx)
+  return wxs(dir, ctx, name)
 }
 
 async function tmpfs (dir: string, ctx: TargetContext): Promise<FsTarget> {
@@ -120,8 +122,8 @@ async function stopChild (child: ChildProcess, dir: string) {
   await unmount(dir)
 }
 
-async function wxs (dir: string, ctx: TargetContext): Promise<FsTarget> {
-  const home = path.join(ctx.base, 'wxs-home')
+async function wxs (dir: string, ctx: TargetContext, name: 'wxs' | 'wxs-noaudit' = 'wxs'): Promise<FsTarget> {
+  const home = path.join(ctx.base, `${name}-home`)
   await fs.mkdir(home)
   const cli = path.join(ctx.root, 'cli', 'wxs.js')
   const run = (args: string[], nodeArgs: string[] = []) => spawnAsync(process.execPath, [...nodeArgs, cli, ...args], { env: childEnv({ WXS_HOME: home }), timeoutMs: 180_000 })
@@ -135,13 +137,19 @@ async function wxs (dir: string, ctx: TargetContext): Promise<FsTarget> {
     await stopDaemon(home, () => run(['daemon', 'stop']), ctx.log)
     await unmount(dir)
   })
-  await must(['create', 'bench', '--mount', dir], ctx.daemonNodeArgs)
+  if (name === 'wxs') {
+    await must(['create', 'bench', '--mount', dir], ctx.daemonNodeArgs)
+  } else {
+    await must(['create', 'bench'], ctx.daemonNodeArgs)
+    await must(['config', 'bench', 'audit', 'off'])
+    await must(['mount', 'bench', dir])
+  }
   return {
-    name: 'wxs',
+    name,
     dir,
     fsType: 'fuse',
     settle: async () => { await must(['commit', 'bench']) },
     timeCommit: async () => ({ commitMs: (await must(['commit', 'bench'])).ms, noopMs: (await must(['commit', 'bench'])).ms }),
-    describe: { mount: (await mountOf(dir))?.options, fuseOptions: ctx.fuseOptions, autoCommit: 'about 2 s after writes settle (mount/lib/mount.ts)', daemonNodeArgs: ctx.daemonNodeArgs }
+    describe: { mount: (await mountOf(dir))?.options, fuseOptions: ctx.fuseOptions, autoCommit: 'about 2 s after writes settle (mount/lib/mount.ts)', audit: name === 'wxs' ? 'on (the default)' : 'off', daemonNodeArgs: ctx.daemonNodeArgs }
   }
 }
