@@ -394,7 +394,15 @@ export const workspaceMeta = versioned<WorkspaceMeta>({
  * at a snapshot label. Both are optional trailing fields: entries written before
  * they existed decode as local and unpinned.
  */
-export interface RegistryEntry { name: string, coreName: string, key: Buffer, created: number, remote?: boolean, pin?: string | null, continued?: boolean }
+export interface RegistryEntry {
+  name: string, coreName: string, key: Buffer, created: number, remote?: boolean, pin?: string | null, continued?: boolean
+  /**
+   * History retention (FLOOR_FLAG): commits before this one that no snapshot
+   * labels and that are not the head keep no content (gc collects it). Set
+   * when automatic snapshots are pruned: the oldest kept one's commit.
+   */
+  floor?: number
+}
 
 const REMOTE_FLAG = 1
 const PIN_FLAG = 2
@@ -404,15 +412,20 @@ const PIN_FLAG = 2
  * writable with the key pair Corestore derives from `coreName`.
  */
 const CONTINUED_FLAG = 4
+const FLOOR_FLAG = 8
 
 export const registryEntry = versioned<RegistryEntry>({
   preencode (state, m) {
     c.string.preencode(state, m.name); c.string.preencode(state, m.coreName); c.fixed32.preencode(state, m.key); c.uint.preencode(state, m.created)
-    if (m.remote || m.pin || m.continued) { c.uint.preencode(state, 0); if (m.pin) c.string.preencode(state, m.pin) }
+    if (m.remote || m.pin || m.continued || m.floor !== undefined) { c.uint.preencode(state, 0); if (m.pin) c.string.preencode(state, m.pin); if (m.floor !== undefined) c.uint.preencode(state, m.floor) }
   },
   encode (state, m) {
     c.string.encode(state, m.name); c.string.encode(state, m.coreName); c.fixed32.encode(state, m.key); c.uint.encode(state, m.created)
-    if (m.remote || m.pin || m.continued) { c.uint.encode(state, (m.remote ? REMOTE_FLAG : 0) | (m.pin ? PIN_FLAG : 0) | (m.continued ? CONTINUED_FLAG : 0)); if (m.pin) c.string.encode(state, m.pin) }
+    if (m.remote || m.pin || m.continued || m.floor !== undefined) {
+      c.uint.encode(state, (m.remote ? REMOTE_FLAG : 0) | (m.pin ? PIN_FLAG : 0) | (m.continued ? CONTINUED_FLAG : 0) | (m.floor !== undefined ? FLOOR_FLAG : 0))
+      if (m.pin) c.string.encode(state, m.pin)
+      if (m.floor !== undefined) c.uint.encode(state, m.floor)
+    }
   },
   decode (state) {
     const entry: RegistryEntry = { name: c.string.decode(state), coreName: c.string.decode(state), key: c.fixed32.decode(state) as Buffer, created: c.uint.decode(state) }
@@ -421,6 +434,7 @@ export const registryEntry = versioned<RegistryEntry>({
       entry.remote = (flags & REMOTE_FLAG) !== 0
       entry.pin = flags & PIN_FLAG ? c.string.decode(state) : null
       if (flags & CONTINUED_FLAG) entry.continued = true
+      if (flags & FLOOR_FLAG) entry.floor = c.uint.decode(state)
     }
     return entry
   }

@@ -367,7 +367,7 @@ export class Engine extends Resource {
   async fork (source: string, name: string, opts: { at?: string } = {}): Promise<{ workspace: WorkspaceSummary, ms: number }> {
     const started = performance.now()
     const src = await this.workspace(source)
-    const at = await src.resolve(opts.at)
+    const at = await this.resolveKept(source, src, opts.at)
     this.reserve(name)
     try {
       const origin = { key: src.key, name: source, commit: at.seq }
@@ -411,7 +411,38 @@ export class Engine extends Resource {
     const auto = (await ws.snapshots()).filter(s => s.label.startsWith(AUTO_LABEL_PREFIX)).sort((a, b) => a.time - b.time || a.commit - b.commit)
     const gone = auto.slice(0, Math.max(0, auto.length - keep)).map(s => s.label)
     for (const label of gone) await ws.unsnapshot(label)
+    const oldestKept = auto[gone.length]
+    if (gone.length > 0 && oldestKept !== undefined) await this.raiseFloor(name, oldestKept.commit)
     return gone
+  }
+
+  /**
+   * History retention: from now on, commits before `floor` that no snapshot
+   * labels (and that are not the head) keep no content; gc collects it. Only
+   * raised, never lowered (what went may be gone).
+   */
+  private async raiseFloor (name: string, floor: number) {
+    const entry = this.entry(name)
+    if (entry.floor !== undefined && entry.floor >= floor) return
+    const next: RegistryEntry = { ...entry, floor }
+    await this.registry!.put(REGISTRY_PREFIX + name, c.encode(registryEntry, next) as Buffer)
+    this.entries.set(name, next)
+  }
+
+  /** Which commits of a workspace keep their content: all, or those at or after its floor, labelled, or the head. */
+  private async keeps (name: string, ws: Workspace): Promise<(seq: number) => boolean> {
+    const floor = this.entries.get(name)?.floor
+    if (floor === undefined) return () => true
+    const labelled = await this.labelsByCommit(ws)
+    const head = ws.head?.seq ?? -1
+    return seq => seq >= floor || seq === head || labelled.has(seq)
+  }
+
+  /** ws.resolve, refusing a commit whose content retention let go (COLLECTED) instead of failing later on a missing object. */
+  private async resolveKept (name: string, ws: Workspace, ref: string | undefined | null) {
+    const rec = await ws.resolve(ref)
+    if (!(await this.keeps(name, ws))(rec.seq)) throw ManifestError.COLLECTED(name, rec.seq, this.entries.get(name)!.floor!)
+    return rec
   }
 
   /** The snapshots of a workspace, oldest commit first. */
@@ -429,8 +460,8 @@ export class Engine extends Resource {
   /** Changes from `from` to `to` (defaults: the head's parent and the head). */
   async diff (name: string, from?: string, to?: string): Promise<{ from: number, to: number, changes: Change[] }> {
     const ws = await this.workspace(name)
-    const b = await ws.resolve(to)
-    const a = from !== undefined ? await ws.resolve(from) : b.parent >= 0 ? (await ws.getCommit(b.parent))! : b
+    const b = await this.resolveKept(name, ws, to)
+    const a = from !== undefined ? await this.resolveKept(name, ws, from) : b.parent >= 0 ? (await ws.getCommit(b.parent))! : b
     const changes = await diffTrees(this.trees, a.root, b.root)
     return { from: a.seq, to: b.seq, changes }
   }
@@ -452,14 +483,14 @@ export class Engine extends Resource {
   async restore (name: string, ref: string): Promise<CommitInfo> {
     const ws = await this.workspace(name)
     if (ws.remote) throw ManifestError.READ_ONLY(name)
-    const target = await ws.resolve(ref)
+    const target = await this.resolveKept(name, ws, ref)
     const rec = await ws.append({ root: target.root, time: Date.now(), message: `restore ${ref} (commit ${target.seq})`, stats: target.stats })
     return this.commitInfo(ws, rec)
   }
 
   async export (name: string, dir: string, opts: { at?: string, monitor?: Monitor } = {}): Promise<ExportResult & { commit: number }> {
     const ws = await this.workspace(name)
-    const rec = await ws.resolve(opts.at)
+    const rec = await this.resolveKept(name, ws, opts.at)
     if (opts.monitor) { opts.monitor.totalFiles = rec.stats.files; opts.monitor.totalBytes = rec.stats.bytes }
     const result = await this.lock.shared(() => exportTree(this.trees, rec.root, dir, { monitor: opts.monitor }))
     return { ...result, commit: rec.seq }
@@ -548,7 +579,9 @@ export class Engine extends Resource {
     for (const name of this.names()) {
       const ws = await this.workspace(name)
       const lazy = this.networkBacked(ws)
+      const keeps = await this.keeps(name, ws)
       for (const rec of await ws.commits()) {
+        if (!keeps(rec.seq)) continue // history retention: its content goes
         await walkTree(this.trees, rec.root, {
           local: true,
           tree: hex => { if (live.has(hex)) return false; live.add(hex); return true },
@@ -566,7 +599,9 @@ export class Engine extends Resource {
     const lazy = this.networkBacked(ws)
     const problems: FsckProblem[] = []
     const seen = new Set<string>()
+    const keeps = await this.keeps(name, ws)
     for (const rec of await ws.commits({ reverse: true })) {
+      if (!keeps(rec.seq)) continue // retention let its content go: not a problem
       // content of a joined workspace not fetched yet is not a problem; damaged content is
       const report = (p: string, hex: string) => {
         if (lazy && !corrupt.has(hex)) return

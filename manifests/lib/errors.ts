@@ -7,6 +7,7 @@ export type ManifestErrorCode =
   | 'BAD_NAME'
   | 'BAD_LABEL'
   | 'BAD_REF'
+  | 'COLLECTED'
   | 'SNAPSHOT_EXISTS'
   | 'SOURCE_NOT_FOUND'
   | 'SOURCE_NOT_DIRECTORY'
@@ -75,5 +76,6 @@ export class ManifestError extends Error {
   static ATTRIBUTE_EXISTS (path: string, name: string) { return new ManifestError('ATTRIBUTE_EXISTS', `${path} has attribute ${name} already`) }
   static NOT_SUPPORTED (detail: string) { return new ManifestError('NOT_SUPPORTED', detail) }
   static ATTRIBUTE_SPACE (path: string) { return new ManifestError('ATTRIBUTE_SPACE', `no room for more extended attributes on ${path} (64 KiB in all, as ext4 with large attributes)`) }
+  static COLLECTED (name: string, seq: number, floor: number) { return new ManifestError('COLLECTED', `commit ${seq} of ${name} is older than its oldest kept automatic snapshot (commit ${floor}) and has no label: its content is not kept (snapshot.keep; wxs log ${name} lists what is)`) }
   static NAME_TOO_LONG (path: string) { return new ManifestError('NAME_TOO_LONG', `name too long: ${path}`) }
 }

@@ -102,3 +102,34 @@ test('automatic snapshots: snapshot.keep prunes the oldest automatic ones, never
   await new Promise(resolve => setTimeout(resolve, 11_000)) // one more tick, with nothing changed
   t.alike(await timerLabels(), first, 'none at a tick with nothing changed')
 })
+
+test('retention: past snapshot.keep, history before the oldest kept automatic snapshot keeps no content; gc reclaims it; labelled commits and the head stay', async t => {
+  const home = await stateDir(t)
+  t.is((await wxs(home, ['create', 'ret', '--json'])).code, 0)
+  t.is((await wxs(home, ['config', 'ret', 'snapshot.keep', '2'])).code, 0)
+  const step = async (script: string) => {
+    const r = await wxs(home, ['exec', 'ret', '--json', '--', 'sh', '-c', script])
+    t.is(r.code, 0, r.stderr)
+    return r.json
+  }
+  await step('head -c 3000000 /dev/urandom > big.bin; echo keep > small.txt')
+  t.is((await wxs(home, ['snapshot', 'ret', 'mine'])).code, 0, 'a label the user gives')
+  const withBig = await step('head -c 2000000 /dev/urandom > only-in-history.bin')
+  await step('rm only-in-history.bin')
+  await step('echo 3 > n3')
+  const last = await step('echo 4 > n4') // four automatic snapshots taken; keep 2: the oldest two go
+  const gcBefore = await wxs(home, ['gc', '--json'])
+  t.is(gcBefore.code, 0, gcBefore.stderr)
+  const pruned = withBig.commit // the commit holding only-in-history.bin, unlabelled, before the floor
+  const refused = await wxs(home, ['restore', 'ret', String(pruned)])
+  t.is(refused.code, 2, 'a commit retention let go is refused, exit 2')
+  t.ok(/COLLECTED/.test(refused.stderr), refused.stderr.trim())
+  const removed = gcBefore.json.removedBytes
+  t.ok(removed >= 2_000_000 && removed < 3_000_000, `gc removed the 2 MB only pruned history held, not the 3 MB the kept commits hold (${removed} bytes)`)
+  const out = path.join(await tmpDir(t), 'mine')
+  t.is((await wxs(home, ['export', 'ret', out, '--at', 'mine'])).code, 0, 'the user\'s label still exports after gc')
+  t.is((await fs.stat(path.join(out, 'big.bin'))).size, 3_000_000)
+  t.is((await wxs(home, ['diff', 'ret', String(last.before), 'head', '--json'])).code, 0, 'kept commits diff')
+  const fsck = await wxs(home, ['fsck', '--json'])
+  t.is(fsck.code, 0, `fsck is clean: retention's gaps are not problems (${JSON.stringify(fsck.json?.problems?.slice(0, 2))})`)
+})

@@ -19,7 +19,8 @@ const cases: FixtureCase[] = [
   ['net-tree-deltas', n.treeDeltas, v.netTreeDeltasValue],
   ['registry-entry-remote', manifestMessages.registryEntry, v.registryEntryRemoteValue],
   ['registry-entry-remote-unpinned', manifestMessages.registryEntry, v.registryEntryRemoteUnpinnedValue],
-  ['registry-entry-continued', manifestMessages.registryEntry, v.registryEntryContinuedValue]
+  ['registry-entry-continued', manifestMessages.registryEntry, v.registryEntryContinuedValue],
+  ['registry-entry-floor', manifestMessages.registryEntry, v.registryEntryFloorValue]
 ]
 
 fixtureRoundTrips(cases)
