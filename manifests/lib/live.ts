@@ -93,6 +93,9 @@ const XATTR_REPLACE = 2
 /** Who makes a new entry (the calling process, in a mount). */
 export interface Owner { uid: number, gid: number }
 
+/** fallocate(2)'s "do not change the size". */
+const FALLOC_FL_KEEP_SIZE = 1
+
 /** setuid and setgid bits. */
 const S_ISUID = 0o4000
 const S_ISGID = 0o2000
@@ -101,7 +104,28 @@ const UNCHANGED = 0xffffffff
 
 export interface LiveStats extends CommitStats {}
 
-const nowNs = () => BigInt(Date.now()) * 1_000_000n + BigInt(process.hrtime()[1] % 1_000_000)
+/**
+ * The wall clock in ns. Date.now() has milliseconds only; the digits below come
+ * from the monotonic clock, kept within the current millisecond of Date.now()
+ * (re-anchored when they leave it: clock steps, drift). Never goes backwards,
+ * so a change's ctime is never before the previous change's (adding the
+ * hrtime's own sub-millisecond digits to Date.now(), as before, could go back
+ * by up to 1 ms).
+ */
+let clockAnchor = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint()
+let lastNow = 0n
+const nowNs = () => {
+  const wall = BigInt(Date.now()) * 1_000_000n
+  const mono = process.hrtime.bigint()
+  let t = mono + clockAnchor
+  if (t < wall || t >= wall + 1_000_000n) { t = t < wall ? wall : wall + 999_999n; clockAnchor = t - mono }
+  if (t <= lastNow) t = lastNow + 1n
+  lastNow = t
+  return t
+}
+
+/** relatime (the mount's option, as ext4's default): a read or listing updates atime only when it is not after mtime or ctime, or is a day old. */
+const RELATIME_NS = 24n * 3600n * 1_000_000_000n
 
 export class LiveTree {
   readonly root: LiveNode
@@ -502,6 +526,8 @@ export class LiveTree {
     let total = Buffer.byteLength(name) + value.byteLength
     for (const [k, v] of node.xattrs ?? []) if (k !== name) total += Buffer.byteLength(k) + v.byteLength
     if (total > MAX_XATTR_TOTAL_BYTES) throw ManifestError.ATTRIBUTE_SPACE(this.pathOf(node))
+    // the value it already has: nothing changes, not even ctime (as ext4: ext4_xattr_value_same)
+    if (has && node.xattrs!.get(name)!.equals(value)) return
     ;(node.xattrs ??= new Map()).set(name, Buffer.from(value))
     if (name === CAPABILITY) this.capability()
     node.ctime = nowNs()
@@ -529,6 +555,20 @@ export class LiveTree {
   }
 
   // -- content -------------------------------------------------------------------
+
+  /**
+   * A read or a listing through the mount: atime as ext4 with relatime (the
+   * mount's option) keeps it. The kernel never updates a FUSE file's atime
+   * itself (its inodes are S_NOATIME); it asks again after each read. Reads it
+   * answers from its page cache do not come here. atime is not stored in
+   * trees: after a remount it is the mtime again.
+   */
+  accessed (node: LiveNode) {
+    const a = node.atime
+    if (a > node.mtime && a > node.ctime && BigInt(Date.now()) * 1_000_000n - a < RELATIME_NS) return
+    if (this.readOnly) return
+    node.atime = nowNs()
+  }
 
   async read (node: LiveNode, buf: Buffer, length: number, offset: number): Promise<number> {
     if (node.type === DIR) throw ManifestError.IS_DIRECTORY(this.pathOf(node))
@@ -581,16 +621,50 @@ export class LiveTree {
     return length
   }
 
+  /**
+   * A write by a process without CAP_FSETID (in a mount: not root) clears the
+   * set-uid bit, and the set-gid bit of a group-executable file, as the kernel
+   * does (should_remove_suid). Before a write through its page cache the kernel
+   * does it itself (a chmod of its own); a direct-I/O write (a file with several
+   * names) only carries FUSE_WRITE_KILL_SUIDGID, which libfuse 2 does not pass on.
+   */
+  dropSetId (node: LiveNode) {
+    const mode = node.mode & ~S_ISUID & ~((node.mode & 0o010) !== 0 ? S_ISGID : 0)
+    if (mode === node.mode) return
+    node.mode = mode
+    node.ctime = nowNs()
+    this.touch(node)
+  }
+
   async truncate (node: LiveNode, size: number) {
     this.writable()
     if (node.group !== null) await this.loadGroup(node)
     if (node.type === DIR) throw ManifestError.IS_DIRECTORY(this.pathOf(node))
     if (node.type !== FILE) throw ManifestError.INVALID_ARGUMENT('truncate of a symlink')
-    if (size === node.size && node.staged) return
+    // the same size still changes mtime and ctime, as on ext4 (truncate(1), an O_TRUNC open of an empty file)
+    if (size === node.size && node.staged) { node.mtime = node.ctime = nowNs(); this.touch(node); return }
     const staged = await this.stage(node, size > 0)
     await staged.truncate(size)
     if (!node.unlinked) this.stats.bytes += (size - node.size) * (1 + (node.aliases?.length ?? 0))
     node.size = size
+    node.mtime = node.ctime = nowNs()
+    this.touch(node)
+  }
+
+  /**
+   * fallocate(2), modes 0 and FALLOC_FL_KEEP_SIZE: nothing is reserved (staging
+   * files are sparse, the store keeps one zero chunk), only the size grows, to
+   * what ext4 would give; mtime and ctime change even when it does not, as on
+   * ext4. Punching holes and zeroing ranges are refused (EOPNOTSUPP): callers
+   * fall back to writing zeros.
+   */
+  async allocate (node: LiveNode, mode: number, offset: number, length: number) {
+    if ((mode & ~FALLOC_FL_KEEP_SIZE) !== 0) throw ManifestError.NOT_SUPPORTED(`fallocate mode ${mode}: only plain allocation (0, KEEP_SIZE) is supported`)
+    const end = offset + length
+    if ((mode & FALLOC_FL_KEEP_SIZE) === 0 && end > node.size) return this.truncate(node, end)
+    this.writable()
+    if (node.group !== null) await this.loadGroup(node)
+    if (node.type !== FILE) throw ManifestError.INVALID_ARGUMENT('fallocate of a non-file')
     node.mtime = node.ctime = nowNs()
     this.touch(node)
   }

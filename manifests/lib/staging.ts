@@ -111,6 +111,10 @@ export class Staged {
     for (let i = 0; i < count; i++) {
       const length = Math.min(CHUNK_SIZE, this.size - i * CHUNK_SIZE)
       if (!this.present.has(i) && i < this.base.length && length === this.baseLength(i)) { chunks.push(this.base[i]); continue }
+      // a hole (past the committed content, never written): zeros, hashed once per process, not
+      // read and hashed per chunk (measured: a 5 GiB sparse file took 2.2 s to commit, most of it
+      // hashing zeros; every chunk ends up one object anyway)
+      if (i >= this.base.length && !this.backing!.holds(i)) { chunks.push(await zeroChunk(this.store, length)); continue }
       const piece = Buffer.allocUnsafe(length)
       await this.read(piece, length, i * CHUNK_SIZE)
       const h = blake3(piece)
@@ -209,6 +213,16 @@ export class Staged {
   }
 }
 
+/** The hash of a chunk of `length` zeros, stored once: a staged file's holes (the full-size one is computed once). */
+let fullZero: Buffer | null = null
+async function zeroChunk (store: PackStore, length: number): Promise<Buffer> {
+  const h = length === CHUNK_SIZE && fullZero !== null ? fullZero : blake3(Buffer.alloc(length))
+  if (length === CHUNK_SIZE) fullZero = h
+  const hex = toHex(h)
+  if (!store.hasHex(hex)) await store.putHashed(hex, h, Buffer.alloc(length))
+  return h
+}
+
 /** Reused chunk buffers: fresh memory is slow to touch the first time on these VMs. */
 const freeChunks: Buffer[] = []
 function takeChunk (): Buffer {
@@ -273,6 +287,11 @@ class Backing {
       await handle.close().catch(() => {})
       await fs.rm(this.file, { force: true })
     }
+  }
+
+  /** Whether chunk `index` was ever written (else it reads as zeros: a hole). */
+  holds (index: number): boolean {
+    return this.chunks.has(index) || this.writtenToFile.has(index)
   }
 
   private chunkFor (index: number): Buffer | null {

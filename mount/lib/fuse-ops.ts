@@ -156,13 +156,14 @@ export function makeOps (ctx: OpsContext) {
       const done = ctx.waiting('list', p)
       L().entries(p).then(children => {
         done()
+        try { const dir = L().lookupSync(p); if (dir !== undefined) L().accessed(dir) } catch {} // atime, as ext4 with relatime (gone meanwhile: nothing to update)
         const names: string[] = []
         const stats: ReturnType<typeof stat>[] = []
         for (const [name, node] of children) { names.push(name); stats.push(stat(node)) }
         cb(0, names, stats)
       }, err => { done(); fail(cb, err) })
     },
-    readlink: (p: string, cb: Cb) => withNode(p, cb, n => n.target !== null ? cb(0, n.target) : cb(-ERRNO.EINVAL)),
+    readlink: (p: string, cb: Cb) => withNode(p, cb, n => { if (n.target === null) return cb(-ERRNO.EINVAL); L().accessed(n); cb(0, n.target) }),
     open: (p: string, flags: number, cb: Cb) => {
       ctx.active()
       const who = ctx.requester()
@@ -173,6 +174,10 @@ export function makeOps (ctx: OpsContext) {
         if (writing) L().checkWritable()
         if ((flags & C.O_TRUNC) && writing) { await L().truncate(node, 0); ctx.changed() }
         if (node.type !== DIR) ctx.used(p)
+        // atime at an open for reading only too: the kernel answers reads from its page cache
+        // (auto_cache) without asking, so a read of a cached file would never reach read below
+        // (not O_RDWR: writers such as fallocate(1) or databases open so without reading)
+        if ((flags & 3) === C.O_RDONLY) L().accessed(node)
         if (writing) ctx.end()
         cb(0, open(node, flags, p, who))
       }).catch(err => { if (writing) ctx.end(); fail(cb, err) })
@@ -192,18 +197,24 @@ export function makeOps (ctx: OpsContext) {
       if (!h) return cb(-ERRNO.EBADF)
       ctx.active()
       const done = ctx.reading(_p, h.node, pos, len)
-      L().read(h.node, buf, len, pos).then(n => { done(); cb(n) }, err => { done(); const code = toErrno(err, ctx.log); ctx.failed(_p, code); cb(code) })
+      L().read(h.node, buf, len, pos).then(n => { done(); L().accessed(h.node); cb(n) }, err => { done(); const code = toErrno(err, ctx.log); ctx.failed(_p, code); cb(code) })
     },
     write: (_p: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) => {
       const h = handles.get(fd)
       if (!h || !h.write) return cb(-ERRNO.EBADF)
+      const setId = (h.node.mode & 0o6000) !== 0 && ctx.caller().uid !== 0 // the writer may keep set-id bits only as root (LiveTree.dropSetId)
       ctx.begin()
-      L().write(h.node, buf, len, h.append ? h.node.size : pos).then(n => { ctx.end(); ctx.changed(); h.written += n; cb(n) }, err => { ctx.end(); cb(toErrno(err, ctx.log)) })
+      L().write(h.node, buf, len, h.append ? h.node.size : pos).then(n => { if (setId) L().dropSetId(h.node); ctx.end(); ctx.changed(); h.written += n; cb(n) }, err => { ctx.end(); cb(toErrno(err, ctx.log)) })
     },
     truncate: (p: string, size: number, cb: Cb) => change(cb, 'truncate', p, async () => L().truncate(await L().lookup(p), size)),
     ftruncate: (p: string, fd: number, size: number, cb: Cb) => {
       const h = handles.get(fd)
       change(cb, 'truncate', p, async () => L().truncate(h ? h.node : await L().lookup(p), size))
+    },
+    // fallocate(2): fallocate(1) works and posix_fallocate needs no byte-per-block emulation (LiveTree.allocate)
+    fallocate: (p: string, fd: number, mode: number, offset: number, length: number, cb: Cb) => {
+      const h = handles.get(fd)
+      change(cb, 'truncate', p, async () => L().allocate(h ? h.node : await L().lookup(p), mode, offset, length))
     },
     // close(2) waits for flush (release comes later, on its own): the write record is made here,
     // so it is in the trail when the program has ended (wxs exec reads it then)

@@ -221,6 +221,7 @@ static const uint32_t op_link = 30;
 static const uint32_t op_symlink = 31;
 static const uint32_t op_mkdir = 32;
 static const uint32_t op_rmdir = 33;
+static const uint32_t op_fallocate = 34; // wxs
 
 // Data structures
 
@@ -320,14 +321,11 @@ static void uint32s_to_timespec (struct timespec* ts, uint32_t** ints) {
   ts->tv_nsec = *((*ints)++);
 }
 
-// wxs: resolves UTIME_NOW to the current time; UTIME_OMIT becomes nsec 0xffffffff.
-static void resolve_utime (const struct timespec* in, uint64_t* sec, uint32_t* nsec) {
+// wxs: resolves UTIME_NOW to `now` (one reading for both times: touch gives atime == mtime, as ext4);
+// UTIME_OMIT becomes nsec 0xffffffff.
+static void resolve_utime (const struct timespec* in, const struct timespec* now, uint64_t* sec, uint32_t* nsec) {
   if (in->tv_nsec == UTIME_OMIT) { *sec = 0; *nsec = 0xffffffff; return; }
-  if (in->tv_nsec == UTIME_NOW) {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    *sec = now.tv_sec; *nsec = now.tv_nsec; return;
-  }
+  if (in->tv_nsec == UTIME_NOW) { *sec = now->tv_sec; *nsec = now->tv_nsec; return; }
   *sec = in->tv_sec; *nsec = in->tv_nsec;
 }
 
@@ -354,15 +352,16 @@ static void populate_stat (uint32_t *ints, struct stat* stat) {
 #endif
 }
 
+// wxs: block and inode counts cross as 64 bits (2 x u32): a disk past 2^32 blocks (16 TiB of 4 KiB) was cut
 static void populate_statvfs (uint32_t *ints, struct statvfs* statvfs) {
   statvfs->f_bsize = *ints++;
   statvfs->f_frsize = *ints++;
-  statvfs->f_blocks = *ints++;
-  statvfs->f_bfree = *ints++;
-  statvfs->f_bavail = *ints++;
-  statvfs->f_files = *ints++;
-  statvfs->f_ffree = *ints++;
-  statvfs->f_favail = *ints++;
+  statvfs->f_blocks = uint32s_to_uint64(&ints);
+  statvfs->f_bfree = uint32s_to_uint64(&ints);
+  statvfs->f_bavail = uint32s_to_uint64(&ints);
+  statvfs->f_files = uint32s_to_uint64(&ints);
+  statvfs->f_ffree = uint32s_to_uint64(&ints);
+  statvfs->f_favail = uint32s_to_uint64(&ints);
   statvfs->f_fsid = *ints++;
   statvfs->f_flag = *ints++;
   statvfs->f_namemax = *ints++;
@@ -475,12 +474,31 @@ FUSE_METHOD(create, 2, 1, (const char *path, mode_t mode, struct fuse_file_info 
   }
 })
 
+// wxs: fallocate(2) (libfuse 2.9.1+): without it the kernel answers EOPNOTSUPP (fallocate(1)
+// fails; glibc's posix_fallocate falls back to writing a byte per block). Offsets and
+// lengths cross as two u32 each (64 bits: files past 4 GiB).
+FUSE_METHOD_VOID(fallocate, 7, 0, (const char *path, int mode, off_t offset, off_t len, struct fuse_file_info *info), {
+  l->path = path;
+  l->mode = mode;
+  l->offset = offset;
+  l->len = len;
+  l->info = info;
+}, {
+  wxs_create_name(env, l->path, &(argv[2]));
+  napi_create_uint32(env, l->info != NULL ? l->info->fh : 0, &(argv[3]));
+  napi_create_uint32(env, l->mode, &(argv[4]));
+  FUSE_UINT64_TO_INTS_ARGV(l->offset, 5)
+  FUSE_UINT64_TO_INTS_ARGV(l->len, 7)
+})
+
 // wxs: upstream passed the atime twice (as atime and mtime), in milliseconds,
 // and ignored UTIME_NOW / UTIME_OMIT.
 FUSE_METHOD_VOID(utimens, 7, 0, (const char *path, const struct timespec tv[2]), {
   l->path = path;
-  resolve_utime(&tv[0], &l->atime, &l->atime_nsec);
-  resolve_utime(&tv[1], &l->mtime, &l->mtime_nsec);
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  resolve_utime(&tv[0], &now, &l->atime, &l->atime_nsec);
+  resolve_utime(&tv[1], &now, &l->mtime, &l->mtime_nsec);
 }, {
   wxs_create_name(env, l->path, &(argv[2]));
   FUSE_UINT64_TO_INTS_ARGV(l->atime, 3)
@@ -996,6 +1014,7 @@ NAPI_METHOD(fuse_native_mount) {
   if (implemented[op_symlink]) ops.symlink = fuse_native_symlink;
   if (implemented[op_mkdir]) ops.mkdir = fuse_native_mkdir;
   if (implemented[op_rmdir]) ops.rmdir = fuse_native_rmdir;
+  if (implemented[op_fallocate]) ops.fallocate = fuse_native_fallocate; // wxs
   if (implemented[op_init]) ops.init = fuse_native_init;
 
   int _argc = (strcmp(mntopts, "-o") <= 0) ? 1 : 2;
@@ -1129,6 +1148,7 @@ NAPI_INIT() {
   NAPI_EXPORT_FUNCTION(fuse_native_signal_symlink)
   NAPI_EXPORT_FUNCTION(fuse_native_signal_mkdir)
   NAPI_EXPORT_FUNCTION(fuse_native_signal_rmdir)
+  NAPI_EXPORT_FUNCTION(fuse_native_signal_fallocate)
 
   NAPI_EXPORT_UINT32(op_getattr)
   NAPI_EXPORT_UINT32(op_init)
@@ -1165,4 +1185,5 @@ NAPI_INIT() {
   NAPI_EXPORT_UINT32(op_symlink)
   NAPI_EXPORT_UINT32(op_mkdir)
   NAPI_EXPORT_UINT32(op_rmdir)
+  NAPI_EXPORT_UINT32(op_fallocate)
 }

@@ -128,6 +128,9 @@ const OpcodesAndDefaults = new Map([
   }],
   ['rmdir', {
     op: binding.op_rmdir
+  }],
+  ['fallocate', { // wxs
+    op: binding.op_fallocate
   }]
 ])
 
@@ -657,6 +660,13 @@ class Fuse extends Nanoresource {
     })
   }
 
+  // wxs: fallocate(2); offset and length are 64-bit
+  _op_fallocate (signal, path, fd, mode, offsetLow, offsetHigh, lengthLow, lengthHigh) {
+    this.ops.fallocate(path, fd, mode, getDoubleArg(offsetLow, offsetHigh), getDoubleArg(lengthLow, lengthHigh), err => {
+      return signal(err)
+    })
+  }
+
   // Public API
 
   mount (cb) {
@@ -806,20 +816,21 @@ Fuse.isConfigured = isConfigured
 
 module.exports = Fuse
 
+// wxs: counts of blocks and inodes in 64 bits (2 x u32 each)
 function getStatfsArray (statfs) {
-  const ints = new Uint32Array(11)
+  const ints = new Uint32Array(17)
 
   ints[0] = (statfs && statfs.bsize) || 0
   ints[1] = (statfs && statfs.frsize) || 0
-  ints[2] = (statfs && statfs.blocks) || 0
-  ints[3] = (statfs && statfs.bfree) || 0
-  ints[4] = (statfs && statfs.bavail) || 0
-  ints[5] = (statfs && statfs.files) || 0
-  ints[6] = (statfs && statfs.ffree) || 0
-  ints[7] = (statfs && statfs.favail) || 0
-  ints[8] = (statfs && statfs.fsid) || 0
-  ints[9] = (statfs && statfs.flag) || 0
-  ints[10] = (statfs && statfs.namemax) || 0
+  setDoubleInt(ints, 2, (statfs && statfs.blocks) || 0)
+  setDoubleInt(ints, 4, (statfs && statfs.bfree) || 0)
+  setDoubleInt(ints, 6, (statfs && statfs.bavail) || 0)
+  setDoubleInt(ints, 8, (statfs && statfs.files) || 0)
+  setDoubleInt(ints, 10, (statfs && statfs.ffree) || 0)
+  setDoubleInt(ints, 12, (statfs && statfs.favail) || 0)
+  ints[14] = (statfs && statfs.fsid) || 0
+  ints[15] = (statfs && statfs.flag) || 0
+  ints[16] = (statfs && statfs.namemax) || 0
 
   return ints
 }

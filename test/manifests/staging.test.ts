@@ -91,3 +91,23 @@ test('a full overwrite reads nothing from the store; untouched chunks are reused
   t.is(reads, 0, 'commit read nothing from the store')
   t.ok((await committed(store, [result.chunks[1]])).equals(fresh))
 })
+
+test('holes (chunks never written) commit as the one zero chunk without being read or hashed; a 64 GiB sparse file commits at once', async t => {
+  const { dir, store } = await setup(t)
+  const size = 64 * 1024 * CHUNK_SIZE + 5
+  for (const budget of [64 * CHUNK_SIZE, 0]) { // written chunks in memory, or in the sparse staging file
+    const staged = await Staged.open(store, path.join(dir, `sparse-${budget}`), new MemoryBudget(budget), [], 0)
+    t.teardown(() => staged.close())
+    await staged.write(Buffer.from('data'), 0, 4, 3 * CHUNK_SIZE - 2)
+    await staged.truncate(size)
+    const started = Date.now()
+    const result = await staged.commit()
+    const ms = Date.now() - started
+    const zero = await putBytes(store, Buffer.alloc(CHUNK_SIZE))
+    t.is(result.chunks.length, 64 * 1024 + 1)
+    t.ok(result.chunks[0].equals(zero.chunks[0]) && result.chunks[64 * 1024 - 1].equals(zero.chunks[0]), 'holes are the zero chunk')
+    t.ok((await committed(store, result.chunks.slice(2, 4))).equals(Buffer.concat([Buffer.alloc(CHUNK_SIZE - 2), Buffer.from('data'), Buffer.alloc(CHUNK_SIZE - 2)])), 'written chunks as written')
+    t.ok((await committed(store, result.chunks.slice(-1))).equals(Buffer.alloc(5)), 'the short last chunk')
+    t.ok(ms < 2000, `64 GiB of holes committed in ${ms} ms`)
+  }
+})
