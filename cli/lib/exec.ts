@@ -53,6 +53,8 @@ export interface ExecResult {
   /** Where the workspace was mounted while the command ran. */
   root: string
   mounted_by_exec: boolean
+  /** The command ran against a read-only mount (--read-only, or a joined or paused workspace). */
+  read_only: boolean
   changed: { added: ChangedPath[], modified: ChangedPath[], removed: ChangedPath[] }
   /** Paths the command's processes (its process group) opened to read, and wrote or made, from the audit trail; null when it is off. */
   read: string[] | null
@@ -85,9 +87,12 @@ export function checkExecOptions (command: string[], opts: ExecOptions) {
 export async function execWorkspace (api: Wxs, name: string, command: string[], opts: ExecOptions = {}): Promise<ExecResult> {
   checkExecOptions(command, opts)
   const info = await api.info(name) // an unknown workspace fails here, before anything is mounted
+  // a joined or paused workspace cannot change here: the command runs as with --read-only
+  const fixed = info.remote === true || info.paused !== null
+  opts = { ...opts, readOnly: opts.readOnly === true || fixed }
   let root: string = info.mount?.dir ?? ''
   let mountedHere = false
-  if (info.mount && opts.readOnly === true && info.mount.readOnly !== true) {
+  if (info.mount && opts.readOnly === true && !fixed && info.mount.readOnly !== true) {
     throw CliError.BUSY(`${name} is mounted writable at ${info.mount.dir}: unmount it first for a --read-only exec (wxs unmount ${name})`)
   }
   if (!info.mount) {
@@ -150,6 +155,7 @@ async function runIn (api: Wxs, name: string, root: string, mountedHere: boolean
     commit: after,
     root,
     mounted_by_exec: mountedHere,
+    read_only: opts.readOnly === true,
     changed,
     read: used?.read ?? null,
     written: used?.written ?? null
