@@ -5,10 +5,11 @@
 interface BenchModule { main (args: string[]): Promise<number> }
 
 const BENCHES: Record<string, { about: string, load: () => Promise<BenchModule> }> = {
-  fs: { about: 'filesystem: the wxs mount vs tmpfs, journaled ext4 and a bare FUSE floor (root, /dev/fuse)', load: () => import('./fs.js') },
+  fs: { about: 'filesystem: the wxs mount vs tmpfs, journaled ext4 and a bare FUSE floor (root, /dev/fuse; --audit-ab: also wxs with its audit trail off)', load: () => import('./fs.js') },
   ws: { about: 'workspaces: import, fork, dedupe, snapshot/diff/restore, CLI latency', load: () => import('./ws.js') },
   migrate: { about: 'moving a workspace: pause on A, resume on B (first write, working set) vs a TCP copy of the tree (--quick, --only 10000|100000, --reps N)', load: () => import('./migrate.js') },
-  net: { about: 'network: join/sync between daemons on a private loopback DHT vs a raw TCP copy (--reps N, --no-build)', load: () => import('./net.js') }
+  net: { about: 'network: join/sync between daemons on a private loopback DHT vs a raw TCP copy (--reps N, --no-build)', load: () => import('./net.js') },
+  posix: { about: 'the mount against the local disk: the randomized differential test over many seeds, passed/failed per seed (--seeds N|1,2,3, --ops N)', load: () => import('./posix.js') }
 }
 
 const PLANNED: Record<string, string> = {}
