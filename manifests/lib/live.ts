@@ -95,6 +95,10 @@ export interface Owner { uid: number, gid: number }
 
 /** fallocate(2)'s "do not change the size". */
 const FALLOC_FL_KEEP_SIZE = 1
+const FALLOC_FL_PUNCH_HOLE = 2
+const FALLOC_FL_ZERO_RANGE = 16
+/** Punched or zeroed ranges are written as zeros this much at a time. */
+const ZERO_PIECE = 1024 * 1024
 
 /** setuid and setgid bits. */
 const S_ISUID = 0o4000
@@ -652,19 +656,31 @@ export class LiveTree {
   }
 
   /**
-   * fallocate(2), modes 0 and FALLOC_FL_KEEP_SIZE: nothing is reserved (staging
+   * fallocate(2). Modes 0 and FALLOC_FL_KEEP_SIZE: nothing is reserved (staging
    * files are sparse, the store keeps one zero chunk), only the size grows, to
-   * what ext4 would give; mtime and ctime change even when it does not, as on
-   * ext4. Punching holes and zeroing ranges are refused (EOPNOTSUPP): callers
-   * fall back to writing zeros.
+   * what ext4 would give. FALLOC_FL_PUNCH_HOLE (with KEEP_SIZE, as Linux
+   * requires) and FALLOC_FL_ZERO_RANGE: the range reads as zeros from then on
+   * (written as zeros into the staging file; a commit stores them as the one
+   * zero chunk); ZERO_RANGE without KEEP_SIZE may grow the file. mtime and
+   * ctime change even when nothing else does, as on ext4. Collapsing and
+   * inserting ranges are refused (EOPNOTSUPP).
    */
   async allocate (node: LiveNode, mode: number, offset: number, length: number) {
-    if ((mode & ~FALLOC_FL_KEEP_SIZE) !== 0) throw ManifestError.NOT_SUPPORTED(`fallocate mode ${mode}: only plain allocation (0, KEEP_SIZE) is supported`)
+    const zeroing = mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)
+    if ((mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) !== 0 || zeroing === (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE) ||
+      ((mode & FALLOC_FL_PUNCH_HOLE) !== 0 && (mode & FALLOC_FL_KEEP_SIZE) === 0)) {
+      throw ManifestError.NOT_SUPPORTED(`fallocate mode ${mode}: allocation, KEEP_SIZE, PUNCH_HOLE|KEEP_SIZE and ZERO_RANGE are supported`)
+    }
     const end = offset + length
-    if ((mode & FALLOC_FL_KEEP_SIZE) === 0 && end > node.size) return this.truncate(node, end)
+    if (zeroing === 0 && (mode & FALLOC_FL_KEEP_SIZE) === 0 && end > node.size) return this.truncate(node, end)
     this.writable()
     if (node.group !== null) await this.loadGroup(node)
     if (node.type !== FILE) throw ManifestError.INVALID_ARGUMENT('fallocate of a non-file')
+    if (zeroing !== 0) {
+      const stop = (mode & FALLOC_FL_KEEP_SIZE) !== 0 ? Math.min(end, node.size) : end
+      const zeros = Buffer.alloc(Math.min(ZERO_PIECE, Math.max(0, stop - offset)))
+      for (let at = offset; at < stop; at += zeros.length) await this.write(node, zeros, Math.min(zeros.length, stop - at), at)
+    }
     node.mtime = node.ctime = nowNs()
     this.touch(node)
   }

@@ -292,7 +292,7 @@ t fallocate-keep-size h -- fallocate -n -l 2M h
 t fallocate-inside h -- fallocate -l 4096 h
 `
 
-test('posix_fallocate and fallocate(1) extend a file with zeros as on the local disk; punching holes fails cleanly', async t => {
+test('posix_fallocate and fallocate(1) extend a file with zeros as on the local disk; punched holes and zeroed ranges read as zeros', async t => {
   const home = await stateDir(t)
   const mnt = await mountedWorkspace(t, home, 'falloc')
   const disk = await tmpDir(t, 'wxs-disk-')
@@ -300,9 +300,19 @@ test('posix_fallocate and fallocate(1) extend a file with zeros as on the local 
   const onMount = await inDir(mnt, FALLOCATE)
   t.ok(/posix_fallocate: 3145733 b'hello\\n' True/.test(onDisk.stdout) && /-o 5G -l 1M: 0 5369757696/.test(onDisk.stdout), onDisk.stdout)
   t.alike(onMount.stdout.split('\n'), onDisk.stdout.split('\n'), 'the same results, sizes, content and times')
-  // FALLOC_FL_PUNCH_HOLE | KEEP_SIZE, FALLOC_FL_ZERO_RANGE: not supported (README), the file as it was
-  const punch = await inDir(mnt, 'echo data > p; $P falloc p 3 0 4096; $P falloc p 16 0 4096; cat p')
-  t.is(punch.stdout, 'EOPNOTSUPP\nEOPNOTSUPP\ndata\n')
+  // FALLOC_FL_PUNCH_HOLE | KEEP_SIZE (3), FALLOC_FL_ZERO_RANGE (16, 17 with KEEP_SIZE), PUNCH_HOLE without KEEP_SIZE (2: refused)
+  const PUNCH = `printf abcdefghijklmnop > p; yes abcdefgh | head -c 3000000 > q; cp q q.orig
+    $P falloc p 3 2 3; od -An -c p; stat -c %s p
+    $P falloc p 16 12 8; od -An -c p; stat -c %s p
+    $P falloc p 17 18 10; stat -c %s p
+    $P falloc p 2 0 1; od -An -c p | head -1
+    $P falloc q 3 1000 2000000; cmp -l q q.orig 2>/dev/null | wc -l; od -An -tx1 -j 999 -N 3 q; stat -c %s q
+    $P falloc p 3 100 10; stat -c %s p`
+  const punchDisk = await inDir(disk, PUNCH, DISK)
+  const punchMount = await inDir(mnt, PUNCH)
+  t.ok(/a\s+b\s+\\0\s+\\0\s+\\0\s+f/.test(punchDisk.stdout), `the local disk punched bytes 2-4: ${punchDisk.stdout}`)
+  t.alike(punchMount.stdout.split('\n'), punchDisk.stdout.split('\n'), `punched and zeroed ranges read as on the local disk:\n${punchMount.stdout}`)
+  t.is(punchMount.stderr, punchDisk.stderr)
 })
 
 const BIG = `$PY - <<'EOF'
