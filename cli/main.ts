@@ -42,11 +42,11 @@ async function runCommand (command: Command, argv: string[], json: boolean): Pro
   if (inv.opts.help) return usage(command.name)
   if ('local' in command) return command.local(inv)
   const req = command.request(inv)
-  const { call } = await import('./lib/client.js')
+  const { Wxs } = await import('./lib/api.js')
   const renderer = req.progress ? await (await import('./lib/progress.js')).progressRenderer(req.progress, { json, quiet: !!inv.opts.quiet }) : null
   let result: any
   try {
-    result = await call(req.method, req.params, { onProgress: p => renderer?.update(p), onStep: s => renderer?.step(s) })
+    result = await new Wxs().request(req.method, req.params, { onProgress: p => renderer?.update(p), onStep: s => renderer?.step(s) })
   } finally {
     await renderer?.finish()
   }
@@ -91,11 +91,12 @@ async function daemon (argv: string[], json: boolean): Promise<number> {
     await daemonMain()
     return EXIT_OK
   }
-  const { call } = await import('./lib/client.js')
+  const { Wxs } = await import('./lib/api.js')
+  const wxs = new Wxs()
   const { statePaths } = await import('./lib/paths.js')
   const paths = statePaths()
   if (sub === 'start' || sub === 'status') {
-    const status: any = await call('daemon.status', {}, { autostart: sub === 'start' }).catch(err => {
+    const status: any = await wxs.request('daemon.status', {}, { autostart: sub === 'start' }).catch(err => {
       if (err instanceof CliError && err.code === 'NOT_RUNNING') return { running: false, home: paths.home, socket: paths.socket }
       throw err
     })
@@ -104,7 +105,7 @@ async function daemon (argv: string[], json: boolean): Promise<number> {
     return status.running ? EXIT_OK : EXIT_FAILURE
   }
   if (sub === 'stop') {
-    const result: any = await call('daemon.stop', {}, { autostart: false }).catch(err => {
+    const result: any = await wxs.request('daemon.stop', {}, { autostart: false }).catch(err => {
       if (err instanceof CliError && err.code === 'NOT_RUNNING') return { stopping: false, running: false }
       throw err
     })

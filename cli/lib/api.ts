@@ -3,10 +3,11 @@
  * to the daemon of a state dir (over its socket, starting it when nobody
  * answers) and resolves to the same JSON `wxs <command> --json` prints; a
  * failure rejects with an error whose `code` is the one the CLI reports.
- * `exec` and `events` run partly here, as their CLI commands do.
+ * `exec` and `events` run partly here, as their CLI commands do. The CLI is
+ * a client of this class too (cli/main.ts): one client, one set of answers.
  */
 import path from 'node:path'
-import { call, watch } from './client.js'
+import { call, watch, type CallOptions } from './client.js'
 import type { WatchReply } from '../messages.js'
 import { execWorkspace, type ExecOptions, type ExecResult } from './exec.js'
 
@@ -28,9 +29,14 @@ export class Wxs {
     this.bootstrap = opts.bootstrap
   }
 
-  /** One daemon request, with this instance's state dir. */
-  request<T = any> (method: string, params: Record<string, unknown> = {}): Promise<T> {
-    return call(method, params, { home: this.home }) as Promise<T>
+  /** One daemon request, with this instance's state dir (the CLI sends every command through here, with progress callbacks). */
+  request<T = any> (method: string, params: Record<string, unknown> = {}, opts: Omit<CallOptions, 'home'> = {}): Promise<T> {
+    return call(method, params, { ...opts, home: this.home }) as Promise<T>
+  }
+
+  /** The watch stream with a callback (return false to stop): what `events` iterates, and what the CLI's events and top read. */
+  watch (params: { since?: number }, onReply: (r: WatchReply) => boolean | void, opts: { autostart?: boolean } = {}) {
+    return watch(params, onReply, { ...opts, home: this.home })
   }
 
   create (name: string, opts: { from?: string, message?: string, mount?: string | true, access?: Access } = {}) {
@@ -79,11 +85,11 @@ export class Wxs {
     let ended = false
     let stopped = false
     let failure: unknown = null
-    const done = watch({ since: opts.since }, r => {
+    const done = this.watch({ since: opts.since }, r => {
       queue.push(r)
       wake?.()
       return !stopped
-    }, { home: this.home }).catch(err => { failure = err }).finally(() => { ended = true; wake?.() })
+    }).catch(err => { failure = err }).finally(() => { ended = true; wake?.() })
     try {
       while (true) {
         if (queue.length > 0) { yield queue.shift()!; continue }

@@ -417,13 +417,14 @@ export const commands: Command[] = [
 async function runEvents (inv: Invocation): Promise<number> {
   const since = inv.opts.since === undefined ? 0 : Number(inv.opts.since)
   if (!Number.isInteger(since) || since < 0) throw CliError.USAGE(`--since expects an event id, got ${JSON.stringify(inv.opts.since)}`, 'events')
-  const { watch } = await import('./client.js')
+  const { Wxs } = await import('./api.js')
+  const wxs = new Wxs()
   const follow = inv.opts.follow === true
   const print = (e: WatchEvent) => show.line(inv.json ? JSON.stringify(e) : `#${e.id} ${new Date(e.time).toISOString().slice(11, 19)} ${e.text}`)
   const stop = () => process.exit(0)
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
-  const how = await watch({ since }, r => {
+  const how = await wxs.watch({ since }, r => {
     if (r.type === 'event') print(r.event)
     else if (r.type === 'gap') process.stderr.write(`wxs: events up to ${r.oldest - 1} are no longer kept (the daemon keeps the last 1,000 of its run); showing what it has\n`)
     else if (r.type === 'state' && !follow) return false
@@ -433,18 +434,19 @@ async function runEvents (inv: Invocation): Promise<number> {
 }
 
 async function runTop (inv: Invocation): Promise<number> {
-  const { watch } = await import('./client.js')
+  const { Wxs } = await import('./api.js')
+  const wxs = new Wxs()
   if (inv.json) {
     const stop = () => process.exit(0)
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
-    await watch({}, r => { show.line(JSON.stringify(r)); if (inv.opts.once && r.type === 'state') return false })
+    await wxs.watch({}, r => { show.line(JSON.stringify(r)); if (inv.opts.once && r.type === 'state') return false })
     return 0
   }
   if (inv.opts.once || !process.stdout.isTTY) {
     const { snapshotLines } = await import('../../tui/index.js')
     let state: WatchState | null = null
-    await watch({}, r => { if (r.type === 'state') { state = r.state; return false } })
+    await wxs.watch({}, r => { if (r.type === 'state') { state = r.state; return false } })
     if (state === null) throw CliError.DAEMON_UNAVAILABLE('the daemon closed the watch before sending its state')
     for (const line of snapshotLines(state, { width: process.stdout.columns || 120 })) show.line(line)
     return 0
@@ -454,8 +456,7 @@ async function runTop (inv: Invocation): Promise<number> {
   delete process.env.CI
   delete process.env.CONTINUOUS_INTEGRATION
   const { runDashboard } = await import('../../tui/index.js')
-  const { call } = await import('./client.js')
-  const code = await runDashboard({ watch, setFetch: (name, paused) => call('sync', { name, background: paused ? 'off' : 'on' }) })
+  const code = await runDashboard({ watch: (params, onReply) => wxs.watch(params, onReply), setFetch: (name, paused) => wxs.request('sync', { name, background: paused ? 'off' : 'on' }) })
   process.exit(code) // the watch connection may still be open
 
 }
