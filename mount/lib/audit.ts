@@ -1,9 +1,12 @@
 /**
  * A mount's audit trail (mount/messages.ts has the format): what programs did
  * in it, with the process (pid, its command, its process group) the kernel says
- * asked. Records are formatted when the operation arrives and written in
- * batches (every 200 ms, or at 64 KiB), so an operation never waits on the
- * file; the process behind a pid is read from /proc at each record.
+ * asked. An operation only queues its record (time, pid, paths): the process
+ * behind the pid is read from /proc and the line formatted right after the
+ * reply has gone back to the kernel (setImmediate), so the program's next
+ * request overlaps that work instead of waiting behind it; lines are written
+ * in batches (every 200 ms, or at 64 KiB), so an operation never waits on the
+ * file either.
  */
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
@@ -19,6 +22,8 @@ const MAX_STAT_FDS = 128
 export class AuditLog {
   readonly file: string
   private readonly maxBytes: number
+  /** Records not formatted yet (the /proc read happens after the reply). */
+  private queued: Queued[] = []
   private pending: string[] = []
   private pendingBytes = 0
   private size = -1
@@ -35,19 +40,31 @@ export class AuditLog {
 
   /** Records one operation by process `pid` (of user `uid`) on `p` (the mount's path, with its leading slash). */
   record (op: AuditOp, caller: { pid: number, uid: number }, p: string, extra?: { to?: string, bytes?: number }) {
-    const proc = this.process(caller.pid)
-    const r: AuditRecord = { t: Date.now(), op, pid: caller.pid, cmd: proc.cmd, pgid: proc.pgid, uid: caller.uid, path: rel(p) }
-    if (extra?.to !== undefined) r.to = rel(extra.to)
-    if (extra?.bytes !== undefined) r.bytes = extra.bytes
-    const line = formatAuditRecord(r)
-    this.pending.push(line)
-    this.pendingBytes += line.length
+    if (this.queued.length === 0) setImmediate(this.drain)
+    this.queued.push({ t: Date.now(), op, pid: caller.pid, uid: caller.uid, path: p, to: extra?.to, bytes: extra?.bytes })
+  }
+
+  /** Formats the queued records (reading each process from /proc) into lines waiting to be written. */
+  private readonly drain = () => {
+    const queued = this.queued
+    if (queued.length === 0) return
+    this.queued = []
+    for (const q of queued) {
+      const proc = this.process(q.pid)
+      const r: AuditRecord = { t: q.t, op: q.op, pid: q.pid, cmd: proc.cmd, pgid: proc.pgid, uid: q.uid, path: rel(q.path) }
+      if (q.to !== undefined) r.to = rel(q.to)
+      if (q.bytes !== undefined) r.bytes = q.bytes
+      const line = formatAuditRecord(r)
+      this.pending.push(line)
+      this.pendingBytes += line.length
+    }
     if (this.pendingBytes >= FLUSH_BYTES) void this.flush()
     else if (this.timer === null) { this.timer = setTimeout(() => { this.timer = null; void this.flush() }, FLUSH_MS); this.timer.unref() }
   }
 
   /** Writes what is pending; resolves when it is in the file (a failed write is dropped and logged by the caller's log). */
   flush (): Promise<void> {
+    this.drain()
     if (this.timer !== null) { clearTimeout(this.timer); this.timer = null }
     if (this.pending.length === 0) return this.writing
     const text = this.pending.join('')
@@ -107,6 +124,8 @@ export class AuditLog {
     if (fd !== undefined) try { fs.closeSync(fd) } catch {}
   }
 }
+
+interface Queued { t: number, op: AuditOp, pid: number, uid: number, path: string, to: string | undefined, bytes: number | undefined }
 
 function rel (p: string) {
   return p.startsWith('/') ? p.slice(1) : p
