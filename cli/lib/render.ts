@@ -75,6 +75,7 @@ export function info (w: any) {
   out(`  History:   ${w.commits} commit(s), ${w.snapshots} snapshot(s)`)
   if (w.identity && w.identity !== w.key) out(`  Identity:  ${w.identity} (the key it was first shared as; still works)`)
   if (w.paused) out(`  Paused:    by ${w.paused.holder} ${when(w.paused.time)} at commit ${w.paused.commit} (move ${w.paused.hop}); resumes only with its link${w.paused.note ? `; note: ${w.paused.note}` : ''}`)
+  if (w.paused?.recent?.length > 0) out(`  Last used: ${w.paused.recent.map((p: string) => shownPath(p.replace(/^\//, ''))).join(', ')}${w.paused.workingSet > w.paused.recent.length ? ` (and ${formatCount(w.paused.workingSet - w.paused.recent.length)} more in the working set)` : ''}`)
   if (w.network?.conflict) out(`  CONFLICT:  one pause was resumed twice, as ${w.network.conflict.map(short).join(' and ')}; nothing was picked: compare them with wxs diff ${w.name} --conflict`)
   for (const h of w.conflictHeads ?? []) out(`             ${short(h.key)}${h.here ? ' (this machine)' : ''}: commit ${h.commit} (${short(h.root)}) ${when(h.time)} ${h.message}`)
   for (const step of w.lineage ?? []) {

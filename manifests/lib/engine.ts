@@ -46,7 +46,7 @@ export interface WorkspaceSummary {
   /** The key the workspace was first shared under: it stays its identity across moves. */
   identity: string
   /** The open pause, when it is paused (here or by the holder it follows). */
-  paused: { hop: number, commit: number, time: number, holder: string, note: string, meta: Array<{ key: string, value: string }>, workingSet: number, mountDir: string } | null
+  paused: { hop: number, commit: number, time: number, holder: string, note: string, meta: Array<{ key: string, value: string }>, workingSet: number, recent: string[], mountDir: string } | null
   /** Every move so far, oldest first: which log was paused, by whom, and which log resumed it. */
   lineage: LineageStep[]
 }
@@ -660,11 +660,14 @@ function identityOf (ws: Workspace): Buffer {
   return first ? first.continuation!.previousKey : ws.key
 }
 
+/** How many of a pause's working-set paths (newest first) a summary names. */
+const RECENT_SHOWN = 10
+
 function pausedSummary (ws: Workspace): WorkspaceSummary['paused'] {
   const m = ws.pausedMove
   if (m === null) return null
   const p = m.pause
-  return { hop: m.hop, commit: p.commit, time: p.time, holder: p.holder, note: p.note, meta: p.meta, workingSet: p.workingSet.length, mountDir: p.mountDir }
+  return { hop: m.hop, commit: p.commit, time: p.time, holder: p.holder, note: p.note, meta: p.meta, workingSet: p.workingSet.length, recent: p.workingSet.slice(0, RECENT_SHOWN), mountDir: p.mountDir }
 }
 
 function lineageOf (ws: Workspace): LineageStep[] {

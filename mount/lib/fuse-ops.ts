@@ -34,8 +34,6 @@ export interface OpsContext {
   /** A change starts / ends (a pause waits until none is in flight). */
   begin (): void
   end (): void
-  /** A path was opened (the working set a pause records). */
-  used (path: string): void
   /** A request from a program arrived (cheap: called on every lookup, open, read and readdir). */
   active (): void
   /** A read of `path` (node, range) starts; the returned function ends it (reads waiting long are shown by wxs top, with what they wait on). */
@@ -53,8 +51,12 @@ export interface OpsContext {
    * off, nothing recorded); call synchronously at the start of an op.
    */
   requester (): Requester | null
-  /** Records an operation that succeeded (mount/lib/audit.ts). */
-  audit (op: AuditOp, who: Requester, path: string, extra?: { to?: string, bytes?: number }): void
+  /**
+   * Records an operation that succeeded: in the audit trail when `who` is
+   * known (mount/lib/audit.ts), and reads, writes and creates in the working
+   * set a pause keeps (so both come from the same record).
+   */
+  record (op: AuditOp, who: Requester | null, path: string, extra?: { to?: string, bytes?: number }): void
   /** Where statfs numbers come from (the state dir's filesystem). */
   statfsPath: string
   log (line: string): void
@@ -88,7 +90,7 @@ export function makeOps (ctx: OpsContext) {
     node.opens++
     const fd = nextFd++
     handles.set(fd, { node, write, append: (flags & C.O_APPEND) !== 0, who, path: p, written: 0, created, recorded: 0, noted: false })
-    if (who !== null && !write && !created) ctx.audit('read', who, p)
+    if (!write && !created) ctx.record('read', who, p)
     if (nextFd >= DIRECT_IO) nextFd = 1
     // a file with several names: direct I/O (the kernel's page cache is per name)
     return node.nlink > 1 ? fd | DIRECT_IO : fd
@@ -117,9 +119,9 @@ export function makeOps (ctx: OpsContext) {
 
   /** A write record per open that wrote (or opened an existing file to write), with the bytes written since the last one. */
   const noteWrite = (h: Handle) => {
-    if (h.who === null || !h.write) return
+    if (!h.write) return
     if (h.written === h.recorded && (h.noted || h.created)) return
-    ctx.audit('write', h.who, h.path, { bytes: h.written - h.recorded })
+    ctx.record('write', h.who, h.path, { bytes: h.written - h.recorded })
     h.recorded = h.written
     h.noted = true
   }
@@ -128,7 +130,7 @@ export function makeOps (ctx: OpsContext) {
   const change = (cb: Cb, op: AuditOp, p: string, fn: () => Promise<unknown>, extra?: { to?: string }) => {
     const who = ctx.requester()
     if (who === null) return run(cb, fn, true)
-    run(cb, async () => { const r = await fn(); ctx.audit(op, who, p, extra); return r }, true)
+    run(cb, async () => { const r = await fn(); ctx.record(op, who, p, extra); return r }, true)
   }
 
   // access, opendir and releasedir are left out on purpose: libfuse then answers
@@ -173,7 +175,6 @@ export function makeOps (ctx: OpsContext) {
         if (node.type === DIR && writing) throw Object.assign(new Error('EISDIR'), { code: 'IS_DIRECTORY' })
         if (writing) L().checkWritable()
         if ((flags & C.O_TRUNC) && writing) { await L().truncate(node, 0); ctx.changed() }
-        if (node.type !== DIR) ctx.used(p)
         // atime at an open for reading only too: the kernel answers reads from its page cache
         // (auto_cache) without asking, so a read of a cached file would never reach read below
         // (not O_RDWR: writers such as fallocate(1) or databases open so without reading)
@@ -187,8 +188,8 @@ export function makeOps (ctx: OpsContext) {
       const who = ctx.requester()
       ctx.begin()
       L().create(p, mode, { owner }).then(node => {
-        ctx.end(); ctx.changed(); ctx.used(p)
-        if (who !== null) ctx.audit('create', who, p)
+        ctx.end(); ctx.changed()
+        ctx.record('create', who, p)
         cb(0, open(node, C.O_RDWR, p, who, true))
       }, err => { ctx.end(); fail(cb, err) })
     },

@@ -53,7 +53,7 @@ export class Mount extends Resource {
   /** Reads in progress (a read of content not here waits on the network). */
   private readonly reads = new Map<number, { op: 'read' | 'lookup' | 'list', path: string, start: number, node: LiveNode | null, offset: number, length: number }>()
   private nextRead = 0
-  /** Paths opened most recently, oldest first (a Map keeps insertion order; re-use moves a path last). */
+  /** Paths read, written or created most recently (the audit records' paths), oldest first (a Map keeps insertion order; re-use moves a path last). */
   private readonly recent = new Map<string, true>()
 
   constructor (opts: MountOptions) {
@@ -76,7 +76,6 @@ export class Mount extends Resource {
       changed: () => this.changed(),
       begin: () => { this.inflight++ },
       end: () => { if (--this.inflight === 0) for (const fn of this.drained.splice(0)) fn() },
-      used: p => this.used(p),
       active: () => { this.live.store.lastForeground = performance.now() },
       failed: (p, errno) => {
         this.errors.push({ path: p, errno: ERRNO_NAMES[-errno] ?? String(-errno), time: Date.now() })
@@ -102,7 +101,10 @@ export class Mount extends Resource {
         const c = (this.fuse as unknown as { caller (): { uid: number, pid: number } } | null)?.caller()
         return c === undefined ? null : { pid: c.pid, uid: c.uid }
       },
-      audit: (op, who, p, extra) => this.audit?.record(op, who, p, extra),
+      record: (op, who, p, extra) => {
+        if (op === 'read' || op === 'write' || op === 'create') this.used(p)
+        if (who !== null) this.audit?.record(op, who, p, extra)
+      },
       statfsPath: this.opts.statfsPath,
       log: line => this.opts.log(`[${this.name}] ${line}`)
     })

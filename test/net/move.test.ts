@@ -81,6 +81,13 @@ test('pause --wait on A, A offline, resume on B from a third peer: byte-equal, s
   t.is(firstSteps[1].commit, firstSteps[2].commit, 'the pause records the commit the quiesce left')
   t.is(firstSteps[2].created, true)
   t.ok(firstSteps[2].workingSet > 0, 'with a working set')
+  // the working set comes from the audit trail's records: its reads, writes and creates, newest first
+  const trail = (await ok(a, ['audit', 'task'])).records as Array<{ op: string, path: string }>
+  const newest: string[] = []
+  for (const rec of trail.reverse()) if (['read', 'write', 'create'].includes(rec.op) && !newest.includes('/' + rec.path)) newest.push('/' + rec.path)
+  const pausedInfo = (await ok(a, ['info', 'task'])).paused
+  t.ok(newest.length >= 10, `the trail holds ${newest.length} paths read or written`)
+  t.alike(pausedInfo.recent, newest.slice(0, 10), `the pause's last-used paths are the trail's newest: ${pausedInfo.recent.join(' ')}`)
   t.is(firstSteps[3].key, key)
   t.is(paused.onlyHere.objects, 0, 'nothing exists only on A any more')
   const write = await sh('echo more >> README.md', { cwd: dirA })
