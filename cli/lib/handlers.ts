@@ -2,7 +2,6 @@
  * Daemon-side handlers of the control protocol: validate params, call the
  * engine, return plain JSON. Paths arrive absolute (the client resolves them).
  */
-import fs from 'node:fs/promises'
 import path from 'node:path'
 import { crashPoint, toHex, type Monitor } from '../../core/index.js'
 import { ManifestError, type Engine } from '../../manifests/index.js'
@@ -106,7 +105,7 @@ export const handlers: Record<string, Handler> = {
     const removed = await ctx.engine.remove(name)
     await ctx.settings.remove(name)
     ctx.snapshots.schedule(name)
-    for (const f of [ctx.mounts.auditFile(name), ctx.mounts.auditFile(name) + '.1']) await fs.rm(f, { force: true })
+    await ctx.mounts.forget(name)
     return removed
   },
   async share (p, ctx) {
@@ -150,7 +149,7 @@ export const handlers: Record<string, Handler> = {
     let result
     try {
       monitor.setPhase('recording the pause')
-      result = await ctx.network.pause(name, { workingSet: quiesced?.workingSet, mountDir: quiesced?.dir ?? null, note: optionalStr(p, 'note'), meta: metaPairs(p.meta), settings: swarmSettings(p) })
+      result = await ctx.network.pause(name, { workingSet: quiesced?.workingSet ?? await ctx.mounts.workingSet(name), mountDir: quiesced?.dir ?? null, note: optionalStr(p, 'note'), meta: metaPairs(p.meta), settings: swarmSettings(p) })
     } catch (err) {
       ctx.mounts.thaw(name)
       throw err

@@ -154,6 +154,42 @@ export async function readAudit (file: string, q: AuditQuery = {}): Promise<Audi
   return q.limit !== undefined && out.length > q.limit ? out.slice(out.length - q.limit) : out
 }
 
+/** The ops whose paths make a working set (what a program used, not what it removed). */
+const USED_OPS = new Set<AuditOp>(['read', 'write', 'create'])
+/** How much of the end of an audit file a working set is looked for in. */
+const RECENT_TAIL_BYTES = 4 * 1024 * 1024
+
+/**
+ * The paths read, written or created most recently according to an audit
+ * file (and the one it rotated to), newest first, each once, at most `max`,
+ * with the mount's leading slash: the working set of a workspace that is not
+ * mounted now (a pause after `wxs exec`, or after the daemon restarted).
+ * Only the files' last few MiB are read.
+ */
+export async function recentPaths (file: string, max: number): Promise<string[]> {
+  const out = new Set<string>()
+  for (const f of [file, file + '.1']) {
+    const fh = await fsp.open(f, 'r').catch(() => null)
+    if (fh === null) continue
+    try {
+      const size = (await fh.stat()).size
+      const start = Math.max(0, size - RECENT_TAIL_BYTES)
+      const buf = Buffer.alloc(size - start)
+      await fh.read(buf, 0, buf.length, start)
+      const lines = buf.toString('utf8').split('\n')
+      if (start > 0) lines.shift() // cut at the tail's start
+      for (let i = lines.length - 1; i >= 0 && out.size < max; i--) {
+        const r = lines[i] === '' ? null : parseAuditRecord(lines[i])
+        if (r !== null && USED_OPS.has(r.op)) out.add('/' + r.path)
+      }
+      if (out.size >= max || start > 0) break
+    } finally {
+      await fh.close()
+    }
+  }
+  return [...out]
+}
+
 /** A glob as shells and .gitignore read it: `*` and `?` within a name, `**` across names. */
 export function globToRegExp (glob: string): RegExp {
   let re = ''

@@ -9,8 +9,8 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { writeFileDurable } from '../../core/index.js'
 import { LiveTree, ManifestError, type Engine } from '../../manifests/index.js'
-import { Mount } from './mount.js'
-import { AuditLog } from './audit.js'
+import { Mount, WORKING_SET_PATHS } from './mount.js'
+import { AuditLog, recentPaths } from './audit.js'
 import { MountError } from './errors.js'
 import { loadFuse } from './fuse.js'
 import { DEFAULT_ACCESS, formatMounts, parseMounts, type MountAccess, type MountRecord } from '../messages.js'
@@ -23,6 +23,8 @@ export class MountManager {
   private readonly engine: Engine
   private readonly log: (line: string) => void
   private readonly mounts = new Map<string, Mount>()
+  /** The working set of each workspace's last mount in this daemon, kept after it unmounts (a pause after `wxs exec`). */
+  private readonly lastUsed = new Map<string, string[]>()
   private readonly recordFile: string
   private crashed: Record<string, MountRecord> = {}
 
@@ -125,10 +127,30 @@ export class MountManager {
     await mount.commit('unmount')
     await mount.close()
     this.mounts.delete(mount.name)
+    this.lastUsed.set(mount.name, mount.workingSet())
     await this.writeRecords()
     this.log(`unmounted ${mount.name} from ${mount.dir}`)
     const ws = await this.engine.workspace(mount.name)
     return { name: mount.name, dir: mount.dir, mountedAt: mount.mountedAt, access: mount.access, readOnly: mount.readOnly, commit: ws.head?.seq ?? null }
+  }
+
+  /**
+   * The paths used most recently in a workspace, newest first: a mounted one's
+   * from its mount; otherwise what its last mount in this daemon used, or,
+   * after a restart, what its audit trail recorded last (the same records).
+   */
+  async workingSet (name: string): Promise<string[]> {
+    const mount = this.mounts.get(name)
+    if (mount !== undefined) return mount.workingSet()
+    const last = this.lastUsed.get(name)
+    if (last !== undefined && last.length > 0) return last
+    return recentPaths(this.auditFile(name), WORKING_SET_PATHS)
+  }
+
+  /** A workspace was removed: its audit trail and working set go with it. */
+  async forget (name: string) {
+    this.lastUsed.delete(name)
+    for (const f of [this.auditFile(name), this.auditFile(name) + '.1']) await fs.rm(f, { force: true })
   }
 
   /** Where a workspace's audit trail is (mount/messages.ts). */

@@ -12,7 +12,7 @@ import { ERRNO_NAMES } from './errno.js'
 import type { AuditLog } from './audit.js'
 
 /** Paths a mount remembers as its working set (the pause record keeps as many). */
-const WORKING_SET_PATHS = 1024
+export const WORKING_SET_PATHS = 1024
 
 export interface MountOptions {
   name: string

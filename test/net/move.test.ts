@@ -351,3 +351,28 @@ test('two resumes of one pause while partitioned: each side goes on, both report
   t.absent(local.fork.joined, 'b forks its own history')
   t.is(local.fork.from, 'w')
 })
+
+test('a pause after wxs exec (nothing mounted) keeps what the command used; after a daemon restart, from the audit trail', async t => {
+  const net = await localBootstrap(t)
+  const a = await peer(t, net)
+  const src = path.join(await tmpDir(t), 'src')
+  await writeTree(src, project())
+  const script = 'cat src/m1.ts src/m2.ts > /dev/null && echo out > built.txt && cat README.md > /dev/null'
+  const used = ['/README.md', '/built.txt', '/src/m2.ts', '/src/m1.ts'] // newest first
+  for (const name of ['one', 'two']) {
+    await ok(a, ['create', name, '--from', src])
+    const r = await a.run(['exec', name, '--json', '--', 'sh', '-c', script])
+    t.is(r.code, 0, `exec in ${name} ${r.stderr.slice(-200)}`)
+    t.is(r.json.mounted_by_exec, true, 'exec mounted it and unmounted it after')
+  }
+  const one = await ok(a, ['pause', 'one'])
+  t.ok(one.link.startsWith('wxsr1-'))
+  const info = (await ok(a, ['info', 'one'])).paused
+  t.is(info.workingSet, used.length, 'the working set holds what the exec read and wrote, though nothing was mounted at the pause')
+  t.alike(info.recent, used, `newest first: ${info.recent.join(' ')}`)
+
+  await stopDaemon(a.home) // the daemon's memory of the last mount is gone: the audit trail remains
+  await ok(a, ['pause', 'two'])
+  const two = (await ok(a, ['info', 'two'])).paused
+  t.alike(two.recent, used, `after a restart, from the audit trail: ${two.recent.join(' ')}`)
+})
