@@ -814,6 +814,10 @@ Fuse.configure = configure
 Fuse.unconfigure = unconfigure
 Fuse.isConfigured = isConfigured
 
+// wxs: the low-level binding (mount/lib/fuse-ll.ts) packs stats the same way
+Fuse.getStatArray = getStatArray
+Fuse.getStatfsArray = getStatfsArray
+
 module.exports = Fuse
 
 // wxs: counts of blocks and inodes in 64 bits (2 x u32 each)
