@@ -116,6 +116,7 @@ export class FuseLL {
     const options = ['fsname=wxs', 'subtype=wxs']
     if (this.opts.allowOther) options.push('allow_other')
     if (this.opts.defaultPermissions) options.push('default_permissions')
+    if (process.env.WXS_FUSE_DEBUG) options.push('debug') // libfuse prints every request and reply to stderr
     this.handle = this.binding.mount(this.mnt, '-o' + options.join(','), (op, req, ...args) => this.dispatch(op, req, args))
     if (this.capabilities) this.binding.setCapabilities(this.handle, 1)
   }

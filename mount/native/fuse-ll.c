@@ -115,6 +115,12 @@ static void ll_init (void *data, struct fuse_conn_info *conn) {
   // the kernel clears set-id bits itself on write, chown and truncate (by a
   // SETATTR), as with libfuse 2; the live tree does not need to
   conn->want &= ~FUSE_CAP_HANDLE_KILLPRIV;
+  // O_TRUNC comes as a SETATTR of the size before the open, as with libfuse 2
+  // (so O_RDONLY|O_TRUNC truncates, as on ext4, and the audit trail records it)
+  conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
+  // like the libfuse 2 binding, a mount does not keep the process alive by
+  // itself; until it is up (here) it does: whoever awaits the mount waits on it
+  uv_unref((uv_handle_t *) &m->poll);
   napi_handle_scope hs;
   napi_open_handle_scope(m->env, &hs);
   call_js(m, LL_INIT, NULL, 0, NULL);
@@ -405,8 +411,6 @@ static napi_value ll_mount (napi_env env, napi_callback_info info) {
   uv_poll_init(loop, &m->poll, fd);
   m->poll.data = m;
   uv_poll_start(&m->poll, UV_READABLE, on_readable);
-  // like the libfuse 2 binding: the mount does not keep the process alive by itself
-  uv_unref((uv_handle_t *) &m->poll);
   napi_value out;
   napi_create_external(env, m, NULL, NULL, &out);
   return out;

@@ -882,7 +882,7 @@ function getStatArray (stat) {
   ints[2] = (stat && stat.gid) || 0
   setDoubleInt(ints, 3, (stat && stat.size) || 0)
   ints[5] = (stat && stat.dev) || 0
-  ints[6] = (stat && stat.nlink) || 1
+  ints[6] = (stat && stat.nlink !== undefined) ? stat.nlink : 1 // wxs: 0 for a file unlinked while open
   ints[7] = (stat && stat.ino) || 0
   ints[8] = (stat && stat.rdev) || 0
   ints[9] = (stat && stat.blksize) || 0
