@@ -591,12 +591,13 @@ export class LiveTree {
     this.touch(node)
   }
 
-  /** null leaves a time unchanged (UTIME_OMIT). */
-  async utimens (node: LiveNode, atime: bigint | null, mtime: bigint | null) {
+  /** null leaves a time unchanged (UTIME_OMIT); 'now' is this clock's now (UTIME_NOW: one reading for both, ctime not before it). */
+  async utimens (node: LiveNode, atime: bigint | null | 'now', mtime: bigint | null | 'now') {
     await this.loadGroup(node)
     this.writable()
-    if (atime !== null) node.atime = atime
-    if (mtime !== null) node.mtime = mtime
+    const now = atime === 'now' || mtime === 'now' ? nowNs() : 0n
+    if (atime !== null) node.atime = atime === 'now' ? now : atime
+    if (mtime !== null) node.mtime = mtime === 'now' ? now : mtime
     node.ctime = nowNs()
     this.touch(node)
   }

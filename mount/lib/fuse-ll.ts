@@ -221,7 +221,7 @@ export class FuseLL {
       }),
       [OP.FORGET]: (_req, id: number, lookups: number) => this.forget(id, lookups),
       [OP.GETATTR]: (req, id: number) => this.on(req, id, n => this.attr(req, n)),
-      [OP.SETATTR]: (req, id: number, set: number, mode: number, uid: number, gid: number, size: number, atime: bigint | null, mtime: bigint | null, fh: number) => this.on(req, id, n => {
+      [OP.SETATTR]: (req, id: number, set: number, mode: number, uid: number, gid: number, size: number, atime: bigint | null | 'now', mtime: bigint | null | 'now', fh: number) => this.on(req, id, n => {
         const p = this.pathOf(n)
         const steps: Array<(cb: (err: number) => void) => void> = []
         if (set & SET.MODE) steps.push(cb => ops.chmod(p, mode, cb))

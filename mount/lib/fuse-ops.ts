@@ -274,7 +274,7 @@ export function makeOps (ctx: OpsContext) {
       change(cb, 'setxattr', p, async () => L().setxattr(await L().lookup(p), name, copy, flags))
     },
     removexattr: (p: string, name: string, cb: Cb) => change(cb, 'removexattr', p, async () => L().removexattr(await L().lookup(p), name)),
-    utimens: (p: string, atime: bigint | null, mtime: bigint | null, cb: Cb) => run(cb, async () => L().utimens(await L().lookup(p), atime, mtime), true)
+    utimens: (p: string, atime: bigint | null | 'now', mtime: bigint | null | 'now', cb: Cb) => run(cb, async () => L().utimens(await L().lookup(p), atime, mtime), true)
   }
 }
 

@@ -156,14 +156,14 @@ static void ll_getattr (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
   ENV(req) SEND(req, LL_GETATTR, num(env, ino), FH(fi))
 }
 
-// Times cross as nanoseconds (BigInt) or null (not set); UTIME_NOW is resolved
-// here, one clock reading for both (touch gives atime == mtime, as ext4).
+// Times cross as nanoseconds (BigInt), null (not set) or 'now' (UTIME_NOW: the
+// live tree's clock, one reading for both, and the ctime it sets is not before it).
 static void ll_setattr (fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi) {
   ENV(req)
-  struct timespec now;
-  clock_gettime(CLOCK_REALTIME, &now);
-  napi_value atime = (to_set & FUSE_SET_ATTR_ATIME_NOW) ? ns_value(env, &now) : (to_set & FUSE_SET_ATTR_ATIME) ? ns_value(env, &attr->st_atim) : null_value(env);
-  napi_value mtime = (to_set & FUSE_SET_ATTR_MTIME_NOW) ? ns_value(env, &now) : (to_set & FUSE_SET_ATTR_MTIME) ? ns_value(env, &attr->st_mtim) : null_value(env);
+  napi_value now;
+  napi_create_string_utf8(env, "now", 3, &now);
+  napi_value atime = (to_set & FUSE_SET_ATTR_ATIME_NOW) ? now : (to_set & FUSE_SET_ATTR_ATIME) ? ns_value(env, &attr->st_atim) : null_value(env);
+  napi_value mtime = (to_set & FUSE_SET_ATTR_MTIME_NOW) ? now : (to_set & FUSE_SET_ATTR_MTIME) ? ns_value(env, &attr->st_mtim) : null_value(env);
   SEND(req, LL_SETATTR, num(env, ino), num(env, to_set), num(env, attr->st_mode), num(env, attr->st_uid), num(env, attr->st_gid), num(env, attr->st_size), atime, mtime, FH(fi))
 }
 
