@@ -281,6 +281,8 @@ export function makeOps (ctx: OpsContext) {
 export const MOUNT_OPTIONS = {
   // Measured on this machine (BENCH.md): big writes, kernel page cache with
   // auto invalidation, 1 s attribute/entry/negative caches, no per-op timeout.
+  // The low-level binding (fuse-ll.ts) takes the timeouts and the access
+  // options; the rest is libfuse 2's (WXS_FUSE=hl).
   bigWrites: true,
   autoCache: true,
   attrTimeout: 1,

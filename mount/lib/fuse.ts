@@ -1,7 +1,8 @@
 /**
- * Loads the patched fuse-native binding (mount/native, built by
- * `npm run build:native`) and checks what mounting needs, with errors that say
- * how to fix what is missing.
+ * Loads the FUSE binding (mount/native, built by `npm run build:native`):
+ * libfuse 3's low-level one, or with WXS_FUSE=hl the patched fuse-native one
+ * (libfuse 2), and checks what mounting needs, with errors that say how to fix
+ * what is missing.
  */
 import fs from 'node:fs'
 import path from 'node:path'
@@ -30,11 +31,12 @@ export type FuseClass = new (mnt: string, ops: object, opts: object) => FuseInst
 let loaded: FuseClass | null = null
 
 /**
- * Which binding serves mounts: `hl`, libfuse 2's path-based API (fuse-native.c),
- * or `ll`, libfuse 3's low-level, inode-based one (fuse-ll.ts); WXS_FUSE picks.
+ * Which binding serves mounts: `ll`, libfuse 3's low-level, inode-based API
+ * (fuse-ll.ts, the default), or `hl`, libfuse 2's path-based one through the
+ * patched fuse-native binding (WXS_FUSE=hl; it has the gaps README names).
  */
 export function fuseBinding (): 'hl' | 'll' {
-  return process.env.WXS_FUSE === 'll' ? 'll' : 'hl'
+  return process.env.WXS_FUSE === 'hl' ? 'hl' : 'll'
 }
 
 /** Returns the Fuse class, or throws FUSE_UNAVAILABLE naming the missing piece. */
