@@ -148,7 +148,8 @@ export class LiveTree {
   readonly store: PackStore
   private readonly ws: Workspace
   private readonly stagingDir: string
-  private nextIno = 2
+  /** The next inode number; shared with the tree this one replaced under a mount (continueInos). */
+  private inos = { next: 2 }
   private stagingSeq = 0
   private committing: Promise<CommitRecord | null> | null = null
   private readonly inodes = new Map<number, LiveNode>()
@@ -492,12 +493,13 @@ export class LiveTree {
   }
 
   /**
-   * Numbers this tree's inodes after `from`'s (a restore or a new head swapped
-   * in under a mount): an inode number the kernel still holds never names
-   * another file. Call before anything is looked up.
+   * Numbers this tree's inodes in one sequence with `from`'s (a restore or a
+   * new head swapped in under a mount), even what `from` still loads: an
+   * inode number the kernel holds never names another file. Call before
+   * anything is looked up.
    */
   continueInos (from: LiveTree) {
-    this.nextIno = Math.max(this.nextIno, from.nextIno)
+    this.inos = from.inos
   }
 
   // -- attributes --------------------------------------------------------------
@@ -789,7 +791,7 @@ export class LiveTree {
 
   node (init: { type: EntryType, mode: number, size: number, mtime: bigint, name: string, parent: LiveNode | null, tree?: Buffer | null }): LiveNode {
     const node: LiveNode = {
-      ino: this.nextIno++,
+      ino: this.inos.next++,
       type: init.type,
       mode: init.mode,
       size: init.size,

@@ -55,6 +55,9 @@ const DIRECT_IO = 0x40000000
 const KEEP_CACHE = 1
 const DIR = 2
 
+/** What says whether a file's content may have changed since the kernel last saw it. */
+const stamp = (n: LiveNode) => `${n.mtime}:${n.size}`
+
 /** A nodeid the kernel holds: its node, the tree it came from, how many lookups, the mtime and size it last saw. */
 interface Known { node: LiveNode, live: LiveTree, lookups: number, seen: string }
 interface DirHandle { node: LiveNode, names: string[] | null, nodes: LiveNode[] }
@@ -146,8 +149,12 @@ export class FuseLL {
   }
 
   private join (dir: LiveNode, name: string) {
-    if (dir.unlinked) return ''
     return dir.parent === null ? '/' + name : this.live.pathOf(dir) + '/' + name
+  }
+
+  /** on() for a directory a name is looked up, made or removed in: ENOENT once it is removed, as on ext4. */
+  private onDir (req: Req, id: number, fn: (dir: LiveNode) => void) {
+    this.on(req, id, dir => dir.unlinked ? this.binding.replyErr(req, ERRNO.ENOENT) : fn(dir))
   }
 
   /** Runs fn with the node of a nodeid; a node of a tree swapped out resolves by its path in the current one. */
@@ -170,11 +177,11 @@ export class FuseLL {
     }, () => this.binding.replyErr(req, ERRNO.ENOENT))
   }
 
-  /** The kernel holds one more reference to the node's nodeid. */
+  /** The kernel holds one more reference to the node's nodeid (and has seen its attributes). */
   private ref (n: LiveNode) {
     const k = this.known.get(n.ino)
-    if (k === undefined) this.known.set(n.ino, { node: n, live: this.live, lookups: 1, seen: '' })
-    else { k.node = n; k.live = this.live; k.lookups++ }
+    if (k === undefined) this.known.set(n.ino, { node: n, live: this.live, lookups: 1, seen: stamp(n) })
+    else { k.node = n; k.live = this.live; k.lookups++; k.seen = stamp(n) }
   }
 
   private forget (id: number, lookups: number) {
@@ -184,11 +191,15 @@ export class FuseLL {
     if (k.lookups <= 0) this.known.delete(id)
   }
 
-  /** Whether the kernel may keep its cached pages of this node at an open (its mtime and size as last seen: libfuse 2's auto_cache). */
+  /**
+   * Whether the kernel may keep its cached pages of this node at an open: its
+   * mtime and size are as the kernel last saw them (libfuse 2's auto_cache; the
+   * kernel drops pages itself when attributes it receives show a change).
+   */
   private keepCache (n: LiveNode) {
     const k = this.known.get(n.ino)
     if (k === undefined) return false
-    const now = `${n.mtime}:${n.size}`
+    const now = stamp(n)
     const keep = k.seen === now
     k.seen = now
     return keep
@@ -201,7 +212,7 @@ export class FuseLL {
 
   private attr (req: Req, n: LiveNode) {
     const k = this.known.get(n.ino)
-    if (k !== undefined) k.seen = `${n.mtime}:${n.size}`
+    if (k !== undefined) k.seen = stamp(n)
     this.binding.replyAttr(req, this.stat(n), this.ttl)
   }
 
@@ -216,7 +227,7 @@ export class FuseLL {
     const made = (req: Req) => (err: number, n?: LiveNode) => err ? b.replyErr(req, -err) : this.entry(req, n!)
     const pathOfId = (id: number) => { const k = this.known.get(id); return id === 1 ? '/' : k === undefined ? '' : this.pathOf(k.node) }
     return {
-      [OP.LOOKUP]: (req, parent: number, name: string) => this.on(req, parent, dir => {
+      [OP.LOOKUP]: (req, parent: number, name: string) => this.onDir(req, parent, dir => {
         ops.find(this.join(dir, name), (err: number) => err === -ERRNO.ENOENT ? b.replyEntry(req, null, this.negativeTtl) : b.replyErr(req, -err), n => this.entry(req, n))
       }),
       [OP.FORGET]: (_req, id: number, lookups: number) => this.forget(id, lookups),
@@ -240,27 +251,26 @@ export class FuseLL {
         next(0)(0)
       }),
       [OP.READLINK]: (req, id: number) => this.on(req, id, n => ops.readlink(this.pathOf(n), (err: number, target: string) => err ? b.replyErr(req, -err) : b.replyReadlink(req, target))),
-      [OP.MKNOD]: (req, parent: number, name: string, mode: number, rdev: number) => this.on(req, parent, dir => ops.mknod(this.join(dir, name), mode, rdev, made(req))),
-      [OP.MKDIR]: (req, parent: number, name: string, mode: number) => this.on(req, parent, dir => ops.mkdir(this.join(dir, name), mode, made(req))),
-      [OP.UNLINK]: (req, parent: number, name: string) => this.on(req, parent, dir => ops.unlink(this.join(dir, name), done(req))),
-      [OP.RMDIR]: (req, parent: number, name: string) => this.on(req, parent, dir => ops.rmdir(this.join(dir, name), done(req))),
-      [OP.SYMLINK]: (req, target: string, parent: number, name: string) => this.on(req, parent, dir => ops.symlink(target, this.join(dir, name), made(req))),
-      [OP.RENAME]: (req, parent: number, name: string, to: number, toName: string, flags: number) => this.on(req, parent, dir => this.on(req, to, toDir => {
+      [OP.MKNOD]: (req, parent: number, name: string, mode: number, rdev: number) => this.onDir(req, parent, dir => ops.mknod(this.join(dir, name), mode, rdev, made(req))),
+      [OP.MKDIR]: (req, parent: number, name: string, mode: number) => this.onDir(req, parent, dir => ops.mkdir(this.join(dir, name), mode, made(req))),
+      [OP.UNLINK]: (req, parent: number, name: string) => this.onDir(req, parent, dir => ops.unlink(this.join(dir, name), done(req))),
+      [OP.RMDIR]: (req, parent: number, name: string) => this.onDir(req, parent, dir => ops.rmdir(this.join(dir, name), done(req))),
+      [OP.SYMLINK]: (req, target: string, parent: number, name: string) => this.onDir(req, parent, dir => ops.symlink(target, this.join(dir, name), made(req))),
+      [OP.RENAME]: (req, parent: number, name: string, to: number, toName: string, flags: number) => this.onDir(req, parent, dir => this.onDir(req, to, toDir => {
         ops.rename(this.join(dir, name), this.join(toDir, toName), done(req), flags)
       })),
-      [OP.LINK]: (req, id: number, parent: number, name: string) => this.on(req, id, n => this.on(req, parent, dir => ops.link(this.pathOf(n), this.join(dir, name), made(req)))),
+      [OP.LINK]: (req, id: number, parent: number, name: string) => this.on(req, id, n => this.onDir(req, parent, dir => ops.link(this.pathOf(n), this.join(dir, name), made(req)))),
       [OP.OPEN]: (req, id: number, flags: number) => this.on(req, id, n => ops.open(this.pathOf(n), flags, (err: number, fd: number) => {
         if (err) return b.replyErr(req, -err)
         b.replyOpen(req, fd & ~DIRECT_IO, this.keepCache(n) ? KEEP_CACHE : 0)
       })),
-      [OP.CREATE]: (req, parent: number, name: string, mode: number) => this.on(req, parent, dir => {
+      [OP.CREATE]: (req, parent: number, name: string, mode: number) => this.onDir(req, parent, dir => {
         const p = this.join(dir, name)
         ops.create(p, mode, (err: number, fd: number) => {
           if (err) return b.replyErr(req, -err)
           const n = dir.children?.get(name)
           if (n === undefined) { ops.release(p, fd & ~DIRECT_IO, () => {}); return b.replyErr(req, ERRNO.ENOENT) }
           this.ref(n)
-          this.keepCache(n)
           b.replyCreate(req, this.stat(n), this.ttl, fd & ~DIRECT_IO, 0)
         })
       }),

@@ -211,6 +211,11 @@ console.log(JSON.stringify(out))
   if (FUSE_LL) {
     const rm = await sh(`mkdir g && echo x > g/x && exec 3<g/x && rm g/x && rmdir g && [ ! -e g ] && cat <&3 && exec 3<&- && ls`, { cwd: mnt })
     t.is(rm.stdout, 'x\nb\n', `rmdir of the directory while its unlinked file is open: ${rm.stderr}`)
+    // and in a directory removed while it is the cwd, nothing can be made or found, as on ext4
+    const inGone = 'mkdir h && cd h && rmdir ../h && { touch x; mkdir y; ln -s a z; ls -a; cat x; } 2>&1; true'
+    const want = await sh(inGone, { cwd: disk })
+    t.ok(/No such file or directory/.test(want.stdout), want.stdout)
+    t.is((await sh(inGone, { cwd: mnt })).stdout, want.stdout, 'a removed cwd: as on the local disk')
   } else {
     const gap = await sh(`mkdir g && echo x > g/x && exec 3<g/x && rm g/x && { rmdir g 2>&1 || true; } && cat <&3 && exec 3<&- && rmdir g && echo gone`, { cwd: mnt })
     t.is(gap.stdout, "rmdir: failed to remove 'g': Directory not empty\nx\ngone\n", gap.stderr)
