@@ -60,6 +60,8 @@ const stamp = (n: LiveNode) => `${n.mtime}:${n.size}`
 
 /** A nodeid the kernel holds: its node, the tree it came from, how many lookups, the mtime and size it last saw. */
 interface Known { node: LiveNode, live: LiveTree, lookups: number, seen: string }
+/** SETATTR's arguments after the nodeid: what to set (FUSE_SET_ATTR_*), the values, the handle (0: none). */
+type SetattrArgs = [set: number, mode: number, uid: number, gid: number, size: number, atime: bigint | null | 'now', mtime: bigint | null | 'now', fh: number]
 interface DirHandle { node: LiveNode, names: string[] | null, nodes: LiveNode[] }
 
 export interface FuseLLOptions { allowOther?: boolean, defaultPermissions?: boolean, attrTimeout?: number, entryTimeout?: number, negativeTimeout?: number }
@@ -232,24 +234,7 @@ export class FuseLL {
       }),
       [OP.FORGET]: (_req, id: number, lookups: number) => this.forget(id, lookups),
       [OP.GETATTR]: (req, id: number) => this.on(req, id, n => this.attr(req, n)),
-      [OP.SETATTR]: (req, id: number, set: number, mode: number, uid: number, gid: number, size: number, atime: bigint | null | 'now', mtime: bigint | null | 'now', fh: number) => this.on(req, id, n => {
-        const p = this.pathOf(n)
-        const steps: Array<(cb: (err: number) => void) => void> = []
-        if (set & SET.MODE) steps.push(cb => ops.chmod(p, mode, cb))
-        if (set & (SET.UID | SET.GID)) steps.push(cb => ops.chown(p, set & SET.UID ? uid : -1, set & SET.GID ? gid : -1, cb))
-        if (set & SET.SIZE) steps.push(cb => fh !== 0 ? ops.ftruncate(p, fh & ~DIRECT_IO, size, cb) : ops.truncate(p, size, cb))
-        if (set & TIMES) steps.push(cb => ops.utimens(p, atime, mtime, cb))
-        // chown(f, -1, -1) comes with nothing to set: its ctime changes, as on ext4
-        if (steps.length === 0) steps.push(cb => ops.chown(p, -1, -1, cb))
-        const who = this.caller()
-        const next = (i: number) => (err: number) => {
-          if (err) return b.replyErr(req, -err)
-          if (i === steps.length) return this.attr(req, n)
-          this.who = who
-          try { steps[i](next(i + 1)) } finally { this.who = null }
-        }
-        next(0)(0)
-      }),
+      [OP.SETATTR]: (req, id: number, ...args: SetattrArgs) => this.on(req, id, n => this.setattr(req, n, ...args)),
       [OP.READLINK]: (req, id: number) => this.on(req, id, n => ops.readlink(this.pathOf(n), (err: number, target: string) => err ? b.replyErr(req, -err) : b.replyReadlink(req, target))),
       [OP.MKNOD]: (req, parent: number, name: string, mode: number, rdev: number) => this.onDir(req, parent, dir => ops.mknod(this.join(dir, name), mode, rdev, made(req))),
       [OP.MKDIR]: (req, parent: number, name: string, mode: number) => this.onDir(req, parent, dir => ops.mkdir(this.join(dir, name), mode, made(req))),
@@ -264,16 +249,7 @@ export class FuseLL {
         if (err) return b.replyErr(req, -err)
         b.replyOpen(req, fd & ~DIRECT_IO, this.keepCache(n) ? KEEP_CACHE : 0)
       })),
-      [OP.CREATE]: (req, parent: number, name: string, mode: number) => this.onDir(req, parent, dir => {
-        const p = this.join(dir, name)
-        ops.create(p, mode, (err: number, fd: number) => {
-          if (err) return b.replyErr(req, -err)
-          const n = dir.children?.get(name)
-          if (n === undefined) { ops.release(p, fd & ~DIRECT_IO, () => {}); return b.replyErr(req, ERRNO.ENOENT) }
-          this.ref(n)
-          b.replyCreate(req, this.stat(n), this.ttl, fd & ~DIRECT_IO, 0)
-        })
-      }),
+      [OP.CREATE]: (req, parent: number, name: string, mode: number) => this.onDir(req, parent, dir => this.create(req, dir, name, mode)),
       [OP.READ]: (req, id: number, size: number, offset: number, fh: number) => {
         const buf = Buffer.allocUnsafe(size)
         ops.read(pathOfId(id), fh, buf, size, offset, (n: number) => n < 0 ? b.replyErr(req, -n) : b.replyBuf(req, buf, n))
@@ -285,24 +261,8 @@ export class FuseLL {
       [OP.RELEASE]: (req, id: number, fh: number) => ops.release(pathOfId(id), fh, done(req)),
       [OP.FSYNC]: (req, id: number, datasync: number, fh: number) => ops.fsync(pathOfId(id), fh, datasync !== 0, done(req)),
       [OP.FALLOCATE]: (req, id: number, mode: number, offset: number, length: number, fh: number) => ops.fallocate(pathOfId(id), fh, mode, offset, length, done(req)),
-      [OP.OPENDIR]: (req, id: number) => this.on(req, id, n => {
-        if (n.type !== DIR) return b.replyErr(req, ERRNO.ENOTDIR)
-        const fh = this.nextDir++
-        this.dirs.set(fh, { node: n, names: null, nodes: [] })
-        b.replyOpen(req, fh, 0)
-      }),
-      [OP.READDIR]: (req, _id: number, size: number, offset: number, fh: number, plus: number) => {
-        const d = this.dirs.get(fh)
-        if (d === undefined) return b.replyErr(req, ERRNO.EBADF)
-        if (offset !== 0 && d.names !== null) return this.listing(req, d, size, offset, plus)
-        // the listing is read at the first call and kept: offsets stay valid while entries change
-        ops.readdir(this.pathOf(d.node), (err: number, names: string[], _stats: unknown, nodes: LiveNode[]) => {
-          if (err) return b.replyErr(req, -err)
-          d.names = names
-          d.nodes = nodes
-          this.listing(req, d, size, offset, plus)
-        })
-      },
+      [OP.OPENDIR]: (req, id: number) => this.on(req, id, n => this.opendir(req, n)),
+      [OP.READDIR]: (req, _id: number, size: number, offset: number, fh: number, plus: number) => this.readdir(req, size, offset, fh, plus),
       [OP.RELEASEDIR]: (req, _id: number, fh: number) => { this.dirs.delete(fh); b.replyErr(req, 0) },
       [OP.FSYNCDIR]: (req, id: number, datasync: number, fh: number) => ops.fsyncdir(pathOfId(id), fh, datasync !== 0, done(req)),
       [OP.STATFS]: (req) => ops.statfs('/', (err: number, s: object) => err ? b.replyErr(req, -err) : b.replyStatfs(req, this.Fuse.getStatfsArray(s))),
@@ -317,6 +277,61 @@ export class FuseLL {
       })),
       [OP.REMOVEXATTR]: (req, id: number, name: string) => this.on(req, id, n => ops.removexattr(this.pathOf(n), name, done(req)))
     }
+  }
+
+  /**
+   * chmod, chown, truncate and utimens in one request, each through its
+   * handler in turn; with nothing to set it is chown(f, -1, -1): the ctime
+   * changes, as on ext4.
+   */
+  private setattr (req: Req, n: LiveNode, ...[set, mode, uid, gid, size, atime, mtime, fh]: SetattrArgs) {
+    const ops = this.ops
+    const p = this.pathOf(n)
+    const steps: Array<(cb: (err: number) => void) => void> = []
+    if (set & SET.MODE) steps.push(cb => ops.chmod(p, mode, cb))
+    if (set & (SET.UID | SET.GID)) steps.push(cb => ops.chown(p, set & SET.UID ? uid : -1, set & SET.GID ? gid : -1, cb))
+    if (set & SET.SIZE) steps.push(cb => fh !== 0 ? ops.ftruncate(p, fh & ~DIRECT_IO, size, cb) : ops.truncate(p, size, cb))
+    if (set & TIMES) steps.push(cb => ops.utimens(p, atime, mtime, cb))
+    if (steps.length === 0) steps.push(cb => ops.chown(p, -1, -1, cb))
+    const who = this.caller()
+    const next = (i: number) => (err: number) => {
+      if (err) return this.binding.replyErr(req, -err)
+      if (i === steps.length) return this.attr(req, n)
+      this.who = who
+      try { steps[i](next(i + 1)) } finally { this.who = null }
+    }
+    next(0)(0)
+  }
+
+  private create (req: Req, dir: LiveNode, name: string, mode: number) {
+    const p = this.join(dir, name)
+    this.ops.create(p, mode, (err: number, fd: number) => {
+      if (err) return this.binding.replyErr(req, -err)
+      const n = dir.children?.get(name)
+      if (n === undefined) { this.ops.release(p, fd & ~DIRECT_IO, () => {}); return this.binding.replyErr(req, ERRNO.ENOENT) }
+      this.ref(n)
+      this.binding.replyCreate(req, this.stat(n), this.ttl, fd & ~DIRECT_IO, 0)
+    })
+  }
+
+  private opendir (req: Req, n: LiveNode) {
+    if (n.type !== DIR) return this.binding.replyErr(req, ERRNO.ENOTDIR)
+    const fh = this.nextDir++
+    this.dirs.set(fh, { node: n, names: null, nodes: [] })
+    this.binding.replyOpen(req, fh, 0)
+  }
+
+  /** The listing is read at the first call and kept: offsets stay valid while entries change. */
+  private readdir (req: Req, size: number, offset: number, fh: number, plus: number) {
+    const d = this.dirs.get(fh)
+    if (d === undefined) return this.binding.replyErr(req, ERRNO.EBADF)
+    if (offset !== 0 && d.names !== null) return this.listing(req, d, size, offset, plus)
+    this.ops.readdir(this.pathOf(d.node), (err: number, names: string[], _stats: unknown, nodes: LiveNode[]) => {
+      if (err) return this.binding.replyErr(req, -err)
+      d.names = names
+      d.nodes = nodes
+      this.listing(req, d, size, offset, plus)
+    })
   }
 
   /** An xattr value or list: its size when asked with size 0, ERANGE when it does not fit. */
