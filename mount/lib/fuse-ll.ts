@@ -103,7 +103,8 @@ export class FuseLL {
   /** uid, gid and pid of the process whose request is served: call synchronously at the start of an op. */
   caller () {
     if (this.who !== null) return this.who
-    const [uid, gid, pid] = this.binding.caller(this.handle!)
+    if (this.handle === null) return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, pid: 0 } // the session has ended
+    const [uid, gid, pid] = this.binding.caller(this.handle)
     return { uid, gid, pid }
   }
 

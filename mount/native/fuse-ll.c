@@ -580,6 +580,7 @@ static napi_value ll_caller (napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   ll_mount_t *m = mount_arg(env, argv[0]);
   napi_create_array_with_length(env, 3, &out);
+  if (m == NULL) return out; // the session has ended
   napi_set_element(env, out, 0, num(env, m->uid));
   napi_set_element(env, out, 1, num(env, m->gid));
   napi_set_element(env, out, 2, num(env, m->pid));
@@ -590,7 +591,8 @@ static napi_value ll_set_capabilities (napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  mount_arg(env, argv[0])->capabilities = double_arg(env, argv[1]) != 0;
+  ll_mount_t *m = mount_arg(env, argv[0]);
+  if (m != NULL) m->capabilities = double_arg(env, argv[1]) != 0;
   return NULL;
 }
 
