@@ -105,6 +105,9 @@ const S_ISUID = 0o4000
 const S_ISGID = 0o2000
 /** chown(2)'s "leave this one as it is". */
 const UNCHANGED = 0xffffffff
+/** renameat2(2) flags. */
+const RENAME_NOREPLACE = 1
+const RENAME_EXCHANGE = 2
 
 export interface LiveStats extends CommitStats {}
 
@@ -131,6 +134,13 @@ const nowNs = () => {
 /** relatime (the mount's option, as ext4's default): a read or listing updates atime only when it is not after mtime or ctime, or is a day old. */
 const RELATIME_NS = 24n * 3600n * 1_000_000_000n
 
+/** Moves the name (dir, name) of a node (its first name or an alias) to (toDir, toName). */
+function renamed (node: LiveNode, dir: LiveNode, name: string, toDir: LiveNode, toName: string) {
+  if (node.parent === dir && node.name === name) { node.parent = toDir; node.name = toName; return }
+  const a = node.aliases?.find(x => x.parent === dir && x.name === name)
+  if (a !== undefined) { a.parent = toDir; a.name = toName }
+}
+
 export class LiveTree {
   readonly root: LiveNode
   readonly stats: LiveStats
@@ -138,7 +148,8 @@ export class LiveTree {
   readonly store: PackStore
   private readonly ws: Workspace
   private readonly stagingDir: string
-  private nextIno = 2
+  /** The next inode number; shared with the tree this one replaced under a mount (continueInos). */
+  private inos = { next: 2 }
   private stagingSeq = 0
   private committing: Promise<CommitRecord | null> | null = null
   private readonly inodes = new Map<number, LiveNode>()
@@ -412,10 +423,13 @@ export class LiveTree {
    * rename(2): replaces a file or an empty directory at the destination.
    * libfuse renames a file unlinked while open to `.fuse_hidden<16 hex>` (and
    * unlinks that at the last close): that is an unlink here, so no listing,
-   * commit or rmdir sees it, and its handles keep it.
+   * commit or rmdir sees it, and its handles keep it. flags: renameat2's
+   * RENAME_NOREPLACE (EEXIST when `to` exists) and RENAME_EXCHANGE (swap).
    */
-  async rename (from: string, to: string) {
+  async rename (from: string, to: string, flags = 0) {
     this.writable()
+    if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE) || flags === (RENAME_NOREPLACE | RENAME_EXCHANGE)) throw ManifestError.INVALID_ARGUMENT(`rename flags ${flags}`)
+    if (flags & RENAME_EXCHANGE) return this.exchange(from, to)
     const node = await this.lookup(from)
     if (HIDDEN.test(to.slice(to.lastIndexOf('/') + 1)) && node.type !== DIR && node.opens > 0) {
       const { dir, name } = await this.parentOf(from)
@@ -427,6 +441,7 @@ export class LiveTree {
     const { dir, name } = await this.parentOf(to)
     for (let up: LiveNode | null = dir; up; up = up.parent) if (up === node) throw ManifestError.INVALID_ARGUMENT(`cannot move ${from} into itself`)
     const existing = (await this.childrenOf(dir)).get(name)
+    if (existing !== undefined && (flags & RENAME_NOREPLACE)) throw ManifestError.ENTRY_EXISTS(to)
     if (existing === node) return
     if (existing) {
       if (existing.type === DIR && node.type !== DIR) throw ManifestError.IS_DIRECTORY(to)
@@ -455,6 +470,36 @@ export class LiveTree {
     node.name = name
     node.ctime = nowNs()
     this.attach(dir, node)
+  }
+
+  /** renameat2(RENAME_EXCHANGE): the two names swap their entries, atomically. */
+  private async exchange (from: string, to: string) {
+    const a = await this.lookup(from)
+    const b = await this.lookup(to)
+    const src = await this.parentOf(from)
+    const dst = await this.parentOf(to)
+    for (let up: LiveNode | null = dst.dir; up; up = up.parent) if (up === a) throw ManifestError.INVALID_ARGUMENT(`cannot move ${from} into itself`)
+    for (let up: LiveNode | null = src.dir; up; up = up.parent) if (up === b) throw ManifestError.INVALID_ARGUMENT(`cannot move ${to} into itself`)
+    if (a === b) return
+    await this.loadGroup(a)
+    await this.loadGroup(b)
+    renamed(a, src.dir, src.name, dst.dir, dst.name)
+    renamed(b, dst.dir, dst.name, src.dir, src.name)
+    src.dir.children!.set(src.name, b)
+    dst.dir.children!.set(dst.name, a)
+    const now = nowNs()
+    for (const n of [src.dir, dst.dir, a, b]) { n.ctime = now; this.touch(n) }
+    src.dir.mtime = dst.dir.mtime = now
+  }
+
+  /**
+   * Numbers this tree's inodes in one sequence with `from`'s (a restore or a
+   * new head swapped in under a mount), even what `from` still loads: an
+   * inode number the kernel holds never names another file. Call before
+   * anything is looked up.
+   */
+  continueInos (from: LiveTree) {
+    this.inos = from.inos
   }
 
   // -- attributes --------------------------------------------------------------
@@ -548,12 +593,13 @@ export class LiveTree {
     this.touch(node)
   }
 
-  /** null leaves a time unchanged (UTIME_OMIT). */
-  async utimens (node: LiveNode, atime: bigint | null, mtime: bigint | null) {
+  /** null leaves a time unchanged (UTIME_OMIT); 'now' is this clock's now (UTIME_NOW: one reading for both, ctime not before it). */
+  async utimens (node: LiveNode, atime: bigint | null | 'now', mtime: bigint | null | 'now') {
     await this.loadGroup(node)
     this.writable()
-    if (atime !== null) node.atime = atime
-    if (mtime !== null) node.mtime = mtime
+    const now = atime === 'now' || mtime === 'now' ? nowNs() : 0n
+    if (atime !== null) node.atime = atime === 'now' ? now : atime
+    if (mtime !== null) node.mtime = mtime === 'now' ? now : mtime
     node.ctime = nowNs()
     this.touch(node)
   }
@@ -745,7 +791,7 @@ export class LiveTree {
 
   node (init: { type: EntryType, mode: number, size: number, mtime: bigint, name: string, parent: LiveNode | null, tree?: Buffer | null }): LiveNode {
     const node: LiveNode = {
-      ino: this.nextIno++,
+      ino: this.inos.next++,
       type: init.type,
       mode: init.mode,
       size: init.size,

@@ -62,27 +62,31 @@ export interface OpsContext {
   log (line: string): void
 }
 
-export function makeOps (ctx: OpsContext) {
-  // ctx.live is read on every call: a restore swaps in a new live tree.
-  const L = () => ctx.live
-  const handles = new Map<number, Handle>()
-  let nextFd = 1
-  const fail = (cb: Cb, err: unknown) => cb(toErrno(err, ctx.log))
-
-  const stat = (n: LiveNode) => ({
+/** What stat(2) shows for a node. */
+export function nodeStat (live: LiveTree, n: LiveNode) {
+  return {
     mode: S_IF[n.type] | n.mode,
     size: n.size,
     ino: n.ino,
     nlink: n.unlinked ? 0 : n.type === DIR ? 2 : n.nlink,
-    uid: n.uid ?? L().defaultOwner.uid,
-    gid: n.gid ?? L().defaultOwner.gid,
+    uid: n.uid ?? live.defaultOwner.uid,
+    gid: n.gid ?? live.defaultOwner.gid,
     rdev: n.rdev,
     blksize: 65536,
     blocks: Math.ceil(n.size / 512),
     mtime: n.mtime,
     atime: n.atime,
     ctime: n.ctime
-  })
+  }
+}
+
+export function makeOps (ctx: OpsContext) {
+  // ctx.live is read on every call: a restore swaps in a new live tree.
+  const L = () => ctx.live
+  const handles = new Map<number, Handle>()
+  let nextFd = 1
+  const fail = (cb: Cb, err: unknown) => cb(toErrno(err, ctx.log))
+  const stat = (n: LiveNode) => nodeStat(L(), n)
 
   const open = (node: LiveNode, flags: number, p: string, who: Requester | null, created = false) => {
     const write = (flags & WRITE_FLAGS) !== 0
@@ -133,9 +137,13 @@ export function makeOps (ctx: OpsContext) {
     run(cb, async () => { const r = await fn(); ctx.record(op, who, p, extra); return r }, true)
   }
 
+  // the low-level binding (fuse-ll.ts) finds nodes by path with these too
+  const shared = { tree: L, find: withNode }
+
   // access, opendir and releasedir are left out on purpose: libfuse then answers
   // them itself (or the kernel stops asking) instead of a round trip into Node.
   return {
+    ...shared,
     init: (cb: Cb) => cb(0),
     statfs: (_p: string, cb: Cb) => {
       fs.statfs(ctx.statfsPath).then(s => cb(0, {
@@ -161,8 +169,9 @@ export function makeOps (ctx: OpsContext) {
         try { const dir = L().lookupSync(p); if (dir !== undefined) L().accessed(dir) } catch {} // atime, as ext4 with relatime (gone meanwhile: nothing to update)
         const names: string[] = []
         const stats: ReturnType<typeof stat>[] = []
-        for (const [name, node] of children) { names.push(name); stats.push(stat(node)) }
-        cb(0, names, stats)
+        const nodes: LiveNode[] = []
+        for (const [name, node] of children) { names.push(name); stats.push(stat(node)); nodes.push(node) }
+        cb(0, names, stats, nodes)
       }, err => { done(); fail(cb, err) })
     },
     readlink: (p: string, cb: Cb) => withNode(p, cb, n => { if (n.target === null) return cb(-ERRNO.EINVAL); L().accessed(n); cb(0, n.target) }),
@@ -245,7 +254,8 @@ export function makeOps (ctx: OpsContext) {
     },
     rmdir: (p: string, cb: Cb) => change(cb, 'rmdir', p, () => L().rmdir(p)),
     unlink: (p: string, cb: Cb) => change(cb, 'unlink', p, () => L().unlink(p)),
-    rename: (from: string, to: string, cb: Cb) => change(cb, 'rename', from, () => L().rename(from, to), { to }),
+    // flags: renameat2's (the low-level binding passes them; libfuse 2 never does)
+    rename: (from: string, to: string, cb: Cb, flags = 0) => change(cb, 'rename', from, () => L().rename(from, to, flags), { to }),
     symlink: (target: string, p: string, cb: Cb) => { const owner = ctx.caller(); change(cb, 'symlink', p, () => L().symlink(target, p, owner)) },
     link: (from: string, to: string, cb: Cb) => change(cb, 'link', from, () => L().link(from, to), { to }),
     chmod: (p: string, mode: number, cb: Cb) => change(cb, 'chmod', p, async () => L().chmod(await L().lookup(p), mode)),
@@ -264,13 +274,15 @@ export function makeOps (ctx: OpsContext) {
       change(cb, 'setxattr', p, async () => L().setxattr(await L().lookup(p), name, copy, flags))
     },
     removexattr: (p: string, name: string, cb: Cb) => change(cb, 'removexattr', p, async () => L().removexattr(await L().lookup(p), name)),
-    utimens: (p: string, atime: bigint | null, mtime: bigint | null, cb: Cb) => run(cb, async () => L().utimens(await L().lookup(p), atime, mtime), true)
+    utimens: (p: string, atime: bigint | null | 'now', mtime: bigint | null | 'now', cb: Cb) => run(cb, async () => L().utimens(await L().lookup(p), atime, mtime), true)
   }
 }
 
 export const MOUNT_OPTIONS = {
   // Measured on this machine (BENCH.md): big writes, kernel page cache with
   // auto invalidation, 1 s attribute/entry/negative caches, no per-op timeout.
+  // The low-level binding (fuse-ll.ts) takes the timeouts and the access
+  // options; the rest is libfuse 2's (WXS_FUSE=hl).
   bigWrites: true,
   autoCache: true,
   attrTimeout: 1,

@@ -130,6 +130,7 @@ export class Mount extends Resource {
   /** Serves a new live tree (after a restore); the old one is committed and dropped first. */
   async replace (live: LiveTree) {
     await this.commit('before restore')
+    live.continueInos(this.live)
     await live.ready()
     const old = this.live
     this.live = live

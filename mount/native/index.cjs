@@ -814,6 +814,10 @@ Fuse.configure = configure
 Fuse.unconfigure = unconfigure
 Fuse.isConfigured = isConfigured
 
+// wxs: the low-level binding (mount/lib/fuse-ll.ts) packs stats the same way
+Fuse.getStatArray = getStatArray
+Fuse.getStatfsArray = getStatfsArray
+
 module.exports = Fuse
 
 // wxs: counts of blocks and inodes in 64 bits (2 x u32 each)
@@ -878,7 +882,7 @@ function getStatArray (stat) {
   ints[2] = (stat && stat.gid) || 0
   setDoubleInt(ints, 3, (stat && stat.size) || 0)
   ints[5] = (stat && stat.dev) || 0
-  ints[6] = (stat && stat.nlink) || 1
+  ints[6] = (stat && stat.nlink !== undefined) ? stat.nlink : 1 // wxs: 0 for a file unlinked while open
   ints[7] = (stat && stat.ino) || 0
   ints[8] = (stat && stat.rdev) || 0
   ints[9] = (stat && stat.blksize) || 0

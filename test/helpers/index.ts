@@ -10,6 +10,10 @@ import { fileURLToPath } from 'node:url'
 import type { Assert } from 'brittle'
 import { Engine } from '../../manifests/index.js'
 import { isAlive } from '../../cli/lib/proc.js'
+import { fuseBinding } from '../../mount/lib/fuse.js'
+
+/** Whether mounts are served by the low-level libfuse 3 binding (WXS_FUSE: mount/lib/fuse.ts), which closes libfuse 2's gaps (README). */
+export const FUSE_LL = fuseBinding() === 'll'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const WXS_BIN = path.join(ROOT, 'cli', 'wxs.js')

@@ -57,10 +57,9 @@ const TARGETS = ['a', 'b', 'c', 'a/b', 'b/a', 'x', '.', 'a/..', 'a/', 'b/../c', 
 const FILE_MODES = [0o644, 0o600, 0o755, 0o666, 0o000, 0o4755, 0o2750, 0o6711]
 const MODES = [0o644, 0o600, 0o755, 0o4755, 0o2755, 0o6711, 0o1777, 0o000, 0o666, 0o440, 0o2775, 0o777, 0o555, 0o3755]
 const DIR_MODES = [0o755, 0o755, 0o700, 0o777, 0o2775, 0o1777, 0o555, 0o300]
-// -1: leave it. Never both -1 (excluded): chown(p, -1, -1) changes only p's ctime,
-// which the kernel does not pass to a FUSE filesystem (FATTR_CTIME goes only with
-// the writeback cache), so libfuse 2 merely asks for getattr and the daemon cannot
-// tell it from a stat: the mount's ctime stays.
+// -1: leave it. Both -1 only with oneInode (the low-level binding): chown(p, -1, -1)
+// changes only p's ctime; the kernel sends a SETATTR with nothing to set, which
+// libfuse 2 merely answers with a getattr (the daemon cannot tell it from a stat).
 const IDS = [0, NOBODY, 1000, -1]
 const XATTRS = ['user.a', 'user.b', 'user.' + 'long'.repeat(20), 'trusted.t']
 const TIMES = ['now', 'omit', [0, 0], [1_000_000_000, 123_456_789], [1_600_000_000, 1], [2_000_000_000, 999_999_999], [1_700_000_000, 0]]
@@ -126,7 +125,7 @@ class Shadow {
  * shrinks and operations collide; `tree`: what is there at the start (and
  * whether the user owns it), `asRoot`: whether the user is root.
  */
-export function generate (seed: number, count: number, opts: { asRoot?: boolean, tree?: Record<string, Shadowed> } = {}): Op[] {
+export function generate (seed: number, count: number, opts: { asRoot?: boolean, tree?: Record<string, Shadowed>, oneInode?: boolean } = {}): Op[] {
   const r = new Rng(seed)
   // often a name a recent operation used: a write follows a create, a rename a write...
   const recent: string[] = []
@@ -174,7 +173,7 @@ export function generate (seed: number, count: number, opts: { asRoot?: boolean,
     [() => ['mkdir', r.next() < 0.8 ? nd() : p(), r.pick(DIR_MODES)], 9],
     [() => ['rmdir', d()], 5],
     [() => ['chmod', p(), r.pick(MODES)], 5],
-    [() => { const uid = r.pick(IDS); return ['chown', p(), uid, r.pick(uid === -1 ? IDS.slice(0, -1) : IDS), r.next() < 0.7] }, 4],
+    [() => { const uid = r.pick(IDS); return ['chown', p(), uid, r.pick(uid === -1 && !opts.oneInode ? IDS.slice(0, -1) : IDS), r.next() < 0.7] }, 4],
     [() => ['mkfifo', r.next() < 0.8 ? nf() : p(), r.pick([0o644, 0o600, 0o666])], 2],
     [() => ['setxattr', p(), r.pick(XATTRS), r.pick([0, 1 + r.int(300)]), r.int(256), r.pick([0, 0, 1, 2]), r.next() < 0.7], 5],
     [() => ['getxattr', p(), r.pick(XATTRS), r.next() < 0.7], 1],
@@ -202,7 +201,11 @@ const NOBODY_TREE: Record<string, Shadowed> = {
   a: ROOTS('f', 0o644), b: ROOTS('d', 0o755), 'b/a': ROOTS('f', 0o666), c: ROOTS('d', 0o1777), 'c/a': ROOTS('f', 0o666), 'c/d': ROOTS('d', 0o777), d: ROOTS('d', 0o2777), 'd/b': ROOTS('f', 0o4755)
 }
 
-/** A seed's two sequences: root's (in r, empty at first) and the unprivileged user's (in n, after NOBODY_SETUP). */
-export function sequences (seed: number, count: number): { asRoot: Op[], asNobody: Op[] } {
-  return { asRoot: generate(seed, count), asNobody: generate((seed + 0x9e3779b9) >>> 0, count, { asRoot: false, tree: NOBODY_TREE }) }
+/**
+ * A seed's two sequences: root's (in r, empty at first) and the unprivileged user's (in n, after NOBODY_SETUP).
+ * oneInode: the mount shows every name of a file as one inode (the low-level binding), so what libfuse 2
+ * cannot pass on is in too (chown(p, -1, -1)).
+ */
+export function sequences (seed: number, count: number, opts: { oneInode?: boolean } = {}): { asRoot: Op[], asNobody: Op[] } {
+  return { asRoot: generate(seed, count, opts), asNobody: generate((seed + 0x9e3779b9) >>> 0, count, { ...opts, asRoot: false, tree: NOBODY_TREE }) }
 }

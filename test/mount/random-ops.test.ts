@@ -19,14 +19,15 @@
 //
 // Not compared, each where it is handled: atime and a directory's link count
 // (random-ops-runner.py says why); the per-name attribute cache of hard links
-// (README, "Hard links": the runner re-reads exactly those names); chown(p, -1,
-// -1) and a rename between two names of one file by an unprivileged user, which
-// libfuse 2 cannot pass to the mount (random-ops.ts and the runner say how).
+// (README, "Hard links": under libfuse 2 the runner re-reads exactly those names);
+// with WXS_FUSE=hl only, chown(p, -1, -1) and a rename between two names of one
+// file by an unprivileged user, which libfuse 2 cannot pass to the mount
+// (random-ops.ts and the runner say how).
 import test, { configure, type Assert } from 'brittle'
 import fs from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { ROOT, run, stateDir, tmpDir, wxs, mountedWorkspace } from '../helpers/index.js'
+import { ROOT, run, stateDir, tmpDir, wxs, mountedWorkspace, FUSE_LL } from '../helpers/index.js'
 import { sequences, seedsFrom, NOBODY, NOBODY_SETUP, type Op } from '../helpers/random-ops.js'
 
 configure({ timeout: 600_000 })
@@ -44,7 +45,7 @@ interface Rec { i: number, r?: unknown, l: Record<string, string> }
 /** Runs `ops` in `dir` in one child (python3), as root or as nobody; its records, one per operation after the first listing. */
 async function runOps (scratch: string, dir: string, ops: Op[], who: 'root' | 'nobody', opts: { mtimes?: boolean } = {}): Promise<Rec[]> {
   const spec = path.join(scratch, `spec-${specs++}.json`)
-  await fs.writeFile(spec, JSON.stringify({ dir, ops, mtimes: opts.mtimes ?? false }))
+  await fs.writeFile(spec, JSON.stringify({ dir, ops, mtimes: opts.mtimes ?? false, oneInode: FUSE_LL }))
   await fs.chmod(spec, 0o644) // whatever the umask: the unprivileged runner reads it
   const argv = [...(who === 'nobody' ? ['setpriv', '--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups'] : []), PYTHON, RUNNER, spec]
   const r = await run(argv[0], argv.slice(1), { timeoutMs: 300_000 })
@@ -118,7 +119,7 @@ for (const seed of seedsFrom(process.env.WXS_RANDOM_SEEDS)) {
     t.ok(s.slice(1).every(rec => rec.r === 'ok' || typeof rec.r === 'number'), `the setup ran on the disk: ${JSON.stringify(s.map(rec => rec.r))}`)
     t.is(s[s.length - 1].l['n/d/b'], 'f 4755 0:0 n1 s0 #da39a3ee5e6b t:new', 'the listing says type, mode, owner, links, size, content and times')
 
-    const { asRoot, asNobody } = sequences(seed, OPS)
+    const { asRoot, asNobody } = sequences(seed, OPS, { oneInode: FUSE_LL })
     const rootRecs = await compare(t, `seed ${seed} as root`, scratch, { disk: path.join(disk, 'r'), mount: path.join(mnt, 'r') }, asRoot, 'root')
     const nobodyRecs = await compare(t, `seed ${seed} as uid ${NOBODY}`, scratch, { disk: path.join(disk, 'n'), mount: path.join(mnt, 'n') }, asNobody, 'nobody')
 

@@ -138,3 +138,19 @@ test('snapshot while mounted, keep writing, restore', async t => {
   const log = (await wxs(home, ['log', 'snap', '--json'])).json
   t.ok(log.length >= 3, 'history kept: the restore is a new commit')
 })
+
+test('restore under a shell sitting in a directory of the mount: its directory and names resolve in the restored tree', async t => {
+  const home = await stateDir(t)
+  const dir = await mountedWorkspace(t, home, 'cwd')
+  t.is((await sh('mkdir -p d/e && echo one > d/e/f', { cwd: dir })).code, 0)
+  t.is((await wxs(home, ['snapshot', 'cwd', 'one'])).code, 0)
+  t.is((await sh('echo two > d/e/f && echo new > d/e/g', { cwd: dir })).code, 0)
+  t.is((await wxs(home, ['commit', 'cwd'])).code, 0)
+  // the shell's cwd (and the kernel's entries) are nodeids of the tree the restore replaces
+  const inside = sh('cat f; sleep 2.5; cat f; ls; cd .. && ls', { cwd: path.join(dir, 'd', 'e') })
+  await new Promise(resolve => setTimeout(resolve, 300))
+  const restored = await wxs(home, ['restore', 'cwd', 'one'])
+  t.is(restored.code, 0, restored.stderr)
+  const r = await inside
+  t.is(r.stdout, 'two\none\nf\ne\n', `before and after the restore, from the same cwd: ${r.stderr}`)
+})
