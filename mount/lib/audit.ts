@@ -1,12 +1,11 @@
 /**
  * A mount's audit trail (mount/messages.ts has the format): what programs did
  * in it, with the process (pid, its command, its process group) the kernel says
- * asked. An operation only queues its record (time, pid, paths): the process
- * behind the pid is read from /proc and the line formatted right after the
- * reply has gone back to the kernel (setImmediate), so the program's next
- * request overlaps that work instead of waiting behind it; lines are written
- * in batches (every 200 ms, or at 64 KiB), so an operation never waits on the
- * file either.
+ * asked. An operation reads the process from /proc/<pid>/stat while its
+ * request is still unanswered (so a program that exits right after, like mv,
+ * is still there to be named) and queues the record; lines are formatted and
+ * written in batches (every 200 ms, or at 64 KiB), so an operation never waits
+ * on the file.
  */
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
@@ -16,13 +15,15 @@ import { formatAuditRecord, parseAuditRecord, type AuditOp, type AuditRecord } f
 export const DEFAULT_AUDIT_BYTES = 32 * 1024 * 1024
 const FLUSH_MS = 200
 const FLUSH_BYTES = 64 * 1024
+/** Records queued before they are formatted into lines (else at the next flush). */
+const DRAIN_RECORDS = 512
 const MAX_STAT_FDS = 128
 
 
 export class AuditLog {
   readonly file: string
   private readonly maxBytes: number
-  /** Records not formatted yet (the /proc read happens after the reply). */
+  /** Records not formatted into lines yet. */
   private queued: Queued[] = []
   private pending: string[] = []
   private pendingBytes = 0
@@ -40,18 +41,19 @@ export class AuditLog {
 
   /** Records one operation by process `pid` (of user `uid`) on `p` (the mount's path, with its leading slash). */
   record (op: AuditOp, caller: { pid: number, uid: number }, p: string, extra?: { to?: string, bytes?: number }) {
-    if (this.queued.length === 0) setImmediate(this.drain)
-    this.queued.push({ t: Date.now(), op, pid: caller.pid, uid: caller.uid, path: p, to: extra?.to, bytes: extra?.bytes })
+    const proc = this.process(caller.pid)
+    this.queued.push({ t: Date.now(), op, pid: caller.pid, cmd: proc.cmd, pgid: proc.pgid, uid: caller.uid, path: p, to: extra?.to, bytes: extra?.bytes })
+    if (this.queued.length >= DRAIN_RECORDS) this.drain()
+    else if (this.timer === null) { this.timer = setTimeout(() => { this.timer = null; void this.flush() }, FLUSH_MS); this.timer.unref() }
   }
 
-  /** Formats the queued records (reading each process from /proc) into lines waiting to be written. */
+  /** Formats the queued records into lines waiting to be written. */
   private readonly drain = () => {
     const queued = this.queued
     if (queued.length === 0) return
     this.queued = []
     for (const q of queued) {
-      const proc = this.process(q.pid)
-      const r: AuditRecord = { t: q.t, op: q.op, pid: q.pid, cmd: proc.cmd, pgid: proc.pgid, uid: q.uid, path: rel(q.path) }
+      const r: AuditRecord = { t: q.t, op: q.op, pid: q.pid, cmd: q.cmd, pgid: q.pgid, uid: q.uid, path: rel(q.path) }
       if (q.to !== undefined) r.to = rel(q.to)
       if (q.bytes !== undefined) r.bytes = q.bytes
       const line = formatAuditRecord(r)
@@ -107,10 +109,7 @@ export class AuditLog {
       }
       try {
         const n = fs.readSync(fd, this.statBuf, 0, this.statBuf.byteLength, 0)
-        const stat = this.statBuf.toString('latin1', 0, n)
-        const close = stat.lastIndexOf(')')
-        const fields = stat.slice(close + 2).split(' ', 3) // state ppid pgrp
-        return { cmd: stat.slice(stat.indexOf('(') + 1, close), pgid: Number(fields[2]) }
+        return parseStat(this.statBuf, n)
       } catch {
         this.forget(pid)
       }
@@ -125,7 +124,19 @@ export class AuditLog {
   }
 }
 
-interface Queued { t: number, op: AuditOp, pid: number, uid: number, path: string, to: string | undefined, bytes: number | undefined }
+/** The command and process group from /proc/<pid>/stat's first n bytes ("pid (comm) state ppid pgrp ..."), read in place. */
+export function parseStat (buf: Buffer, n: number): { cmd: string, pgid: number } {
+  let close = n - 1
+  while (close > 0 && buf[close] !== 0x29) close-- // the last ')': comm may hold any byte
+  const open = buf.indexOf(0x28)
+  let i = close + 2
+  for (let spaces = 0; i < n && spaces < 2; i++) if (buf[i] === 0x20) spaces++ // past state and ppid
+  let pgid = 0
+  for (; i < n && buf[i] >= 0x30 && buf[i] <= 0x39; i++) pgid = pgid * 10 + buf[i] - 0x30
+  return { cmd: open < 0 || close <= open ? '' : buf.toString('latin1', open + 1, close), pgid }
+}
+
+interface Queued { t: number, op: AuditOp, pid: number, cmd: string, pgid: number, uid: number, path: string, to: string | undefined, bytes: number | undefined }
 
 function rel (p: string) {
   return p.startsWith('/') ? p.slice(1) : p

@@ -55,15 +55,6 @@ const DIRECT_IO = 0x40000000
 const KEEP_CACHE = 1
 const DIR = 2
 
-/**
- * Answers a request that may have queued an audit record (a change, an open,
- * a flush or release) after the record is formatted: the audit trail reads the
- * process from /proc right after the reply (mount/lib/audit.ts, setImmediate),
- * and a reply sent at once, as this binding can, may let a short program (mv)
- * exit first. libfuse 2's binding replied from its own thread, later anyway.
- */
-const afterAudit = (reply: () => void) => { setImmediate(reply) }
-
 /** What says whether a file's content may have changed since the kernel last saw it. */
 const stamp = (n: LiveNode) => `${n.mtime}:${n.size}`
 
@@ -234,9 +225,9 @@ export class FuseLL {
     const b = this.binding
     const ops = this.ops
     /** A callback that answers with the errno (0: success). */
-    const done = (req: Req) => (err: number) => afterAudit(() => b.replyErr(req, -err || 0))
+    const done = (req: Req) => (err: number) => b.replyErr(req, -err || 0)
     /** A callback that answers with the new node's entry. */
-    const made = (req: Req) => (err: number, n?: LiveNode) => afterAudit(() => err ? b.replyErr(req, -err) : this.entry(req, n!))
+    const made = (req: Req) => (err: number, n?: LiveNode) => err ? b.replyErr(req, -err) : this.entry(req, n!)
     const pathOfId = (id: number) => { const k = this.known.get(id); return id === 1 ? '/' : k === undefined ? '' : this.pathOf(k.node) }
     return {
       [OP.LOOKUP]: (req, parent: number, name: string) => this.onDir(req, parent, dir => {
@@ -258,7 +249,7 @@ export class FuseLL {
       [OP.OPEN]: (req, id: number, flags: number) => this.on(req, id, n => ops.open(this.pathOf(n), flags, (err: number, fd: number) => {
         if (err) return b.replyErr(req, -err)
         const flags = this.keepCache(n) ? KEEP_CACHE : 0
-        afterAudit(() => b.replyOpen(req, fd & ~DIRECT_IO, flags))
+        b.replyOpen(req, fd & ~DIRECT_IO, flags)
       })),
       [OP.CREATE]: (req, parent: number, name: string, mode: number) => this.onDir(req, parent, dir => this.create(req, dir, name, mode)),
       [OP.READ]: (req, id: number, size: number, offset: number, fh: number) => {
@@ -307,7 +298,7 @@ export class FuseLL {
     const who = this.caller()
     const next = (i: number) => (err: number) => {
       if (err) return this.binding.replyErr(req, -err)
-      if (i === steps.length) return afterAudit(() => this.attr(req, n))
+      if (i === steps.length) return this.attr(req, n)
       this.who = who
       try { steps[i](next(i + 1)) } finally { this.who = null }
     }
@@ -322,7 +313,7 @@ export class FuseLL {
       if (n === undefined) { this.ops.release(p, fd & ~DIRECT_IO, () => {}); return this.binding.replyErr(req, ERRNO.ENOENT) }
       this.ref(n)
       const stat = this.stat(n)
-      afterAudit(() => this.binding.replyCreate(req, stat, this.ttl, fd & ~DIRECT_IO, 0))
+      this.binding.replyCreate(req, stat, this.ttl, fd & ~DIRECT_IO, 0)
     })
   }
 

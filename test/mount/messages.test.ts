@@ -36,3 +36,13 @@ test('audit trail (version 1): the fixture reads record by record, a line cut sh
   t.ok(g.test('src/a.ts') && g.test('src/x/y/a.ts') && !g.test('src/a.js') && !g.test('lib/a.ts'), 'src/**/*.ts')
   t.ok(globToRegExp('*.log').test('x.log') && !globToRegExp('*.log').test('d/x.log'), '* stays within a name')
 })
+
+test('/proc/<pid>/stat as the audit trail reads it: a command holding ")" and spaces, the process group, this process', async t => {
+  const { parseStat } = await import('../../mount/lib/audit.js')
+  const odd = Buffer.from('123 (a) b) c) S 1 4567 4567 0 -1 4194560')
+  t.alike(parseStat(odd, odd.length), { cmd: 'a) b) c', pgid: 4567 }, 'the last ")" ends the command')
+  const self = await fs.readFile('/proc/self/stat')
+  const fields = self.toString('latin1').split(') ')[1].split(' ')
+  t.alike(parseStat(self, self.length), { cmd: 'node', pgid: Number(fields[2]) }, 'this process')
+  t.is(parseStat(Buffer.from('garbage'), 7).cmd, '', 'no parentheses: no command')
+})
