@@ -350,12 +350,13 @@ export class LiveTree {
    * link(2): one more name for a file (or a FIFO, socket, device or symlink):
    * the same node, inode number and content under both; nlink counts the names.
    */
-  async link (from: string, to: string): Promise<LiveNode> {
+  async link (from: string | LiveNode, to: string): Promise<LiveNode> {
     this.writable()
-    const node = await this.lookup(from)
-    if (node.type === DIR) throw ManifestError.NOT_PERMITTED(`cannot hard-link a directory: ${from}`)
+    const node = typeof from === 'string' ? await this.lookup(from) : from
+    if (node.type === DIR) throw ManifestError.NOT_PERMITTED(`cannot hard-link a directory: ${typeof from === 'string' ? from : this.pathOf(node)}`)
     const { dir, name } = await this.parentOf(to)
     if ((await this.childrenOf(dir)).has(name)) throw ManifestError.ENTRY_EXISTS(to)
+    if (node.unlinked) return this.relink(node, dir, name)
     await this.loadGroup(node)
     if (node.group === null) { node.group = newGroup(); this.groups.set(node.group, node) }
     ;(node.aliases ??= []).push({ parent: dir, name })
@@ -365,6 +366,36 @@ export class LiveTree {
     node.ctime = nowNs()
     if (node.type === FILE) { this.stats.files++; this.stats.bytes += node.size } else if (node.type === SYMLINK) this.stats.symlinks++; else this.stats.files++
     this.touch(node)
+    return node
+  }
+
+  /**
+   * open(2) with O_TMPFILE: a file with no name, in no directory (`dir` only
+   * gives its owner), counted nowhere, dropped at its last close unless
+   * linkat(2) names it first (link, relink).
+   */
+  async tmpfile (dir: LiveNode, mode: number, owner?: Owner): Promise<LiveNode> {
+    this.writable()
+    if (dir.type !== DIR) throw ManifestError.NOT_DIRECTORY(this.pathOf(dir))
+    const node = this.node({ type: FILE, mode: mode & 0o7777, size: 0, mtime: nowNs(), name: '', parent: null })
+    this.own(node, dir, owner)
+    await this.stage(node, false)
+    this.inodes.delete(node.ino) // as a file unlinked while open (forget)
+    node.unlinked = true
+    node.nlink = 0
+    return node
+  }
+
+  /** The first name of a file made with O_TMPFILE (the kernel lets no other unlinked file be linked). */
+  private relink (node: LiveNode, dir: LiveNode, name: string) {
+    node.unlinked = false
+    node.name = name
+    node.nlink = 1
+    node.ctime = nowNs()
+    this.inodes.set(node.ino, node)
+    this.attach(dir, node)
+    this.stats.files++
+    this.stats.bytes += node.size
     return node
   }
 

@@ -6,9 +6,10 @@
  * cache, one page cache), as on ext4. The kernel counts its references to a
  * nodeid (each lookup, create or readdirplus entry adds one, forget drops them):
  * `known` maps each nodeid it holds to the node. Requests then go to the same
- * path-based handlers as the libfuse 2 binding (fuse-ops.ts), with the path of
- * the node (pathOf) or of parent + name, so both share every rule (permissions,
- * read-only, audit, atime, errors). A restore or a new head from the network
+ * handlers as the libfuse 2 binding (fuse-ops.ts), with the node itself (a
+ * Target: so a file unlinked while open, or made with O_TMPFILE, takes fchmod,
+ * fsetxattr or an open through /proc) or the path of parent + name, so both
+ * share every rule (permissions, read-only, audit, atime, errors). A restore or a new head from the network
  * swaps ctx.live under the mount: a nodeid of the old tree resolves by its path
  * in the new one, and new trees number their inodes after the old one's, so a
  * nodeid the kernel holds never names another file.
@@ -45,7 +46,7 @@ const OP = {
   INIT: 0, LOOKUP: 1, FORGET: 2, GETATTR: 3, SETATTR: 4, READLINK: 5, MKNOD: 6, MKDIR: 7, UNLINK: 8, RMDIR: 9,
   SYMLINK: 10, RENAME: 11, LINK: 12, OPEN: 13, READ: 14, WRITE: 15, FLUSH: 16, RELEASE: 17, FSYNC: 18, OPENDIR: 19,
   READDIR: 20, RELEASEDIR: 21, FSYNCDIR: 22, STATFS: 23, SETXATTR: 24, GETXATTR: 25, LISTXATTR: 26, REMOVEXATTR: 27,
-  CREATE: 28, FALLOCATE: 29, EXIT: 30
+  CREATE: 28, FALLOCATE: 29, EXIT: 30, TMPFILE: 31
 }
 /** fuse_lowlevel.h FUSE_SET_ATTR_*. */
 const SET = { MODE: 1, UID: 2, GID: 4, SIZE: 8, ATIME: 16, MTIME: 32, ATIME_NOW: 128, MTIME_NOW: 256 }
@@ -245,13 +246,18 @@ export class FuseLL {
       [OP.RENAME]: (req, parent: number, name: string, to: number, toName: string, flags: number) => this.onDir(req, parent, dir => this.onDir(req, to, toDir => {
         ops.rename(this.join(dir, name), this.join(toDir, toName), done(req), flags)
       })),
-      [OP.LINK]: (req, id: number, parent: number, name: string) => this.on(req, id, n => this.onDir(req, parent, dir => ops.link(this.pathOf(n), this.join(dir, name), made(req)))),
-      [OP.OPEN]: (req, id: number, flags: number) => this.on(req, id, n => ops.open(this.pathOf(n), flags, (err: number, fd: number) => {
+      [OP.LINK]: (req, id: number, parent: number, name: string) => this.on(req, id, n => this.onDir(req, parent, dir => ops.link(n, this.join(dir, name), made(req)))),
+      [OP.OPEN]: (req, id: number, flags: number) => this.on(req, id, n => ops.open(n, flags, (err: number, fd: number) => {
         if (err) return b.replyErr(req, -err)
         const flags = this.keepCache(n) ? KEEP_CACHE : 0
         b.replyOpen(req, fd & ~DIRECT_IO, flags)
       })),
       [OP.CREATE]: (req, parent: number, name: string, mode: number) => this.onDir(req, parent, dir => this.create(req, dir, name, mode)),
+      [OP.TMPFILE]: (req, parent: number, mode: number, flags: number) => this.onDir(req, parent, dir => ops.tmpfile(dir, mode, flags, (err: number, fd: number, n: LiveNode) => {
+        if (err) return b.replyErr(req, -err)
+        this.ref(n)
+        b.replyCreate(req, this.stat(n), this.ttl, fd & ~DIRECT_IO, 0)
+      })),
       [OP.READ]: (req, id: number, size: number, offset: number, fh: number) => {
         const buf = Buffer.allocUnsafe(size)
         ops.read(pathOfId(id), fh, buf, size, offset, (n: number) => n < 0 ? b.replyErr(req, -n) : b.replyBuf(req, buf, n))
@@ -268,16 +274,16 @@ export class FuseLL {
       [OP.RELEASEDIR]: (req, _id: number, fh: number) => { this.dirs.delete(fh); b.replyErr(req, 0) },
       [OP.FSYNCDIR]: (req, id: number, datasync: number, fh: number) => ops.fsyncdir(pathOfId(id), fh, datasync !== 0, done(req)),
       [OP.STATFS]: (req) => ops.statfs('/', (err: number, s: object) => err ? b.replyErr(req, -err) : b.replyStatfs(req, this.Fuse.getStatfsArray(s))),
-      [OP.SETXATTR]: (req, id: number, name: string, value: Buffer, flags: number) => this.on(req, id, n => ops.setxattr(this.pathOf(n), name, value, 0, flags, done(req))),
-      [OP.GETXATTR]: (req, id: number, name: string, size: number) => this.on(req, id, n => ops.getxattr(this.pathOf(n), name, 0, (err: number, value: Buffer) => {
+      [OP.SETXATTR]: (req, id: number, name: string, value: Buffer, flags: number) => this.on(req, id, n => ops.setxattr(n, name, value, 0, flags, done(req))),
+      [OP.GETXATTR]: (req, id: number, name: string, size: number) => this.on(req, id, n => ops.getxattr(n, name, 0, (err: number, value: Buffer) => {
         if (err) return b.replyErr(req, -err)
         this.sized(req, value, size)
       })),
-      [OP.LISTXATTR]: (req, id: number, size: number) => this.on(req, id, n => ops.listxattr(this.pathOf(n), (err: number, names: string[]) => {
+      [OP.LISTXATTR]: (req, id: number, size: number) => this.on(req, id, n => ops.listxattr(n, (err: number, names: string[]) => {
         if (err) return b.replyErr(req, -err)
         this.sized(req, Buffer.from(names.map(x => x + '\0').join('')), size)
       })),
-      [OP.REMOVEXATTR]: (req, id: number, name: string) => this.on(req, id, n => ops.removexattr(this.pathOf(n), name, done(req)))
+      [OP.REMOVEXATTR]: (req, id: number, name: string) => this.on(req, id, n => ops.removexattr(n, name, done(req)))
     }
   }
 
@@ -288,13 +294,12 @@ export class FuseLL {
    */
   private setattr (req: Req, n: LiveNode, ...[set, mode, uid, gid, size, atime, mtime, fh]: SetattrArgs) {
     const ops = this.ops
-    const p = this.pathOf(n)
     const steps: Array<(cb: (err: number) => void) => void> = []
-    if (set & SET.MODE) steps.push(cb => ops.chmod(p, mode, cb))
-    if (set & (SET.UID | SET.GID)) steps.push(cb => ops.chown(p, set & SET.UID ? uid : -1, set & SET.GID ? gid : -1, cb))
-    if (set & SET.SIZE) steps.push(cb => fh !== 0 ? ops.ftruncate(p, fh & ~DIRECT_IO, size, cb) : ops.truncate(p, size, cb))
-    if (set & TIMES) steps.push(cb => ops.utimens(p, atime, mtime, cb))
-    if (steps.length === 0) steps.push(cb => ops.chown(p, -1, -1, cb))
+    if (set & SET.MODE) steps.push(cb => ops.chmod(n, mode, cb))
+    if (set & (SET.UID | SET.GID)) steps.push(cb => ops.chown(n, set & SET.UID ? uid : -1, set & SET.GID ? gid : -1, cb))
+    if (set & SET.SIZE) steps.push(cb => fh !== 0 ? ops.ftruncate(n, fh & ~DIRECT_IO, size, cb) : ops.truncate(n, size, cb))
+    if (set & TIMES) steps.push(cb => ops.utimens(n, atime, mtime, cb))
+    if (steps.length === 0) steps.push(cb => ops.chown(n, -1, -1, cb))
     const who = this.caller()
     const next = (i: number) => (err: number) => {
       if (err) return this.binding.replyErr(req, -err)

@@ -24,6 +24,14 @@ type Cb = (...args: any[]) => void
 /** who: the process that opened it, when the audit trail is on; written: bytes written through it. */
 interface Handle { node: LiveNode, write: boolean, append: boolean, who: Requester | null, path: string, written: number, created: boolean, recorded: number, noted: boolean }
 
+/**
+ * What an operation is on: a path (libfuse 2 names everything by path), or the
+ * node itself (the low-level binding has it from the nodeid: a file unlinked
+ * while open, or made with O_TMPFILE, has no path and still takes fchmod,
+ * fsetxattr, futimens, or an open through /proc/<pid>/fd).
+ */
+export type Target = string | LiveNode
+
 /** The process behind a request (its pid and user), for the audit trail. */
 export interface Requester { pid: number, uid: number }
 
@@ -87,6 +95,10 @@ export function makeOps (ctx: OpsContext) {
   let nextFd = 1
   const fail = (cb: Cb, err: unknown) => cb(toErrno(err, ctx.log))
   const stat = (n: LiveNode) => nodeStat(L(), n)
+  const nodeOf = (t: Target) => typeof t === 'string' ? L().lookup(t) : Promise.resolve(t)
+  /** The path the audit trail and the working set name; '' for a file with none (not recorded). */
+  const pathOf = (t: Target) => typeof t === 'string' ? t : t.unlinked ? '' : L().pathOf(t)
+  const record: OpsContext['record'] = (op, who, p, extra) => { if (p !== '') ctx.record(op, who, p, extra) }
 
   const open = (node: LiveNode, flags: number, p: string, who: Requester | null, created = false) => {
     const write = (flags & WRITE_FLAGS) !== 0
@@ -94,15 +106,16 @@ export function makeOps (ctx: OpsContext) {
     node.opens++
     const fd = nextFd++
     handles.set(fd, { node, write, append: (flags & C.O_APPEND) !== 0, who, path: p, written: 0, created, recorded: 0, noted: false })
-    if (!write && !created) ctx.record('read', who, p)
+    if (!write && !created) record('read', who, p)
     if (nextFd >= DIRECT_IO) nextFd = 1
     // a file with several names: direct I/O (the kernel's page cache is per name)
     return node.nlink > 1 ? fd | DIRECT_IO : fd
   }
 
   /** Runs fn on the node at p: synchronously when the path is in memory (the common case). */
-  const withNode = (p: string, cb: Cb, fn: (n: LiveNode) => void) => {
+  const withNode = (p: Target, cb: Cb, fn: (n: LiveNode) => void) => {
     ctx.active()
+    if (typeof p !== 'string') return fn(p)
     let node: LiveNode | undefined
     try {
       node = L().lookupSync(p)
@@ -125,7 +138,8 @@ export function makeOps (ctx: OpsContext) {
   const noteWrite = (h: Handle) => {
     if (!h.write) return
     if (h.written === h.recorded && (h.noted || h.created)) return
-    ctx.record('write', h.who, h.path, { bytes: h.written - h.recorded })
+    if (h.path === '' && !h.node.unlinked) h.path = L().pathOf(h.node) // made with O_TMPFILE, named since
+    record('write', h.who, h.path, { bytes: h.written - h.recorded })
     h.recorded = h.written
     h.noted = true
   }
@@ -134,7 +148,7 @@ export function makeOps (ctx: OpsContext) {
   const change = (cb: Cb, op: AuditOp, p: string, fn: () => Promise<unknown>, extra?: { to?: string }) => {
     const who = ctx.requester()
     if (who === null) return run(cb, fn, true)
-    run(cb, async () => { const r = await fn(); ctx.record(op, who, p, extra); return r }, true)
+    run(cb, async () => { const r = await fn(); record(op, who, p, extra); return r }, true)
   }
 
   // the low-level binding (fuse-ll.ts) finds nodes by path with these too
@@ -175,12 +189,13 @@ export function makeOps (ctx: OpsContext) {
       }, err => { done(); fail(cb, err) })
     },
     readlink: (p: string, cb: Cb) => withNode(p, cb, n => { if (n.target === null) return cb(-ERRNO.EINVAL); L().accessed(n); cb(0, n.target) }),
-    open: (p: string, flags: number, cb: Cb) => {
+    open: (t: Target, flags: number, cb: Cb) => {
       ctx.active()
       const who = ctx.requester()
       const writing = (flags & WRITE_FLAGS) !== 0
+      const p = pathOf(t)
       if (writing) ctx.begin()
-      L().lookup(p).then(async node => {
+      nodeOf(t).then(async node => {
         if (node.type === DIR && writing) throw Object.assign(new Error('EISDIR'), { code: 'IS_DIRECTORY' })
         if (writing) L().checkWritable()
         if ((flags & C.O_TRUNC) && writing) { await L().truncate(node, 0); ctx.changed() }
@@ -198,8 +213,19 @@ export function makeOps (ctx: OpsContext) {
       ctx.begin()
       L().create(p, mode, { owner }).then(node => {
         ctx.end(); ctx.changed()
-        ctx.record('create', who, p)
+        record('create', who, p)
         cb(0, open(node, C.O_RDWR, p, who, true))
+      }, err => { ctx.end(); fail(cb, err) })
+    },
+    // open(2) with O_TMPFILE (the low-level binding): a file with no name, open to
+    // write; linkat(2) may name it (link). Answers the handle and the node.
+    tmpfile: (dir: LiveNode, mode: number, flags: number, cb: Cb) => {
+      const owner = ctx.caller()
+      const who = ctx.requester()
+      ctx.begin()
+      L().tmpfile(dir, mode, owner).then(node => {
+        ctx.end()
+        cb(0, open(node, flags, '', who, true), node)
       }, err => { ctx.end(); fail(cb, err) })
     },
     read: (_p: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) => {
@@ -216,10 +242,10 @@ export function makeOps (ctx: OpsContext) {
       ctx.begin()
       L().write(h.node, buf, len, h.append ? h.node.size : pos).then(n => { if (setId) L().dropSetId(h.node); ctx.end(); ctx.changed(); h.written += n; cb(n) }, err => { ctx.end(); cb(toErrno(err, ctx.log)) })
     },
-    truncate: (p: string, size: number, cb: Cb) => change(cb, 'truncate', p, async () => L().truncate(await L().lookup(p), size)),
-    ftruncate: (p: string, fd: number, size: number, cb: Cb) => {
+    truncate: (t: Target, size: number, cb: Cb) => change(cb, 'truncate', pathOf(t), async () => L().truncate(await nodeOf(t), size)),
+    ftruncate: (t: Target, fd: number, size: number, cb: Cb) => {
       const h = handles.get(fd)
-      change(cb, 'truncate', p, async () => L().truncate(h ? h.node : await L().lookup(p), size))
+      change(cb, 'truncate', pathOf(t), async () => L().truncate(h ? h.node : await nodeOf(t), size))
     },
     // fallocate(2): fallocate(1) works and posix_fallocate needs no byte-per-block emulation (LiveTree.allocate)
     fallocate: (p: string, fd: number, mode: number, offset: number, length: number, cb: Cb) => {
@@ -257,24 +283,29 @@ export function makeOps (ctx: OpsContext) {
     // flags: renameat2's (the low-level binding passes them; libfuse 2 never does)
     rename: (from: string, to: string, cb: Cb, flags = 0) => change(cb, 'rename', from, () => L().rename(from, to, flags), { to }),
     symlink: (target: string, p: string, cb: Cb) => { const owner = ctx.caller(); change(cb, 'symlink', p, () => L().symlink(target, p, owner)) },
-    link: (from: string, to: string, cb: Cb) => change(cb, 'link', from, () => L().link(from, to), { to }),
-    chmod: (p: string, mode: number, cb: Cb) => change(cb, 'chmod', p, async () => L().chmod(await L().lookup(p), mode)),
-    chown: (p: string, uid: number, gid: number, cb: Cb) => change(cb, 'chown', p, async () => L().chown(await L().lookup(p), uid, gid)),
+    // a file made with O_TMPFILE is recorded as created when it gets its name
+    link: (from: Target, to: string, cb: Cb) => {
+      const p = pathOf(from)
+      if (p === '') return change(cb, 'create', to, () => L().link(from, to))
+      change(cb, 'link', p, () => L().link(from, to), { to })
+    },
+    chmod: (t: Target, mode: number, cb: Cb) => change(cb, 'chmod', pathOf(t), async () => L().chmod(await nodeOf(t), mode)),
+    chown: (t: Target, uid: number, gid: number, cb: Cb) => change(cb, 'chown', pathOf(t), async () => L().chown(await nodeOf(t), uid, gid)),
     // extended attributes: answers from memory; security.capability is asked on
     // every write (the kernel checks for privileges to drop), so it is answered at once
-    getxattr: (p: string, name: string, _position: number, cb: Cb) => withNode(p, cb, n => {
+    getxattr: (p: Target, name: string, _position: number, cb: Cb) => withNode(p, cb, n => {
       const v = n.xattrs?.get(name)
       if (v === undefined && !knownNamespace(name)) return cb(-ERRNO.EOPNOTSUPP)
       if (v === undefined) return cb(-ERRNO.ENODATA)
       cb(0, v)
     }),
-    listxattr: (p: string, cb: Cb) => withNode(p, cb, n => cb(0, L().listxattr(n))),
-    setxattr: (p: string, name: string, value: Buffer, _position: number, flags: number, cb: Cb) => {
+    listxattr: (p: Target, cb: Cb) => withNode(p, cb, n => cb(0, L().listxattr(n))),
+    setxattr: (t: Target, name: string, value: Buffer, _position: number, flags: number, cb: Cb) => {
       const copy = Buffer.from(value) // the binding's buffer is reused once this returns
-      change(cb, 'setxattr', p, async () => L().setxattr(await L().lookup(p), name, copy, flags))
+      change(cb, 'setxattr', pathOf(t), async () => L().setxattr(await nodeOf(t), name, copy, flags))
     },
-    removexattr: (p: string, name: string, cb: Cb) => change(cb, 'removexattr', p, async () => L().removexattr(await L().lookup(p), name)),
-    utimens: (p: string, atime: bigint | null | 'now', mtime: bigint | null | 'now', cb: Cb) => run(cb, async () => L().utimens(await L().lookup(p), atime, mtime), true)
+    removexattr: (t: Target, name: string, cb: Cb) => change(cb, 'removexattr', pathOf(t), async () => L().removexattr(await nodeOf(t), name)),
+    utimens: (t: Target, atime: bigint | null | 'now', mtime: bigint | null | 'now', cb: Cb) => run(cb, async () => L().utimens(await nodeOf(t), atime, mtime), true)
   }
 }
 

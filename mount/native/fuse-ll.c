@@ -32,8 +32,19 @@ enum {
   LL_INIT, LL_LOOKUP, LL_FORGET, LL_GETATTR, LL_SETATTR, LL_READLINK, LL_MKNOD, LL_MKDIR,
   LL_UNLINK, LL_RMDIR, LL_SYMLINK, LL_RENAME, LL_LINK, LL_OPEN, LL_READ, LL_WRITE, LL_FLUSH,
   LL_RELEASE, LL_FSYNC, LL_OPENDIR, LL_READDIR, LL_RELEASEDIR, LL_FSYNCDIR, LL_STATFS,
-  LL_SETXATTR, LL_GETXATTR, LL_LISTXATTR, LL_REMOVEXATTR, LL_CREATE, LL_FALLOCATE, LL_EXIT
+  LL_SETXATTR, LL_GETXATTR, LL_LISTXATTR, LL_REMOVEXATTR, LL_CREATE, LL_FALLOCATE, LL_EXIT,
+  LL_TMPFILE
 };
+
+// The kernel's FUSE_TMPFILE (open(2) with O_TMPFILE), which libfuse 3.14 does not
+// know (it would answer ENOSYS, and the kernel then EOPNOTSUPP for good). Its
+// request is a CREATE's (fuse_create_in, then the name, always "/"), and so is
+// its reply (entry + open): on_readable hands it to libfuse as a CREATE, and
+// ll_create tells it by its name, which no real entry can have.
+#define WXS_FUSE_TMPFILE 51
+#define WXS_FUSE_CREATE 35
+#define TMPFILE_NAME "/"
+
 
 typedef struct {
   napi_env env;
@@ -283,6 +294,10 @@ static void ll_removexattr (fuse_req_t req, fuse_ino_t ino, const char *name) {
 }
 
 static void ll_create (fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struct fuse_file_info *fi) {
+  if (strcmp(name, TMPFILE_NAME) == 0) {
+    ENV(req) SEND(req, LL_TMPFILE, num(env, parent), num(env, mode), num(env, fi->flags))
+    return;
+  }
   ENV(req) SEND(req, LL_CREATE, num(env, parent), name_value(env, name), num(env, mode), num(env, fi->flags))
 }
 
@@ -365,6 +380,11 @@ static void on_readable (uv_poll_t *h, int status, int events) {
       m->exited = 1;
       uv_poll_stop(&m->poll);
       break;
+    }
+    // the header: len, opcode (u32 each), ... (struct fuse_in_header)
+    if (!(m->buf.flags & FUSE_BUF_IS_FD) && res >= 8) {
+      uint32_t *opcode = (uint32_t *) ((char *) m->buf.mem + 4);
+      if (*opcode == WXS_FUSE_TMPFILE) *opcode = WXS_FUSE_CREATE;
     }
     fuse_session_process_buf(m->se, &m->buf);
   }

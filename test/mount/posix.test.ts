@@ -222,6 +222,118 @@ console.log(JSON.stringify(out))
   }
 })
 
+// O_TMPFILE and the f-calls on a file with no name: the Python below, run on the
+// local disk and in the mount, must print the same. linkat through ctypes:
+// os.link(follow_symlinks=True) calls link(2), which does not follow /proc links.
+const NAMELESS = `import os, errno, json, stat, ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+AT_FDCWD = -100
+AT_SYMLINK_FOLLOW = 0x400
+AT_EMPTY_PATH = 0x1000
+def linkat(fd, name, how):
+    if how == 'empty':
+        r = libc.linkat(fd, b'', AT_FDCWD, name.encode(), AT_EMPTY_PATH)
+    else:
+        r = libc.linkat(AT_FDCWD, ('/proc/self/fd/%d' % fd).encode(), AT_FDCWD, name.encode(), AT_SYMLINK_FOLLOW)
+    if r != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+out = []
+def step(name, fn):
+    try:
+        r = fn()
+        out.append([name, r])
+    except OSError as e:
+        out.append([name, 'errno ' + errno.errorcode[e.errno]])
+# O_TMPFILE: an unnamed file in a directory, written, then given a name with linkat
+fd = None
+def tmp():
+    global fd
+    fd = os.open('.', os.O_TMPFILE | os.O_RDWR, 0o640)
+    return sorted(os.listdir('.'))
+step('O_TMPFILE', tmp)
+if fd is not None:
+    step('write', lambda: os.write(fd, b'hello tmpfile\\n'))
+    step('fstat', lambda: [oct(os.fstat(fd).st_mode), os.fstat(fd).st_nlink, os.fstat(fd).st_size])
+    step('fchmod', lambda: (os.fchmod(fd, 0o600), oct(os.fstat(fd).st_mode))[1])
+    step('fsetxattr', lambda: os.setxattr(fd, 'user.k', b'v'))
+    step('fgetxattr', lambda: os.getxattr(fd, 'user.k').decode())
+    step('linkat', lambda: (linkat(fd, 'named', 'proc'), sorted(os.listdir('.')))[1])
+    step('named', lambda: [open('named').read(), oct(os.stat('named').st_mode), os.stat('named').st_nlink, os.stat('named').st_ino == os.fstat(fd).st_ino, os.getxattr('named', 'user.k').decode()])
+    step('second name', lambda: (linkat(fd, 'named2', 'empty'), os.fstat(fd).st_nlink)[1])
+    step('write after link', lambda: os.pwrite(fd, b'H', 0))
+    step('named 2', lambda: open('named').read())
+    os.close(fd)
+# O_TMPFILE | O_EXCL: never linkable
+def excl():
+    f = os.open('.', os.O_TMPFILE | os.O_RDWR | os.O_EXCL, 0o600)
+    try:
+        os.write(f, b'x')
+        linkat(f, 'never', 'proc')
+        return 'linked'
+    finally:
+        os.close(f)
+step('O_TMPFILE|O_EXCL link', excl)
+# a tmpfile closed without a name: gone
+def gone():
+    f = os.open('.', os.O_TMPFILE | os.O_WRONLY, 0o600)
+    os.write(f, b'y' * 100000)
+    os.close(f)
+    return sorted(os.listdir('.'))
+step('closed unnamed', gone)
+step('O_TMPFILE on a file', lambda: os.open('named', os.O_TMPFILE | os.O_RDWR, 0o600))
+step('O_TMPFILE read-only', lambda: os.open('.', os.O_TMPFILE | os.O_RDONLY, 0o600))
+# a file unlinked while open: f-calls and a reopen through /proc
+with open('u', 'w') as f: f.write('unlinked content')
+u = os.open('u', os.O_RDWR)
+os.unlink('u')
+step('fchmod unlinked', lambda: (os.fchmod(u, 0o604), oct(os.fstat(u).st_mode))[1])
+step('fchown unlinked', lambda: (os.fchown(u, 1234, 5678), [os.fstat(u).st_uid, os.fstat(u).st_gid])[1])
+step('futimens unlinked', lambda: (os.utime(u, ns=(10**18, 2 * 10**18)), [os.fstat(u).st_atime_ns, os.fstat(u).st_mtime_ns])[1])
+step('ftruncate unlinked', lambda: (os.ftruncate(u, 8), os.fstat(u).st_size)[1])
+step('fsetxattr unlinked', lambda: os.setxattr(u, 'user.a', b'1'))
+step('fgetxattr unlinked', lambda: os.getxattr(u, 'user.a').decode())
+step('flistxattr unlinked', lambda: os.listxattr(u))
+step('fremovexattr unlinked', lambda: (os.removexattr(u, 'user.a'), os.listxattr(u))[1])
+step('reopen via /proc', lambda: open('/proc/self/fd/%d' % u).read())
+step('reopen rw via /proc', lambda: (os.write(os.open('/proc/self/fd/%d' % u, os.O_WRONLY | os.O_APPEND), b'+more'), os.pread(u, 100, 0).decode())[1])
+step('link unlinked', lambda: linkat(u, 'back', 'proc'))
+os.close(u)
+step('end', lambda: [sorted(os.listdir('.')), open('named').read(), os.stat('named').st_nlink])
+print(json.dumps(out))
+`
+
+test('files with no name as on the local disk: O_TMPFILE then linkat, fchmod/fchown/futimens/fsetxattr on an unlinked file, a reopen through /proc/self/fd; committed and exported as hard links, recorded as created', { skip: !FUSE_LL }, async t => {
+  const home = await stateDir(t)
+  const mnt = await mountedWorkspace(t, home, 'nameless')
+  const disk = await tmpDir(t, 'wxs-disk-')
+  const file = path.join(await tmpDir(t), 'nameless.py')
+  await fs.writeFile(file, NAMELESS)
+  const onDisk = await sh(`python3 ${file}`, { cwd: disk })
+  const onMount = await sh(`python3 ${file}`, { cwd: mnt })
+  t.is(onDisk.stderr, '')
+  const want = JSON.parse(onDisk.stdout) as Array<[string, unknown]>
+  t.alike(want.find(x => x[0] === 'named')?.[1], ['hello tmpfile\n', '0o100600', 1, true, 'v'], 'the disk itself: O_TMPFILE + linkat named the file')
+  t.alike(JSON.parse(onMount.stdout), want, `as on the local disk: ${onMount.stderr}`)
+  // the file made with O_TMPFILE is in the commit, as two names of one file
+  t.is((await wxs(home, ['commit', 'nameless', '-m', 'named'])).code, 0)
+  const out = path.join(await tmpDir(t), 'out')
+  t.is((await wxs(home, ['export', 'nameless', out])).code, 0)
+  const [a, b] = await Promise.all([fs.stat(path.join(out, 'named')), fs.stat(path.join(out, 'named2'))])
+  t.is(a.ino, b.ino, 'exported as hard links')
+  t.is(a.nlink, 2)
+  t.is(await fs.readFile(path.join(out, 'named'), 'utf8'), 'Hello tmpfile\n')
+  t.is((await sh('ls -A', { cwd: out })).stdout, 'named\nnamed2\n', 'nothing of the files closed with no name')
+  // the audit trail: created when it got its name, with every byte written through it
+  const audit = (await wxs(home, ['audit', 'nameless', '--json'])).json.records as Array<{ op: string, path: string, bytes?: number }>
+  const ops = audit.filter(r => r.path === 'named').map(r => r.op + (r.bytes !== undefined ? ` ${r.bytes}` : ''))
+  t.ok(ops.includes('create'), `named is recorded as created: ${ops.join(', ')}`)
+  t.ok(ops.includes('write 15'), 'its 15 bytes written (14 before the name, 1 after)')
+  t.absent(audit.some(r => r.path === ''), 'no record without a path')
+  // nothing left in staging: the unnamed files went at their last close
+  t.ok(await waitFor(async () => (await fs.readdir(path.join(home, 'staging', 'nameless'))).length === 0, 5000, 100), 'staging is empty')
+})
+
 test('import keeps owners, set-id bits and special files; export gives them back (as root); the mount shows them', async t => {
   const home = await stateDir(t)
   const src = await tmpDir(t, 'wxs-src-')
