@@ -50,6 +50,7 @@ libc.statx.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_uin
 libc.utimensat.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_int]
 AT_FDCWD = -100
 AT_SYMLINK_NOFOLLOW = 0x100
+AT_SYMLINK_FOLLOW = 0x400
 AT_STATX_FORCE_SYNC = 0x2000
 STATX_BASIC_STATS = 0x7ff
 UTIME_NOW = (1 << 30) - 1
@@ -208,7 +209,41 @@ def run(op):
         st = os.stat(op[1]) if op[4] else os.lstat(op[1])
         # the times set explicitly are read back (the others are relations in the listing)
         return [str(st.st_atime_ns) if isinstance(op[2], list) else op[2], str(st.st_mtime_ns) if isinstance(op[3], list) else op[3]]  # strings: JSON numbers lose ns in JS
+    if k == 'tmpfile':  # ['tmpfile', dir, mode, name or None, length, byte]: O_TMPFILE, written, then named by linkat (or closed unnamed)
+        fd = os.open(op[1], os.O_TMPFILE | os.O_RDWR, op[2])
+        try:
+            os.write(fd, data(op[4], op[5]))
+            if op[3] is not None:
+                # through /proc with AT_SYMLINK_FOLLOW: any user may (AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH)
+                check(libc.linkat(AT_FDCWD, ('/proc/self/fd/%d' % fd).encode(), AT_FDCWD, os.fsencode(op[3]), AT_SYMLINK_FOLLOW))
+            return describe(os.fstat(fd))
+        finally:
+            os.close(fd)
+    if k == 'nameless':  # ['nameless', path, mode, xattr]: open, unlink, then fchmod, fsetxattr, a write through a reopen by /proc
+        fd = os.open(op[1], open_flags('W'))
+        try:
+            if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                # a write into a FIFO sets its mtime on ext4; the kernel never tells a FUSE
+                # filesystem of one (the pipe is the kernel's): README, "Times"
+                return 'a FIFO: left alone'
+            os.unlink(op[1])
+            out = [describe(os.fstat(fd))]
+            for step in (lambda: os.fchmod(fd, op[2]), lambda: os.setxattr(fd, op[3], b'v'), lambda: sorted(os.listxattr(fd))):  # listxattr order is not defined (ext4 groups by namespace)
+                out.append(safe(step))
+            again = os.open('/proc/self/fd/%d' % fd, os.O_WRONLY | os.O_APPEND)
+            os.write(again, b'more')
+            os.close(again)
+            out.append(describe(os.fstat(fd)))
+            return out
+        finally:
+            os.close(fd)
     raise ValueError('unknown op %r' % (k,))
+
+
+def check(rc):
+    if rc != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
 
 
 def safe(fn, *args):
@@ -224,6 +259,8 @@ def op_paths(op):
         return [op[1], op[2]]
     if op[0] == 'symlink':
         return [op[2]]
+    if op[0] == 'tmpfile' and op[3] is not None:
+        return [op[1], op[3]]
     return [op[1]]
 
 

@@ -105,7 +105,8 @@ class Shadow {
     else if (k === 'mkfifo' && this.free(p)) add(p, 'p', op[2] as number)
     else if (k === 'symlink' && this.free(q as string)) add(q as string, 'l', 0o777)
     else if (k === 'link' && this.m.has(p) && !this.isDir(p) && this.free(q as string)) this.m.set(q as string, this.m.get(p)!)
-    else if (k === 'unlink' && this.removable(p) && !this.isDir(p)) this.m.delete(p)
+    else if (k === 'tmpfile' && typeof op[3] === 'string' && this.m.get(p)?.type === 'd' && this.writable(p) && this.free(op[3])) add(op[3], 'f', op[2] as number)
+    else if ((k === 'unlink' || k === 'nameless') && this.removable(p) && !this.isDir(p)) this.m.delete(p)
     else if (k === 'rmdir' && this.isDir(p) && this.removable(p) && this.empty(p)) this.m.delete(p)
     else if (k === 'chmod' && this.m.has(p) && (this.asRoot || this.m.get(p)!.mine)) this.m.set(p, { ...this.m.get(p)!, mode: op[2] as number })
     else if (k === 'rename' && this.removable(p) && typeof q === 'string' && p !== q && !q.startsWith(p + '/') && this.writable(this.parent(q))) {
@@ -178,7 +179,12 @@ export function generate (seed: number, count: number, opts: { asRoot?: boolean,
     [() => ['setxattr', p(), r.pick(XATTRS), r.pick([0, 1 + r.int(300)]), r.int(256), r.pick([0, 0, 1, 2]), r.next() < 0.7], 5],
     [() => ['getxattr', p(), r.pick(XATTRS), r.next() < 0.7], 1],
     [() => ['removexattr', p(), r.pick(XATTRS), r.next() < 0.7], 3],
-    [() => ['utime', p(), r.pick(TIMES), r.pick(TIMES), r.next() < 0.7], 3]
+    [() => ['utime', p(), r.pick(TIMES), r.pick(TIMES), r.next() < 0.7], 3],
+    // files with no name: O_TMPFILE, and a file unlinked while open (the low-level binding only: libfuse 2 knows neither)
+    ...(opts.oneInode ? [
+      [() => ['tmpfile', d(), r.pick(FILE_MODES), r.next() < 0.7 ? nf() : null, r.int(3000), r.int(256)], 3],
+      [() => ['nameless', f(), r.pick(MODES), r.pick(XATTRS)], 2]
+    ] as const : [])
   ]
   return Array.from({ length: count }, () => { const op = r.weighted(kinds)(); shadow.apply(op); return op })
 }
