@@ -35,6 +35,7 @@ export type ManifestErrorCode =
   | 'ATTRIBUTE_EXISTS'
   | 'NOT_SUPPORTED'
   | 'ATTRIBUTE_SPACE'
+  | 'PAST_END'
 
 export class ManifestError extends Error {
   readonly code: ManifestErrorCode
@@ -77,5 +78,6 @@ export class ManifestError extends Error {
   static NOT_SUPPORTED (detail: string) { return new ManifestError('NOT_SUPPORTED', detail) }
   static ATTRIBUTE_SPACE (path: string) { return new ManifestError('ATTRIBUTE_SPACE', `no room for more extended attributes on ${path} (64 KiB in all, as ext4 with large attributes)`) }
   static COLLECTED (name: string, seq: number, floor: number) { return new ManifestError('COLLECTED', `commit ${seq} of ${name} is older than its oldest kept automatic snapshot (commit ${floor}) and has no label: its content is not kept (snapshot.keep; wxs log ${name} lists what is)`) }
+  static PAST_END (detail: string) { return new ManifestError('PAST_END', detail) }
   static NAME_TOO_LONG (path: string) { return new ManifestError('NAME_TOO_LONG', `name too long: ${path}`) }
 }

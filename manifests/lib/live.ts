@@ -17,8 +17,8 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { chunkSpans, nameByteLength, toHex, type PackStore } from '../../core/index.js'
-import { Staged, MemoryBudget } from './staging.js'
+import { CHUNK_SIZE, chunkSpans, nameByteLength, toHex, type PackStore } from '../../core/index.js'
+import { Staged, MemoryBudget, isZeroChunk } from './staging.js'
 import { DIR, FILE, SYMLINK, FIFO, SOCKET, CHAR_DEVICE, BLOCK_DEVICE, MAX_NAME_BYTES, MAX_XATTR_NAME_BYTES, MAX_XATTR_VALUE_BYTES, MAX_XATTR_TOTAL_BYTES, type CommitStats, type Entry, type EntryType } from '../messages.js'
 import { ManifestError } from './errors.js'
 import type { TreeStore } from './trees.js'
@@ -97,6 +97,9 @@ export interface Owner { uid: number, gid: number }
 const FALLOC_FL_KEEP_SIZE = 1
 const FALLOC_FL_PUNCH_HOLE = 2
 const FALLOC_FL_ZERO_RANGE = 16
+/** lseek(2) whences the kernel asks a FUSE filesystem about (SEEK_SET, SEEK_CUR and SEEK_END it answers itself). */
+const SEEK_DATA = 3
+const SEEK_HOLE = 4
 /** Punched or zeroed ranges are written as zeros this much at a time. */
 const ZERO_PIECE = 1024 * 1024
 
@@ -153,6 +156,8 @@ export class LiveTree {
   private stagingSeq = 0
   private committing: Promise<CommitRecord | null> | null = null
   private readonly inodes = new Map<number, LiveNode>()
+  /** st_blocks of files over one chunk, with the mtime and size they were counted at (blocks). */
+  private readonly allocated = new WeakMap<LiveNode, { mtime: bigint, size: number, blocks: number }>()
   /** Files unlinked while open, by the hidden path libfuse gave them (see rename). */
   private readonly hidden = new Map<string, { node: LiveNode, dir: LiveNode }>()
   /** Hard-link groups loaded so far: every name of one group is one node. */
@@ -760,6 +765,48 @@ export class LiveTree {
     }
     node.mtime = node.ctime = nowNs()
     this.touch(node)
+  }
+
+  /**
+   * lseek(2)'s SEEK_DATA (3) and SEEK_HOLE (4) from `offset`, by whole chunks:
+   * a chunk never written, or stored as zeros, is a hole (so `cp` out of the
+   * mount keeps a sparse file sparse); the end of the file is a hole. ENXIO at
+   * or past the end, as ext4.
+   */
+  seek (node: LiveNode, offset: number, whence: number): number {
+    if (whence !== SEEK_DATA && whence !== SEEK_HOLE) throw ManifestError.INVALID_ARGUMENT(`lseek whence ${whence}`)
+    const size = node.size
+    if (offset < 0 || offset >= size) throw ManifestError.PAST_END(`offset ${offset} of a file of ${size} bytes`)
+    const count = Math.ceil(size / CHUNK_SIZE)
+    for (let i = Math.floor(offset / CHUNK_SIZE); i < count; i++) {
+      if (this.isHole(node, i) === (whence === SEEK_HOLE)) return Math.max(offset, i * CHUNK_SIZE)
+    }
+    if (whence === SEEK_HOLE) return size
+    throw ManifestError.PAST_END(`no data after offset ${offset}`)
+  }
+
+  /**
+   * st_blocks (512 bytes each): what holds data. A file of more than one chunk
+   * counts its chunks that are not holes (seek), so du, and cp, tar and rsync
+   * out of the mount (they look for holes only in a file whose blocks are
+   * fewer than its size), see a sparse file as sparse. Kept per node until its
+   * mtime or size changes: a stat stays an answer from memory.
+   */
+  blocks (node: LiveNode): number {
+    if (node.size <= CHUNK_SIZE) return Math.ceil(node.size / 512)
+    const known = this.allocated.get(node)
+    if (known !== undefined && known.mtime === node.mtime && known.size === node.size) return known.blocks
+    let bytes = 0
+    const count = Math.ceil(node.size / CHUNK_SIZE)
+    for (let i = 0; i < count; i++) if (!this.isHole(node, i)) bytes += Math.min(CHUNK_SIZE, node.size - i * CHUNK_SIZE)
+    const blocks = Math.ceil(bytes / 512)
+    this.allocated.set(node, { mtime: node.mtime, size: node.size, blocks })
+    return blocks
+  }
+
+  private isHole (node: LiveNode, i: number) {
+    if (node.staged !== null) return node.staged.isHole(i)
+    return i >= node.chunks.length || isZeroChunk(node.chunks[i], Math.min(CHUNK_SIZE, node.size - i * CHUNK_SIZE))
   }
 
   async fsync (node: LiveNode) {

@@ -124,6 +124,16 @@ export class Staged {
     return { size: this.size, chunks }
   }
 
+  /**
+   * Whether chunk `index` holds no data (SEEK_HOLE): never written here, and
+   * committed as zeros or not at all. By whole chunks: a chunk written in part,
+   * or copied in, is data (which is always a valid answer).
+   */
+  isHole (index: number): boolean {
+    if (this.mem !== null || this.present.has(index) || this.covered.has(index) || this.backing!.holds(index)) return false
+    return index >= this.base.length || this.baseLength(index) === 0 || isZeroChunk(this.base[index], this.baseLength(index))
+  }
+
   async close (): Promise<void> {
     if (this.mem) { this.budget.give(this.mem.byteLength); this.mem = null }
     if (this.backing) {
@@ -221,6 +231,19 @@ async function zeroChunk (store: PackStore, length: number): Promise<Buffer> {
   const hex = toHex(h)
   if (!store.hasHex(hex)) await store.putHashed(hex, h, Buffer.alloc(length))
   return h
+}
+
+/** Hashes of chunks of zeros, by length (a file's last chunk is shorter). */
+const zeroHashes = new Map<number, Buffer>()
+
+/** Whether a stored chunk of `length` bytes is all zeros, by its hash (a hole a commit stored). */
+export function isZeroChunk (hash: Buffer, length: number): boolean {
+  let zero = zeroHashes.get(length)
+  if (zero === undefined) {
+    zero = length === CHUNK_SIZE && fullZero !== null ? fullZero : blake3(Buffer.alloc(length))
+    if (zeroHashes.size < 64) zeroHashes.set(length, zero)
+  }
+  return zero.equals(hash)
 }
 
 /** Reused chunk buffers: fresh memory is slow to touch the first time on these VMs. */

@@ -37,6 +37,7 @@ interface Binding {
   replyWrite (req: Req, n: number): void
   replyBuf (req: Req, buf: Buffer, n: number): void
   replyXattr (req: Req, size: number): void
+  replyLseek (req: Req, offset: number): void
   replyStatfs (req: Req, statfs: Uint32Array): void
   replyDir (req: Req, size: number, plus: number, names: string[], stats: Uint32Array[], base: number, ttl: number, counted: Uint32Array): void
 }
@@ -46,7 +47,7 @@ const OP = {
   INIT: 0, LOOKUP: 1, FORGET: 2, GETATTR: 3, SETATTR: 4, READLINK: 5, MKNOD: 6, MKDIR: 7, UNLINK: 8, RMDIR: 9,
   SYMLINK: 10, RENAME: 11, LINK: 12, OPEN: 13, READ: 14, WRITE: 15, FLUSH: 16, RELEASE: 17, FSYNC: 18, OPENDIR: 19,
   READDIR: 20, RELEASEDIR: 21, FSYNCDIR: 22, STATFS: 23, SETXATTR: 24, GETXATTR: 25, LISTXATTR: 26, REMOVEXATTR: 27,
-  CREATE: 28, FALLOCATE: 29, EXIT: 30, TMPFILE: 31
+  CREATE: 28, FALLOCATE: 29, EXIT: 30, TMPFILE: 31, LSEEK: 32
 }
 /** fuse_lowlevel.h FUSE_SET_ATTR_*. */
 const SET = { MODE: 1, UID: 2, GID: 4, SIZE: 8, ATIME: 16, MTIME: 32, ATIME_NOW: 128, MTIME_NOW: 256 }
@@ -268,6 +269,7 @@ export class FuseLL {
       [OP.FLUSH]: (req, id: number, fh: number) => ops.flush(pathOfId(id), fh, done(req)),
       [OP.RELEASE]: (req, id: number, fh: number) => ops.release(pathOfId(id), fh, done(req)),
       [OP.FSYNC]: (req, id: number, datasync: number, fh: number) => ops.fsync(pathOfId(id), fh, datasync !== 0, done(req)),
+      [OP.LSEEK]: (req, id: number, offset: number, whence: number, fh: number) => ops.lseek(pathOfId(id), fh, offset, whence, (err: number, at: number) => err ? b.replyErr(req, -err) : b.replyLseek(req, at)),
       [OP.FALLOCATE]: (req, id: number, mode: number, offset: number, length: number, fh: number) => ops.fallocate(pathOfId(id), fh, mode, offset, length, done(req)),
       [OP.OPENDIR]: (req, id: number) => this.on(req, id, n => this.opendir(req, n)),
       [OP.READDIR]: (req, _id: number, size: number, offset: number, fh: number, plus: number) => this.readdir(req, size, offset, fh, plus),

@@ -81,7 +81,7 @@ export function nodeStat (live: LiveTree, n: LiveNode) {
     gid: n.gid ?? live.defaultOwner.gid,
     rdev: n.rdev,
     blksize: 65536,
-    blocks: Math.ceil(n.size / 512),
+    blocks: n.type === 1 ? live.blocks(n) : Math.ceil(n.size / 512),
     mtime: n.mtime,
     atime: n.atime,
     ctime: n.ctime
@@ -251,6 +251,12 @@ export function makeOps (ctx: OpsContext) {
     fallocate: (p: string, fd: number, mode: number, offset: number, length: number, cb: Cb) => {
       const h = handles.get(fd)
       change(cb, 'truncate', p, async () => L().allocate(h ? h.node : await L().lookup(p), mode, offset, length))
+    },
+    // SEEK_DATA / SEEK_HOLE (the low-level binding): where data and holes are, by whole chunks (LiveTree.seek)
+    lseek: (_p: string, fd: number, offset: number, whence: number, cb: Cb) => {
+      const h = handles.get(fd)
+      if (!h) return cb(-ERRNO.EBADF)
+      try { cb(0, L().seek(h.node, offset, whence)) } catch (err) { fail(cb, err) }
     },
     // close(2) waits for flush (release comes later, on its own): the write record is made here,
     // so it is in the trail when the program has ended (wxs exec reads it then)

@@ -33,7 +33,7 @@ enum {
   LL_UNLINK, LL_RMDIR, LL_SYMLINK, LL_RENAME, LL_LINK, LL_OPEN, LL_READ, LL_WRITE, LL_FLUSH,
   LL_RELEASE, LL_FSYNC, LL_OPENDIR, LL_READDIR, LL_RELEASEDIR, LL_FSYNCDIR, LL_STATFS,
   LL_SETXATTR, LL_GETXATTR, LL_LISTXATTR, LL_REMOVEXATTR, LL_CREATE, LL_FALLOCATE, LL_EXIT,
-  LL_TMPFILE
+  LL_TMPFILE, LL_LSEEK
 };
 
 // The kernel's FUSE_TMPFILE (open(2) with O_TMPFILE), which libfuse 3.14 does not
@@ -305,6 +305,11 @@ static void ll_fallocate (fuse_req_t req, fuse_ino_t ino, int mode, off_t offset
   ENV(req) SEND(req, LL_FALLOCATE, num(env, ino), num(env, mode), num(env, offset), num(env, length), FH(fi))
 }
 
+// Only SEEK_DATA and SEEK_HOLE come here (the kernel answers the others itself).
+static void ll_lseek (fuse_req_t req, fuse_ino_t ino, off_t off, int whence, struct fuse_file_info *fi) {
+  ENV(req) SEND(req, LL_LSEEK, num(env, ino), num(env, off), num(env, whence), FH(fi))
+}
+
 static const struct fuse_lowlevel_ops ll_ops = {
   .init = ll_init,
   .lookup = ll_lookup,
@@ -337,7 +342,8 @@ static const struct fuse_lowlevel_ops ll_ops = {
   .listxattr = ll_listxattr,
   .removexattr = ll_removexattr,
   .create = ll_create,
-  .fallocate = ll_fallocate
+  .fallocate = ll_fallocate,
+  .lseek = ll_lseek
 };
 
 // -- the session on the event loop ------------------------------------------------
@@ -541,6 +547,8 @@ REPLY(reply_buf, 3, {
   fuse_reply_buf(req, data, n < len ? n : len);
 })
 
+REPLY(reply_lseek, 2, { fuse_reply_lseek(req, (off_t) double_arg(env, argv[1])); })
+
 REPLY(reply_xattr, 2, { fuse_reply_xattr(req, (size_t) double_arg(env, argv[1])); })
 
 REPLY(reply_statfs, 2, {
@@ -631,6 +639,7 @@ NAPI_MODULE_INIT () {
   EXPORT("replyWrite", reply_write)
   EXPORT("replyBuf", reply_buf)
   EXPORT("replyXattr", reply_xattr)
+  EXPORT("replyLseek", reply_lseek)
   EXPORT("replyStatfs", reply_statfs)
   EXPORT("replyDir", reply_dir)
   return exports;

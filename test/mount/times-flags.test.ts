@@ -385,3 +385,45 @@ test('files past 4 GiB and sparse files: offsets and sizes keep 64 bits, holes r
   const editMount = await inDir(mnt, edit)
   t.is(editMount.stdout, (await inDir(disk, edit)).stdout, `edited past 4 GiB as on the disk: ${editMount.stdout.trim()}`)
 })
+
+// Data and holes by whole chunks (1 MiB): written so here, the map is the same on ext4.
+const SPARSE = `truncate -s 20M f && head -c 1M /dev/urandom > one && dd if=one of=f bs=1M seek=5 conv=notrunc status=none && dd if=one of=f bs=1M seek=15 conv=notrunc status=none
+$PY -c "
+import os
+fd = os.open('f', os.O_RDONLY); size = os.fstat(fd).st_size; off = 0; out = []
+while off < size:
+    try: d = os.lseek(fd, off, os.SEEK_DATA)
+    except OSError as e: out.append('no data after %d: %s' % (off, os.strerror(e.errno))); break
+    h = os.lseek(fd, d, os.SEEK_HOLE); out.append('data %d-%d' % (d, h)); off = h
+try: os.lseek(fd, size, os.SEEK_HOLE)
+except OSError as e: out.append('at the end: ' + os.strerror(e.errno))
+print(', '.join(out))
+"
+`
+
+test('sparse files stay sparse: SEEK_DATA/SEEK_HOLE and st_blocks as on ext4 (by whole chunks), so cp and tar out of the mount keep the holes; staged and committed', { skip: !FUSE_LL }, async t => {
+  const home = await stateDir(t)
+  const mnt = await mountedWorkspace(t, home, 'sparse')
+  const disk = await tmpDir(t, 'wxs-disk-')
+  const onDisk = await inDir(disk, SPARSE)
+  t.is(onDisk.stdout.trim(), 'data 5242880-6291456, data 15728640-16777216, no data after 16777216: No such device or address, at the end: No such device or address', onDisk.stderr)
+  const out = await tmpDir(t, 'wxs-out-')
+  const check = async (when: string) => {
+    const map = await inDir(mnt, SPARSE.split('\n').slice(1).join('\n'))
+    t.is(map.stdout, onDisk.stdout, `${when}: data and holes as on ext4`)
+    const kib = async (f: string) => Number((await sh(`du -k ${JSON.stringify(f)} | cut -f1`)).stdout.trim())
+    t.is(await kib(path.join(mnt, 'f')), 2048, `${when}: du of the 20 MiB file with 2 MiB written`)
+    const copy = path.join(out, `copy-${when}`)
+    const cp = await sh(`cp --sparse=auto f ${JSON.stringify(copy)} && cmp f ${JSON.stringify(copy)} && tar -cSf ${JSON.stringify(copy + '.tar')} f`, { cwd: mnt })
+    t.is(cp.code, 0, cp.stderr)
+    t.ok(await kib(copy) <= 2048 + 64, `${when}: cp out of the mount keeps the holes (${await kib(copy)} KiB on the disk)`)
+    t.ok((await fs.stat(copy + '.tar')).size < 3 * 2 ** 20, `${when}: tar -S stores the data only`)
+  }
+  await inDir(mnt, SPARSE.split('\n')[0].replace('head -c 1M /dev/urandom > one', `cp ${JSON.stringify(path.join(disk, 'one'))} one`))
+  await check('staged')
+  t.is((await wxs(home, ['commit', 'sparse'])).code, 0)
+  t.is((await wxs(home, ['unmount', 'sparse'])).code, 0)
+  t.is((await wxs(home, ['mount', 'sparse', mnt])).code, 0)
+  await check('committed')
+})
+
