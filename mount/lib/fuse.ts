@@ -76,6 +76,19 @@ function loadLowLevel (): FuseClass {
   }
 }
 
+/**
+ * getpgid(2) from the low-level binding (built with the other, whichever
+ * serves mounts), for the audit trail; null when it does not load (the audit
+ * trail then reads /proc/<pid>/stat).
+ */
+export function getpgidFunction (): ((pid: number) => number) | null {
+  try {
+    return (require(path.join(nativeDir(), 'build/Release/fuse_ll.node')) as { getpgid (pid: number): number }).getpgid
+  } catch {
+    return null
+  }
+}
+
 function unavailable (err: unknown, lib: string, packages: string) {
   const msg = String((err as Error).message)
   if (msg.includes(lib)) return MountError.FUSE_UNAVAILABLE(`${lib} is not installed (apt-get install -y ${packages}, or run: bash .ci/setup)`)

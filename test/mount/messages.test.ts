@@ -46,3 +46,24 @@ test('/proc/<pid>/stat as the audit trail reads it: a command holding ")" and sp
   t.alike(parseStat(self, self.length), { cmd: 'node', pgid: Number(fields[2]) }, 'this process')
   t.is(parseStat(Buffer.from('garbage'), 7).cmd, '', 'no parentheses: no command')
 })
+
+test('the audit trail names the process: its command and process group, through getpgid(2) and /proc/<pid>/comm, and through /proc/<pid>/stat alone; a process gone: no name', async t => {
+  const { AuditLog, readAudit } = await import('../../mount/lib/audit.js')
+  const { spawn } = await import('node:child_process')
+  const os = await import('node:os')
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'wxs-audit-'))
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }))
+  // in its own process group (detached), after an exec (the command is sleep's, not bash's)
+  const child = spawn('bash', ['-c', 'exec sleep 30'], { detached: true, stdio: 'ignore' })
+  t.teardown(() => { try { process.kill(-child.pid!, 'SIGKILL') } catch {} })
+  await new Promise(resolve => setTimeout(resolve, 300))
+  for (const [how, getpgid] of [['getpgid', undefined], ['stat', null]] as const) {
+    const file = path.join(dir, `${how}.ndjson`)
+    const log = new AuditLog({ file, getpgid })
+    log.record('read', { pid: child.pid!, uid: 0 }, '/a')
+    log.record('read', { pid: 2 ** 22 + 1, uid: 0 }, '/b') // no such pid (above pid_max's limit)
+    await log.close()
+    const recs = await readAudit(file)
+    t.alike(recs.map(r => [r.cmd, r.pgid]), [['sleep', child.pid], ['', 0]], `${how}: sleep, in its own group; a pid that is not there: none`)
+  }
+})
