@@ -27,7 +27,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { MOUNT_OPTIONS } from '../mount/lib/fuse-ops.js'
 import { Cleanup, stopOnSignals } from './lib/cleanup.js'
-import { assertMounted, LostMountError, makeTarget, AUDIT_AB_TARGET, TARGET_NAMES, type FsTarget, type TargetName } from './lib/fs-targets.js'
+import { assertMounted, floorServer, LostMountError, makeTarget, AUDIT_AB_TARGET, TARGET_NAMES, type FsTarget, type TargetName } from './lib/fs-targets.js'
 import { SCENARIOS, NPM_DEPENDENCIES, scenarioEnv, type FsSizes, type Scenario } from './lib/fs-scenarios.js'
 import { renderResults, summarizeScenario, verdicts, type ScenarioResult } from './lib/fs-report.js'
 import { mountsUnder } from './lib/mounts.js'
@@ -54,6 +54,9 @@ const QUICK: FsConfig = {
   sizes: { files: 200, tree: { a: 5, b: 5, files: 4 }, mib: 16, gitFiles: 20, statusFiles: 200, opsPerKind: 500 }
 }
 
+/** The floor's server follows the binding wxs uses (WXS_FUSE=hl: libfuse 2). */
+const FLOOR = floorServer()
+
 const NOTES = [
   'Figures are medians; ratios are of medians measured side by side in one run (targets shuffled each round).',
   'Timed work is measured by the child bash itself ($EPOCHREALTIME), so process start-up is excluded; in-process ops is timed inside its Node child.',
@@ -61,7 +64,7 @@ const NOTES = [
   'Files made in preparation (pure read/copy, overwrite) hold random bytes and, on wxs, are committed first (reads come from the object store); write/copy/read write zeros with dd, as the anchor did.',
   'git status (warm) runs a first status untimed right before the timed one in the same shell, so the 1 s FUSE entry/attribute caches are fresh on every target; (caches expired) sleeps past those timeouts first, on every target, so each lstat reaches the FUSE server.',
   'Reads are warm for every target: what the page cache keeps (tmpfs, ext4; FUSE with auto_cache) is part of the result.',
-  'floor = bench/lib/memfs.cjs: in-memory tree on the same patched fuse-native binding and the same mount options as wxs (MOUNT_OPTIONS).',
+  `floor = ${FLOOR.script}: in-memory tree on the binding wxs mounts with in this run (${FLOOR.binding}) and the same mount options as wxs (MOUNT_OPTIONS).`,
   'The npm scenario installs a fixed dependency set offline from a cache warmed once (untimed) at the start; the anchor row is a full online install.'
 ]
 
@@ -158,10 +161,13 @@ async function warmNpm (scratch: Scratch) {
 
 async function fsEnvironment (b: FsBench, config: FsConfig, quick: boolean) {
   const libfuse = await spawnAsync('dpkg-query', ['-W', '-f=${Version}', 'libfuse2'])
+  const libfuse3 = await spawnAsync('dpkg-query', ['-W', '-f=${Version}', 'libfuse3-3'])
   const fusermount = await spawnAsync('fusermount', ['-V'])
   return {
     ...await environment(),
     libfuse2: libfuse.status === 0 ? libfuse.stdout.trim() : 'unknown',
+    libfuse3: libfuse3.status === 0 ? libfuse3.stdout.trim() : 'unknown',
+    floor: FLOOR,
     fusermount: (fusermount.stdout || fusermount.stderr).trim(),
     targets: Object.fromEntries(b.targets.map(t => [t.name, t.describe])),
     reps: { warmup: config.warmup, reps: config.reps },

@@ -3,7 +3,9 @@
  * scratch dir, each undone through the Cleanup (also on failure or a signal):
  * - wxs: a new workspace mounted by a wxs daemon with its own WXS_HOME
  * - tmpfs, and ext4 with its journal on a loop image
- * - floor: bench/lib/memfs.cjs in its own process, with wxs's FUSE options
+ * - floor: a bare in-memory FUSE server in its own process, with wxs's FUSE
+ *   options, on the binding wxs mounts with (floorServer): bench/lib/memfs-ll.cjs
+ *   (libfuse 3 low-level, the default), or bench/lib/memfs.cjs with WXS_FUSE=hl
  * Nothing here touches a mount from this process; shell work on them runs
  * in child processes.
  */
@@ -11,6 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { fuseBinding } from '../../mount/lib/fuse.js'
 import type { Cleanup } from './cleanup.js'
 import { stopDaemon } from './daemon.js'
 import { mountOf, unmount, detachLoops } from './mounts.js'
@@ -60,7 +63,17 @@ export async function assertMounted (target: FsTarget) {
   throw new LostMountError(`${target.name}: ${target.dir} is no longer mounted (${entry === null ? 'nothing' : entry.type} there); did something else unmount it?`)
 }
 
-const MEMFS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'memfs.cjs')
+/**
+ * The floor's server, on the binding wxs mounts with in this run (WXS_FUSE, mount/lib/fuse.ts):
+ * wxs against the floor compares like with like.
+ */
+export function floorServer () {
+  return fuseBinding() === 'hl'
+    ? { script: 'bench/lib/memfs.cjs', binding: 'libfuse 2 high-level, the patched fuse-native; WXS_FUSE=hl' }
+    : { script: 'bench/lib/memfs-ll.cjs', binding: 'libfuse 3 low-level, mount/native/fuse-ll.c' }
+}
+
+const BENCH_LIB = path.dirname(fileURLToPath(import.meta.url))
 const NOTHING_TO_SETTLE = async () => {}
 
 export async function makeTarget (name: TargetName, ctx: TargetContext): Promise<FsTarget> {
@@ -94,10 +107,11 @@ async function ext4 (dir: string, ctx: TargetContext): Promise<FsTarget> {
 }
 
 async function floor (dir: string, ctx: TargetContext): Promise<FsTarget> {
-  const child = spawn(process.execPath, [MEMFS, dir, JSON.stringify(ctx.fuseOptions)], { stdio: ['pipe', 'pipe', 'pipe'], env: childEnv() })
+  const server = floorServer()
+  const child = spawn(process.execPath, [path.join(BENCH_LIB, path.basename(server.script)), dir, JSON.stringify(ctx.fuseOptions)], { stdio: ['pipe', 'pipe', 'pipe'], env: childEnv() })
   ctx.cleanup.defer('stop the floor FUSE server', () => stopChild(child, dir))
   await ready(child)
-  return { name: 'floor', dir, fsType: 'fuse', settle: NOTHING_TO_SETTLE, describe: { mount: (await mountOf(dir))?.options, server: 'bench/lib/memfs.cjs', fuseOptions: ctx.fuseOptions } }
+  return { name: 'floor', dir, fsType: 'fuse', settle: NOTHING_TO_SETTLE, describe: { mount: (await mountOf(dir))?.options, server: server.script, binding: server.binding, fuseOptions: ctx.fuseOptions } }
 }
 
 /** Resolves once memfs prints "ready"; rejects with its stderr if it exits first. */
@@ -150,6 +164,6 @@ async function wxs (dir: string, ctx: TargetContext, name: 'wxs' | 'wxs-noaudit'
     fsType: 'fuse',
     settle: async () => { await must(['commit', 'bench']) },
     timeCommit: async () => ({ commitMs: (await must(['commit', 'bench'])).ms, noopMs: (await must(['commit', 'bench'])).ms }),
-    describe: { mount: (await mountOf(dir))?.options, fuseOptions: ctx.fuseOptions, autoCommit: 'about 2 s after writes settle (mount/lib/mount.ts)', audit: name === 'wxs' ? 'on (the default)' : 'off', daemonNodeArgs: ctx.daemonNodeArgs }
+    describe: { mount: (await mountOf(dir))?.options, binding: fuseBinding() === 'hl' ? 'libfuse 2 high-level (WXS_FUSE=hl)' : 'libfuse 3 low-level', fuseOptions: ctx.fuseOptions, autoCommit: 'about 2 s after writes settle (mount/lib/mount.ts)', audit: name === 'wxs' ? 'on (the default)' : 'off', daemonNodeArgs: ctx.daemonNodeArgs }
   }
 }
