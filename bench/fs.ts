@@ -27,7 +27,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { MOUNT_OPTIONS } from '../mount/lib/fuse-ops.js'
 import { Cleanup, stopOnSignals } from './lib/cleanup.js'
-import { assertMounted, floorServer, LostMountError, makeTarget, AUDIT_AB_TARGET, TARGET_NAMES, type FsTarget, type TargetName } from './lib/fs-targets.js'
+import { assertMounted, floorServer, LostMountError, makeTarget, AUDIT_AB_TARGETS, TARGET_NAMES, type FsTarget, type TargetName } from './lib/fs-targets.js'
 import { SCENARIOS, NPM_DEPENDENCIES, scenarioEnv, type FsSizes, type Scenario } from './lib/fs-scenarios.js'
 import { renderResults, summarizeScenario, verdicts, type ScenarioResult } from './lib/fs-report.js'
 import { mountsUnder } from './lib/mounts.js'
@@ -216,7 +216,7 @@ export async function main (args: string[]): Promise<number> {
     const cacheExpirySec = Math.max(MOUNT_OPTIONS.attrTimeout, MOUNT_OPTIONS.entryTimeout, MOUNT_OPTIONS.negativeTimeout) + 0.2
     b = new FsBench(config, childEnv(scenarioEnv(config.sizes, { ...shared, benchLib: path.join(HERE, 'lib'), cacheExpirySec })))
     const ctx = { base: scratch.root, root: ROOT, cleanup, fuseOptions: { ...MOUNT_OPTIONS }, log, daemonNodeArgs: (process.env.WXS_BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter(Boolean) }
-    for (const name of auditAb ? [...TARGET_NAMES, AUDIT_AB_TARGET] : TARGET_NAMES) b.targets.push(await makeTarget(name, ctx))
+    for (const name of auditAb ? [...TARGET_NAMES, ...AUDIT_AB_TARGETS] : TARGET_NAMES) b.targets.push(await makeTarget(name, ctx))
     log(`[fs] mounted ${b.targets.map(t => t.name).join(', ')} under ${scratch.root}; ${config.warmup} warm-up + ${config.reps} reps per scenario`)
     for (const scenario of scenarios) {
       if (b.aborted) break

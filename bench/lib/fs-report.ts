@@ -9,8 +9,12 @@ export const FLOOR_LIMIT = 1.3
 /** ...and offline npm install within this factor of ext4. */
 export const NPM_EXT4_LIMIT = 1.5
 
-/** audit: wxs with its audit trail on (the default) over wxs with it off, with --audit-ab. */
-export interface Ratios { wxsExt4: number, wxsFloor: number, floorExt4: number, wxsTmpfs: number, audit?: number }
+/**
+ * With --audit-ab: audit, wxs with its audit trail on (the default) over wxs
+ * with it off (the median of both audit-off targets' samples); auditAA, one
+ * audit-off target over the other (A/A: the noise of that ratio in this run).
+ */
+export interface Ratios { wxsExt4: number, wxsFloor: number, floorExt4: number, wxsTmpfs: number, audit?: number, auditAA?: number }
 
 /** The audit trail may cost at most this factor (wxs with it on over wxs with it off). */
 export const AUDIT_LIMIT = 1.1
@@ -43,9 +47,22 @@ export function summarizeScenario (scenario: Scenario, name: string, samples: Re
       wxsFloor: medians.wxs / medians.floor,
       floorExt4: medians.floor / medians.ext4,
       wxsTmpfs: medians.wxs / medians.tmpfs,
-      ...(medians['wxs-noaudit'] !== undefined ? { audit: medians.wxs / medians['wxs-noaudit'] } : {})
+      ...auditRatios(samples, medians)
     }
   }
+}
+
+/** On/off against both audit-off targets' samples together; and the two against each other (A/A). */
+function auditRatios (samples: Record<TargetName, number[]>, medians: Record<TargetName, number>): Pick<Ratios, 'audit' | 'auditAA'> {
+  const [a, b] = [samples['wxs-noaudit'], samples['wxs-noaudit2']]
+  if (a === undefined) return {}
+  if (b === undefined) return { audit: medians.wxs / medians['wxs-noaudit'] }
+  return { audit: medians.wxs / median([...a, ...b]), auditAA: medians['wxs-noaudit2'] / medians['wxs-noaudit'] }
+}
+
+/** The audit-off median the on/off ratio is taken against. */
+function offMedian (r: ScenarioResult) {
+  return r.ratios?.audit === undefined ? undefined : r.medians.wxs! / r.ratios.audit
 }
 
 export interface Verdict { check: string, scenario: string, value: number | null, limit: number, pass: boolean }
@@ -70,7 +87,7 @@ export function verdicts (results: ScenarioResult[], quick: boolean): Verdict[] 
   return out
 }
 
-const HEADERS = ['scenario', 'unit', 'ext4', 'tmpfs', 'floor', 'wxs', 'wxs commit', 'wxs/ext4', 'wxs/floor', 'floor/ext4', 'wxs/tmpfs', `<=${FLOOR_LIMIT}x floor`, 'anchor wxs/ext4', 'beats', 'doc floor/ext4', 'no-audit', 'audit on/off']
+const HEADERS = ['scenario', 'unit', 'ext4', 'tmpfs', 'floor', 'wxs', 'wxs commit', 'wxs/ext4', 'wxs/floor', 'floor/ext4', 'wxs/tmpfs', `<=${FLOOR_LIMIT}x floor`, 'anchor wxs/ext4', 'beats', 'doc floor/ext4', 'no-audit', 'audit on/off', 'A/A off/off']
 
 const x = (n: number | undefined) => n === undefined || !Number.isFinite(n) ? '' : n.toFixed(2) + 'x'
 const num = (n: number | undefined) => n === undefined ? '' : formatNumber(n)
@@ -89,13 +106,14 @@ function cells (r: ScenarioResult, quick: boolean): string[] {
     anchor ? x(anchor.ratio) : '',
     anchor ? (quick ? '(quick)' : ratios.wxsExt4 < anchor.ratio ? 'yes' : 'no') : '',
     doc !== undefined ? x(doc) : '',
-    num(r.medians['wxs-noaudit']),
-    x(ratios.audit)
+    num(offMedian(r)),
+    x(ratios.audit),
+    x(ratios.auditAA)
   ]
 }
 
 export function renderResults (results: ScenarioResult[], checks: Verdict[], quick: boolean): string {
-  const numeric = new Set([2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 14, 15, 16])
+  const numeric = new Set([2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 14, 15, 16, 17])
   const table = renderColumns(HEADERS, results.map(r => cells(r, quick)), { rightAligned: col => numeric.has(col) })
   const failed = checks.filter(c => !c.pass)
   const lines = [
@@ -103,9 +121,19 @@ export function renderResults (results: ScenarioResult[], checks: Verdict[], qui
     '',
     `Targets: ${checks.length - failed.length}/${checks.length} checks pass${quick ? ' (quick run: sizes differ from BENCH.md, anchors not judged)' : ''}`,
     ...groupChecks(checks),
+    ...auditNoise(results),
     ...results.filter(r => r.error !== undefined).map(r => `FAILED ${r.name}: ${r.error!.split('\n').slice(0, 3).join(' | ').slice(0, 400)}`)
   ]
   return lines.join('\n')
+}
+
+/** How far apart the two audit-off targets came out: an on/off ratio inside that is noise. */
+function auditNoise (results: ScenarioResult[]): string[] {
+  const aa = results.map(r => r.ratios?.auditAA).filter((v): v is number => v !== undefined && Number.isFinite(v))
+  if (aa.length === 0) return []
+  const off = aa.map(v => Math.abs(Math.log(v)))
+  const worst = Math.exp(Math.max(...off))
+  return [`- A/A control (two audit-off daemons, nothing differs): they differ by ${((Math.exp(median(off)) - 1) * 100).toFixed(0)}% per row in the median, ${((worst - 1) * 100).toFixed(0)}% at most; audit on/off ratios within that are this run's noise`]
 }
 
 const ANCHOR_CHECK = 'beats the anchor (wxs/ext4 below the published ratio)'

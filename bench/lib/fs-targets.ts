@@ -19,10 +19,15 @@ import { stopDaemon } from './daemon.js'
 import { mountOf, unmount, detachLoops } from './mounts.js'
 import { childEnv, mustSpawn, spawnAsync } from './proc.js'
 
-export type TargetName = 'ext4' | 'tmpfs' | 'floor' | 'wxs' | 'wxs-noaudit'
+export type TargetName = 'ext4' | 'tmpfs' | 'floor' | 'wxs' | 'wxs-noaudit' | 'wxs-noaudit2'
 export const TARGET_NAMES: TargetName[] = ['ext4', 'tmpfs', 'floor', 'wxs']
-/** With --audit-ab: wxs with its audit trail off too (wxs config bench audit off), side by side with the rest. */
-export const AUDIT_AB_TARGET: TargetName = 'wxs-noaudit'
+/**
+ * With --audit-ab: wxs with its audit trail off too (wxs config bench audit
+ * off), twice, side by side with the rest, each with its own daemon: the two
+ * differ in nothing, so how far apart they come out (A/A) is the run's noise
+ * for the on/off ratio.
+ */
+export const AUDIT_AB_TARGETS: TargetName[] = ['wxs-noaudit', 'wxs-noaudit2']
 
 export interface CommitTiming { commitMs: number, noopMs: number }
 
@@ -78,12 +83,15 @@ const NOTHING_TO_SETTLE = async () => {}
 
 export async function makeTarget (name: TargetName, ctx: TargetContext): Promise<FsTarget> {
   const dir = path.join(ctx.base, name)
-  if (name !== 'wxs' && name !== 'wxs-noaudit') await fs.mkdir(dir) // `wxs create --mount` makes its own
+  if (!isWxs(name)) await fs.mkdir(dir) // `wxs create --mount` makes its own
   if (name === 'tmpfs') return tmpfs(dir, ctx)
   if (name === 'ext4') return ext4(dir, ctx)
   if (name === 'floor') return floor(dir, ctx)
-  return wxs(dir, ctx, name)
+  return wxs(dir, ctx, name as WxsName)
 }
+
+type WxsName = 'wxs' | 'wxs-noaudit' | 'wxs-noaudit2'
+const isWxs = (name: TargetName): name is WxsName => name.startsWith('wxs')
 
 async function tmpfs (dir: string, ctx: TargetContext): Promise<FsTarget> {
   ctx.cleanup.defer('unmount tmpfs', () => unmount(dir))
@@ -136,7 +144,7 @@ async function stopChild (child: ChildProcess, dir: string) {
   await unmount(dir)
 }
 
-async function wxs (dir: string, ctx: TargetContext, name: 'wxs' | 'wxs-noaudit' = 'wxs'): Promise<FsTarget> {
+async function wxs (dir: string, ctx: TargetContext, name: WxsName = 'wxs'): Promise<FsTarget> {
   const home = path.join(ctx.base, `${name}-home`)
   await fs.mkdir(home)
   const cli = path.join(ctx.root, 'cli', 'wxs.js')
