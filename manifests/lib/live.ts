@@ -297,7 +297,9 @@ export class LiveTree {
     }
     const node = this.node({ type: FILE, mode: mode & 0o7777, size: 0, mtime: nowNs(), name, parent: dir })
     this.own(node, dir, opts.owner)
-    await this.stage(node, false)
+    // not staged until its first write or truncate (stage): an empty file reads,
+    // commits and counts its blocks the same from its (no) chunks, and files
+    // created empty (touch, lock files) cost no staging buffer or budget
     this.attach(dir, node)
     this.stats.files++
     return node

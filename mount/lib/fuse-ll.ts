@@ -232,9 +232,11 @@ export class FuseLL {
     /** A callback that answers with the new node's entry. */
     const made = (req: Req) => (err: number, n?: LiveNode) => err ? b.replyErr(req, -err) : this.entry(req, n!)
     const pathOfId = (id: number) => { const k = this.known.get(id); return id === 1 ? '/' : k === undefined ? '' : this.pathOf(k.node) }
+    /** The path for handlers that go by the handle alone (write, flush, release, fsync, lseek, fsyncdir): not built (4 times per file written: a walk to the root and a join each). */
+    const byHandle = ''
     return {
       [OP.LOOKUP]: (req, parent: number, name: string) => this.onDir(req, parent, dir => {
-        ops.find(this.join(dir, name), (err: number) => err === -ERRNO.ENOENT ? b.replyEntry(req, null, this.negativeTtl) : b.replyErr(req, -err), n => this.entry(req, n))
+        ops.findIn(dir, name, () => this.join(dir, name), (err: number) => err === -ERRNO.ENOENT ? b.replyEntry(req, null, this.negativeTtl) : b.replyErr(req, -err), n => this.entry(req, n))
       }),
       [OP.FORGET]: (_req, id: number, lookups: number) => this.forget(id, lookups),
       [OP.GETATTR]: (req, id: number) => this.on(req, id, n => this.attr(req, n)),
@@ -269,17 +271,17 @@ export class FuseLL {
         })
       },
       [OP.WRITE]: (req, id: number, buf: Buffer, offset: number, fh: number) => {
-        ops.write(pathOfId(id), fh, buf, buf.length, offset, (n: number) => n < 0 ? b.replyErr(req, -n) : b.replyWrite(req, n))
+        ops.write(byHandle, fh, buf, buf.length, offset, (n: number) => n < 0 ? b.replyErr(req, -n) : b.replyWrite(req, n))
       },
-      [OP.FLUSH]: (req, id: number, fh: number) => ops.flush(pathOfId(id), fh, done(req)),
-      [OP.RELEASE]: (req, id: number, fh: number) => ops.release(pathOfId(id), fh, done(req)),
-      [OP.FSYNC]: (req, id: number, datasync: number, fh: number) => ops.fsync(pathOfId(id), fh, datasync !== 0, done(req)),
-      [OP.LSEEK]: (req, id: number, offset: number, whence: number, fh: number) => ops.lseek(pathOfId(id), fh, offset, whence, (err: number, at: number) => err ? b.replyErr(req, -err) : b.replyLseek(req, at)),
+      [OP.FLUSH]: (req, id: number, fh: number) => ops.flush(byHandle, fh, done(req)),
+      [OP.RELEASE]: (req, id: number, fh: number) => ops.release(byHandle, fh, done(req)),
+      [OP.FSYNC]: (req, id: number, datasync: number, fh: number) => ops.fsync(byHandle, fh, datasync !== 0, done(req)),
+      [OP.LSEEK]: (req, id: number, offset: number, whence: number, fh: number) => ops.lseek(byHandle, fh, offset, whence, (err: number, at: number) => err ? b.replyErr(req, -err) : b.replyLseek(req, at)),
       [OP.FALLOCATE]: (req, id: number, mode: number, offset: number, length: number, fh: number) => ops.fallocate(pathOfId(id), fh, mode, offset, length, done(req)),
       [OP.OPENDIR]: (req, id: number) => this.on(req, id, n => this.opendir(req, n)),
       [OP.READDIR]: (req, _id: number, size: number, offset: number, fh: number, plus: number) => this.readdir(req, size, offset, fh, plus),
       [OP.RELEASEDIR]: (req, _id: number, fh: number) => { this.dirs.delete(fh); b.replyErr(req, 0) },
-      [OP.FSYNCDIR]: (req, id: number, datasync: number, fh: number) => ops.fsyncdir(pathOfId(id), fh, datasync !== 0, done(req)),
+      [OP.FSYNCDIR]: (req, id: number, datasync: number, fh: number) => ops.fsyncdir(byHandle, fh, datasync !== 0, done(req)),
       [OP.STATFS]: (req) => ops.statfs('/', (err: number, s: object) => err ? b.replyErr(req, -err) : b.replyStatfs(req, this.Fuse.getStatfsArray(s))),
       [OP.SETXATTR]: (req, id: number, name: string, value: Buffer, flags: number) => this.on(req, id, n => ops.setxattr(n, name, value, 0, flags, done(req))),
       [OP.GETXATTR]: (req, id: number, name: string, size: number) => this.on(req, id, n => ops.getxattr(n, name, 0, (err: number, value: Buffer) => {

@@ -7,6 +7,7 @@ import fs from 'node:fs/promises'
 import { constants as C } from 'node:fs'
 import { knownNamespace, type LiveNode, type LiveTree, type Owner } from '../../manifests/index.js'
 import { ERRNO, toErrno } from './errno.js'
+import { MAX_NAME_BYTES } from '../../manifests/messages.js'
 import type { AuditOp, MountAccess } from '../messages.js'
 
 const DIR = 2
@@ -151,8 +152,25 @@ export function makeOps (ctx: OpsContext) {
     run(cb, async () => { const r = await fn(); record(op, who, p, extra); return r }, true)
   }
 
-  // the low-level binding (fuse-ll.ts) finds nodes by path with these too
-  const shared = { tree: L, find: withNode }
+  /**
+   * Runs fn on the child `name` of dir, or answers ENOENT: from the directory's
+   * map when it is loaded. The kernel looks up every name before it creates it,
+   * so most lookups miss: by path, each built the path and threw a ManifestError
+   * (its stack trace) for the errno. Anything else goes by path, as before: a
+   * listing not loaded yet, a hidden name (LiveTree.rename) or a miss that may be
+   * ENAMETOOLONG (over MAX_NAME_BYTES: 3 bytes a UTF-16 unit at most, as missing() in live.ts).
+   */
+  const withChild = (dir: LiveNode, name: string, p: () => string, cb: Cb, fn: (n: LiveNode) => void) => {
+    if (dir.children === null || name.startsWith('.fuse_hidden')) return withNode(p(), cb, fn)
+    const n = dir.children.get(name)
+    if (n !== undefined) { ctx.active(); return fn(n) }
+    if (name.length > MAX_NAME_BYTES / 3) return withNode(p(), cb, fn)
+    ctx.active()
+    cb(-ERRNO.ENOENT)
+  }
+
+  // the low-level binding (fuse-ll.ts) finds nodes by path and by name with these too
+  const shared = { tree: L, find: withNode, findIn: withChild }
 
   // access, opendir and releasedir are left out on purpose: libfuse then answers
   // them itself (or the kernel stops asking) instead of a round trip into Node.

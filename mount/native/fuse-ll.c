@@ -369,6 +369,16 @@ static void ll_finish (ll_mount_t *m) {
   uv_close((uv_handle_t *) &m->poll, on_closed);
 }
 
+// After a request JavaScript did not answer at once: closing the callback scope
+// runs the microtasks, so an answer from a promise already settled (the live
+// tree's async ops with everything in memory) goes out now, not after the next
+// read of the device (EAGAIN) and the rest of the batch; the process waiting on
+// it runs meanwhile. Requests answered at once (all of the floor's) share one scope.
+static void next_scope (ll_mount_t *m, napi_value resource, napi_callback_scope *cs) {
+  napi_close_callback_scope(m->env, *cs);
+  napi_open_callback_scope(m->env, resource, m->actx, cs);
+}
+
 // Reads and processes what the kernel sent, a bounded batch at a time (the loop stays fair).
 static void on_readable (uv_poll_t *h, int status, int events) {
   ll_mount_t *m = h->data;
@@ -392,7 +402,9 @@ static void on_readable (uv_poll_t *h, int status, int events) {
       uint32_t *opcode = (uint32_t *) ((char *) m->buf.mem + 4);
       if (*opcode == WXS_FUSE_TMPFILE) *opcode = WXS_FUSE_CREATE;
     }
+    int pending = m->pending;
     fuse_session_process_buf(m->se, &m->buf);
+    if (m->pending > pending && !m->exited) next_scope(m, resource, &cs);
   }
   napi_close_callback_scope(env, cs);
   napi_close_handle_scope(env, hs);
