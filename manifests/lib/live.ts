@@ -74,6 +74,12 @@ function missing (p: string, name: string) {
   return name.length > MAX_NAME_BYTES / 3 && nameByteLength(name) > MAX_NAME_BYTES ? ManifestError.NAME_TOO_LONG(p) : ManifestError.NO_ENTRY(p)
 }
 
+/** A name a new entry may have: EINVAL for '', '.' and '..', ENAMETOOLONG past 255 bytes, as ext4. */
+function checkName (name: string, p: () => string) {
+  if (name === '' || name === '.' || name === '..') throw ManifestError.INVALID_ARGUMENT(`bad name in ${p()}`)
+  if (name.length > MAX_NAME_BYTES / 3 && nameByteLength(name) > MAX_NAME_BYTES) throw ManifestError.NAME_TOO_LONG(p())
+}
+
 /** A new hard-link group id: random, 48 bits (unique in a workspace without knowing every group in it). */
 function newGroup (): number {
   const b = randomBytes(6)
@@ -289,10 +295,23 @@ export class LiveTree {
   async create (p: string, mode: number, opts: { exclusive?: boolean, owner?: Owner } = {}): Promise<LiveNode> {
     this.writable()
     const { dir, name } = await this.parentOf(p)
-    const existing = (await this.childrenOf(dir)).get(name)
+    await this.childrenOf(dir)
+    return this.createIn(dir, name, mode, opts)
+  }
+
+  /**
+   * create() of `name` in a directory whose listing is in memory: synchronous
+   * (the mount's hot path, which has the directory's node; no path is built
+   * or walked, no promise made).
+   */
+  createIn (dir: LiveNode, name: string, mode: number, opts: { exclusive?: boolean, owner?: Owner } = {}): LiveNode {
+    this.writable()
+    if (dir.type !== DIR || dir.children === null) throw ManifestError.NOT_DIRECTORY(this.at(dir, name))
+    checkName(name, () => this.at(dir, name))
+    const existing = dir.children.get(name)
     if (existing) {
-      if (opts.exclusive) throw ManifestError.ENTRY_EXISTS(p)
-      if (existing.type === DIR) throw ManifestError.IS_DIRECTORY(p)
+      if (opts.exclusive) throw ManifestError.ENTRY_EXISTS(this.at(dir, name))
+      if (existing.type === DIR) throw ManifestError.IS_DIRECTORY(this.at(dir, name))
       return existing
     }
     const node = this.node({ type: FILE, mode: mode & 0o7777, size: 0, mtime: nowNs(), name, parent: dir })
@@ -341,6 +360,23 @@ export class LiveTree {
     this.attach(dir, node)
     this.stats.files++
     return node
+  }
+
+  /**
+   * unlink() of `name` in a directory whose listing is in memory, synchronously
+   * (the mount's hot path); false when it takes the async way (a hard-linked
+   * file: its other names may need loading), and then nothing was done.
+   */
+  unlinkIn (dir: LiveNode, name: string): boolean {
+    if (dir.children === null || this.hidden.size !== 0) return false
+    this.writable()
+    const node = dir.children.get(name)
+    if (node === undefined) throw ManifestError.NO_ENTRY(this.at(dir, name))
+    if (node.type === DIR) throw ManifestError.IS_DIRECTORY(this.at(dir, name))
+    if (node.group !== null) return false
+    this.detach(node)
+    this.forget(node)
+    return true
   }
 
   async unlink (p: string) {
@@ -927,8 +963,7 @@ export class LiveTree {
   private async parentOf (p: string): Promise<{ dir: LiveNode, name: string }> {
     const i = p.lastIndexOf('/')
     const name = p.slice(i + 1)
-    if (name === '' || name === '.' || name === '..') throw ManifestError.INVALID_ARGUMENT(`bad name in ${p}`)
-    if (nameByteLength(name) > MAX_NAME_BYTES) throw ManifestError.NAME_TOO_LONG(p)
+    checkName(name, () => p)
     const dir = await this.lookup(p.slice(0, i) || '/')
     if (dir.type !== DIR) throw ManifestError.NOT_DIRECTORY(p)
     return { dir, name }
@@ -1003,6 +1038,11 @@ export class LiveTree {
         }
       }
     }
+  }
+
+  /** The path of `name` in dir, for messages. */
+  private at (dir: LiveNode, name: string) {
+    return dir.parent === null ? '/' + name : this.pathOf(dir) + '/' + name
   }
 
   pathOf (node: LiveNode): string {

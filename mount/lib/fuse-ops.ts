@@ -225,15 +225,23 @@ export function makeOps (ctx: OpsContext) {
         cb(0, open(node, flags, p, who))
       }).catch(err => { if (writing) ctx.end(); fail(cb, err) })
     },
-    create: (p: string, mode: number, cb: Cb) => {
+    // at: the directory's node and the name (the low-level binding): with its
+    // listing in memory, made and answered at once (LiveTree.createIn)
+    create: (p: string, mode: number, cb: Cb, at?: { dir: LiveNode, name: string }) => {
       const owner = ctx.caller()
       const who = ctx.requester()
-      ctx.begin()
-      L().create(p, mode, { owner }).then(node => {
-        ctx.end(); ctx.changed()
+      const created = (node: LiveNode) => {
+        ctx.changed()
         record('create', who, p)
         cb(0, open(node, C.O_RDWR, p, who, true))
-      }, err => { ctx.end(); fail(cb, err) })
+      }
+      if (at !== undefined && at.dir.children !== null) {
+        let node: LiveNode
+        try { node = L().createIn(at.dir, at.name, mode, { owner }) } catch (err) { return fail(cb, err) }
+        return created(node)
+      }
+      ctx.begin()
+      L().create(p, mode, { owner }).then(node => { ctx.end(); created(node) }, err => { ctx.end(); fail(cb, err) })
     },
     // open(2) with O_TMPFILE (the low-level binding): a file with no name, open to
     // write; linkat(2) may name it (link). Answers the handle and the node.
@@ -303,7 +311,16 @@ export function makeOps (ctx: OpsContext) {
       change(cb, 'mknod', p, () => L().mknod(p, type as any, mode & 0o7777, dev, owner))
     },
     rmdir: (p: string, cb: Cb) => change(cb, 'rmdir', p, () => L().rmdir(p)),
-    unlink: (p: string, cb: Cb) => change(cb, 'unlink', p, () => L().unlink(p)),
+    // at: as create's; a hard-linked file goes the async way (LiveTree.unlinkIn)
+    unlink: (p: string, cb: Cb, at?: { dir: LiveNode, name: string }) => {
+      if (at !== undefined) {
+        const who = ctx.requester()
+        let done: boolean
+        try { done = L().unlinkIn(at.dir, at.name) } catch (err) { return fail(cb, err) }
+        if (done) { record('unlink', who, p); ctx.changed(); return cb(0) }
+      }
+      change(cb, 'unlink', p, () => L().unlink(p))
+    },
     // flags: renameat2's (the low-level binding passes them; libfuse 2 never does)
     rename: (from: string, to: string, cb: Cb, flags = 0) => change(cb, 'rename', from, () => L().rename(from, to, flags), { to }),
     symlink: (target: string, p: string, cb: Cb) => { const owner = ctx.caller(); change(cb, 'symlink', p, () => L().symlink(target, p, owner)) },
