@@ -738,11 +738,34 @@ export class LiveTree {
     if (node.type !== FILE) throw ManifestError.IS_DIRECTORY(this.pathOf(node))
     const staged = await this.stage(node, true)
     await staged.write(buf, 0, length, offset)
-    const end = offset + length
+    this.wrote(node, offset + length)
+    return length
+  }
+
+  /**
+   * write() when it needs nothing but memory (a file staged in memory, or an
+   * empty one, that stays within the in-memory limit; no hard-link names to
+   * load): synchronous, the mount's hot path. null, and nothing done, otherwise.
+   */
+  writeSync (node: LiveNode, buf: Buffer, length: number, offset: number): number | null {
+    this.writable()
+    if (node.group !== null && 1 + (node.aliases?.length ?? 0) < node.nlink) return null // loadGroup would read
+    if (node.type !== FILE) throw ManifestError.IS_DIRECTORY(this.pathOf(node))
+    let staged = node.staged
+    if (staged === null) {
+      if (node.size !== 0) return null
+      staged = node.staged = Staged.openEmpty(this.store, this.stagingFile(node), this.budget)
+    }
+    if (!staged.writeSync(buf, 0, length, offset)) return null
+    this.wrote(node, offset + length)
+    return length
+  }
+
+  /** A write ending at `end` went into node's staging: size, stats, times, dirty. */
+  private wrote (node: LiveNode, end: number) {
     if (end > node.size) { if (!node.unlinked) this.stats.bytes += (end - node.size) * (1 + (node.aliases?.length ?? 0)); node.size = end }
     node.mtime = node.ctime = nowNs()
     this.touch(node)
-    return length
   }
 
   /**
@@ -972,11 +995,14 @@ export class LiveTree {
   /** Gives a file staged content: its committed content when `keep` is set, else empty. */
   private async stage (node: LiveNode, keep: boolean): Promise<Staged> {
     if (node.staged) return node.staged
-    const file = path.join(this.stagingDir, `${node.ino}-${this.stagingSeq++}`)
-    const staged = await Staged.open(this.store, file, this.budget, keep ? node.chunks : [], keep ? node.size : 0)
+    const staged = await Staged.open(this.store, this.stagingFile(node), this.budget, keep ? node.chunks : [], keep ? node.size : 0)
     if (node.staged) { await staged.close(); return node.staged } // raced
     node.staged = staged
     return staged
+  }
+
+  private stagingFile (node: LiveNode) {
+    return path.join(this.stagingDir, `${node.ino}-${this.stagingSeq++}`)
   }
 
   private async dropStaging (node: LiveNode) {

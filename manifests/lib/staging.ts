@@ -50,16 +50,28 @@ export class Staged {
   /** Stages a file whose committed content is `chunks` (`size` bytes), or an empty one. */
   static async open (store: PackStore, file: string, budget: MemoryBudget, chunks: Buffer[], size: number): Promise<Staged> {
     const staged = new Staged(store, file, budget, chunks, size)
-    const capacity = Math.max(size, 4096)
-    if (size <= MEMORY_LIMIT && budget.take(capacity)) {
-      staged.mem = Buffer.alloc(capacity)
-      if (size > 0) (await store.get(toHex(chunks[0]))).copy(staged.mem)
-      staged.base = []
-      staged.baseSize = 0
-    } else {
-      staged.backing = new Backing(file, budget)
-    }
+    if (staged.place(size) && size > 0) (await store.get(toHex(chunks[0]))).copy(staged.mem!)
     return staged
+  }
+
+  /** Stages an empty file: synchronously (nothing to read). */
+  static openEmpty (store: PackStore, file: string, budget: MemoryBudget): Staged {
+    const staged = new Staged(store, file, budget, [], 0)
+    staged.place(0)
+    return staged
+  }
+
+  /** In memory while small and the budget allows (true: the committed content is to be copied in), else a staging file. */
+  private place (size: number): boolean {
+    const capacity = Math.max(size, 4096)
+    if (size <= MEMORY_LIMIT && this.budget.take(capacity)) {
+      this.mem = Buffer.alloc(capacity)
+      this.base = []
+      this.baseSize = 0
+      return true
+    }
+    this.backing = new Backing(this.file, this.budget)
+    return false
   }
 
   async read (buf: Buffer, n: number, offset: number): Promise<void> {
@@ -68,6 +80,15 @@ export class Staged {
       if (this.covered.has(i)) await this.materialize(i)
     }
     for (const { index, within, done, length } of chunkSpans(offset, n)) await this.readPiece(buf, done, index, within, length)
+  }
+
+  /** write() of an in-memory file that stays within its limit: synchronous; false, and nothing done, otherwise. */
+  writeSync (buf: Buffer, offset: number, length: number, position: number): boolean {
+    const end = position + length
+    if (this.mem === null || !this.growMemory(end)) return false
+    buf.copy(this.mem!, position, offset, offset + length)
+    if (end > this.size) this.size = end
+    return true
   }
 
   async write (buf: Buffer, offset: number, length: number, position: number): Promise<void> {

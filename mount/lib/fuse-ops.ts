@@ -265,8 +265,14 @@ export function makeOps (ctx: OpsContext) {
       const h = handles.get(fd)
       if (!h || !h.write) return cb(-ERRNO.EBADF)
       const setId = (h.node.mode & 0o6000) !== 0 && ctx.caller().uid !== 0 // the writer may keep set-id bits only as root (LiveTree.dropSetId)
+      const at = h.append ? h.node.size : pos
+      const wrote = (n: number) => { if (setId) L().dropSetId(h.node); ctx.changed(); h.written += n; cb(n) }
+      // in memory: written and answered at once (LiveTree.writeSync)
+      let n: number | null
+      try { n = L().writeSync(h.node, buf, len, at) } catch (err) { return cb(toErrno(err, ctx.log)) }
+      if (n !== null) return wrote(n)
       ctx.begin()
-      L().write(h.node, buf, len, h.append ? h.node.size : pos).then(n => { if (setId) L().dropSetId(h.node); ctx.end(); ctx.changed(); h.written += n; cb(n) }, err => { ctx.end(); cb(toErrno(err, ctx.log)) })
+      L().write(h.node, buf, len, at).then(n => { ctx.end(); wrote(n) }, err => { ctx.end(); cb(toErrno(err, ctx.log)) })
     },
     truncate: (t: Target, size: number, cb: Cb) => change(cb, 'truncate', pathOf(t), async () => L().truncate(await nodeOf(t), size)),
     ftruncate: (t: Target, fd: number, size: number, cb: Cb) => {
