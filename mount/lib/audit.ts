@@ -31,6 +31,8 @@ export class AuditLog {
   private size = -1
   private timer: NodeJS.Timeout | null = null
   private writing: Promise<void> = Promise.resolve()
+  /** The file, open to append while the log is (a flush is one write, not an open, a write and a close). */
+  private out: fsp.FileHandle | null = null
   /** Open /proc/<pid>/comm (or stat) files of the processes seen last. */
   private readonly statFds = new Map<number, number>()
   private readonly statBuf = Buffer.alloc(1024)
@@ -82,18 +84,33 @@ export class AuditLog {
 
   async close () {
     await this.flush()
+    await this.out?.close().catch(() => {})
+    this.out = null
     for (const pid of [...this.statFds.keys()]) this.forget(pid)
   }
 
   private async append (text: string) {
-    await fsp.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 })
-    if (this.size < 0) this.size = await fsp.stat(this.file).then(s => s.size, () => 0)
-    if (this.size > 0 && this.size + text.length > this.maxBytes / 2) {
-      await fsp.rename(this.file, this.file + '.1').catch(() => {})
-      this.size = 0
+    try {
+      if (this.out === null) await this.open()
+      if (this.size > 0 && this.size + text.length > this.maxBytes / 2) {
+        await this.out!.close()
+        this.out = null
+        await fsp.rename(this.file, this.file + '.1').catch(() => {})
+        await this.open()
+      }
+      await this.out!.write(text)
+      this.size += Buffer.byteLength(text)
+    } catch (err) {
+      await this.out?.close().catch(() => {}) // opened again at the next flush
+      this.out = null
+      throw err
     }
-    await fsp.appendFile(this.file, text, { mode: 0o600 })
-    this.size += Buffer.byteLength(text)
+  }
+
+  private async open () {
+    await fsp.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 })
+    this.out = await fsp.open(this.file, 'a', 0o600)
+    this.size = (await this.out.stat()).size
   }
 
   /**
