@@ -1,11 +1,12 @@
 /**
  * A mount's audit trail (mount/messages.ts has the format): what programs did
  * in it, with the process (pid, its command, its process group) the kernel says
- * asked. An operation reads the process from /proc/<pid>/stat while its
- * request is still unanswered (so a program that exits right after, like mv,
- * is still there to be named) and queues the record; lines are formatted and
- * written in batches (every 200 ms, or at 64 KiB), so an operation never waits
- * on the file.
+ * asked. An operation names the process (/proc/<pid>/comm and getpgid(2), or
+ * /proc/<pid>/stat without the native binding) while its request is still
+ * unanswered (so a program that exits right after, like mv, is still there to
+ * be named) and queues the record; lines are formatted and written in batches
+ * (every 200 ms, or at 64 KiB) through the file kept open, so an operation
+ * never waits on the file.
  */
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
