@@ -1,12 +1,15 @@
 /**
  * A mount's audit trail (mount/messages.ts has the format): what programs did
  * in it, with the process (pid, its command, its process group) the kernel says
- * asked. An operation names the process (/proc/<pid>/comm and getpgid(2), or
- * /proc/<pid>/stat without the native binding) while its request is still
- * unanswered (so a program that exits right after, like mv, is still there to
- * be named) and queues the record; lines are formatted and written in batches
- * (every 200 ms, or at 64 KiB) through the file kept open, so an operation
- * never waits on the file.
+ * asked. A record is queued at once; the process is named from
+ * /proc/<pid>/comm and getpgid(2) (or /proc/<pid>/stat without the native
+ * binding): the first time a pid is seen, while its request is still
+ * unanswered (a program that exits right after its one request, like mv, is
+ * still there to be named); after that, right after the answer, in the same
+ * turn of the event loop (a microtask), several records of one process with one
+ * read, and by the name seen last if the process has ended meanwhile. Lines are
+ * formatted and written in batches (every 200 ms, or at 64 KiB) through the file
+ * kept open, so an operation never waits on the file.
  */
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
@@ -21,12 +24,15 @@ const FLUSH_BYTES = 64 * 1024
 const DRAIN_RECORDS = 512
 const MAX_STAT_FDS = 128
 
-
 export class AuditLog {
   readonly file: string
   private readonly maxBytes: number
   /** Records not formatted into lines yet. */
   private queued: Queued[] = []
+  /** Records whose process is named after the answer (nameQueued). */
+  private unnamed: Queued[] = []
+  private naming = false
+  private draining = false
   private pending: string[] = []
   private pendingBytes = 0
   private size = -1
@@ -34,8 +40,8 @@ export class AuditLog {
   private writing: Promise<void> = Promise.resolve()
   /** The file, open to append while the log is (a flush is one write, not an open, a write and a close). */
   private out: fsp.FileHandle | null = null
-  /** Open /proc/<pid>/comm (or stat) files of the processes seen last. */
-  private readonly statFds = new Map<number, number>()
+  /** The processes seen last: their open /proc/<pid>/comm (or stat) file and the name read last. */
+  private readonly procs = new Map<number, Proc>()
   private readonly statBuf = Buffer.alloc(1024)
   /** getpgid(2), native; null: the process group comes from /proc/<pid>/stat. */
   private readonly getpgid: ((pid: number) => number) | null
@@ -48,14 +54,40 @@ export class AuditLog {
 
   /** Records one operation by process `pid` (of user `uid`) on `p` (the mount's path, with its leading slash). */
   record (op: AuditOp, caller: { pid: number, uid: number }, p: string, extra?: { to?: string, bytes?: number }) {
-    const proc = this.process(caller.pid)
-    this.queued.push({ t: Date.now(), op, pid: caller.pid, cmd: proc.cmd, pgid: proc.pgid, uid: caller.uid, path: p, to: extra?.to, bytes: extra?.bytes })
-    if (this.queued.length >= DRAIN_RECORDS) this.drain()
-    else if (this.timer === null) { this.timer = setTimeout(() => { this.timer = null; void this.flush() }, FLUSH_MS); this.timer.unref() }
+    const q: Queued = { t: Date.now(), op, pid: caller.pid, cmd: '', pgid: 0, uid: caller.uid, path: p, to: extra?.to, bytes: extra?.bytes }
+    this.queued.push(q)
+    if (this.procs.has(q.pid)) {
+      this.unnamed.push(q)
+      if (!this.naming) { this.naming = true; queueMicrotask(this.nameQueued) }
+    } else {
+      const proc = this.process(q.pid) // first seen: named before the answer
+      q.cmd = proc.cmd
+      q.pgid = proc.pgid
+    }
+    if (this.queued.length >= DRAIN_RECORDS) {
+      if (!this.draining) { this.draining = true; setImmediate(this.drain) }
+    } else if (this.timer === null) { this.timer = setTimeout(() => { this.timer = null; void this.flush() }, FLUSH_MS); this.timer.unref() }
+  }
+
+  /** Names the processes of the records made since the last call (after their answers: off the requests' path). */
+  private readonly nameQueued = () => {
+    this.naming = false
+    const unnamed = this.unnamed
+    if (unnamed.length === 0) return
+    this.unnamed = []
+    let pid = -1
+    let proc = NO_PROC
+    for (const q of unnamed) {
+      if (q.pid !== pid) { pid = q.pid; proc = this.process(pid) }
+      q.cmd = proc.cmd
+      q.pgid = proc.pgid
+    }
   }
 
   /** Formats the queued records into lines waiting to be written. */
   private readonly drain = () => {
+    this.draining = false
+    this.nameQueued()
     const queued = this.queued
     if (queued.length === 0) return
     this.queued = []
@@ -87,7 +119,7 @@ export class AuditLog {
     await this.flush()
     await this.out?.close().catch(() => {})
     this.out = null
-    for (const pid of [...this.statFds.keys()]) this.forget(pid)
+    for (const pid of [...this.procs.keys()]) this.forget(pid)
   }
 
   private async append (text: string) {
@@ -120,35 +152,46 @@ export class AuditLog {
    * pid): the command from /proc/<pid>/comm and the group from getpgid(2), or
    * both from /proc/<pid>/stat without the native getpgid. The file stays open
    * per pid: a pread of comm costs ~1.1 us, of stat ~4.4 us (for another
-   * process ~7.6 us in the daemon), opening either again ~28 us (measured);
-   * once the process is gone the read fails (ESRCH) and a reused pid gets a
-   * new file.
+   * process ~7.6 us in the daemon), opening either again ~28 us (measured).
+   * Once the process is gone the read fails (ESRCH): its records made before
+   * get the name read last; a reused pid gets a new file.
    */
   private process (pid: number): { cmd: string, pgid: number } {
     const getpgid = this.getpgid
+    let last = NO_PROC
     for (let attempt = 0; attempt < 2; attempt++) {
-      let fd = this.statFds.get(pid)
-      if (fd === undefined) {
-        try { fd = fs.openSync(`/proc/${pid}/${getpgid === null ? 'stat' : 'comm'}`, 'r') } catch { return { cmd: '', pgid: 0 } } // gone already
-        if (this.statFds.size >= MAX_STAT_FDS) this.forget(this.statFds.keys().next().value!)
-        this.statFds.set(pid, fd)
+      let proc = this.procs.get(pid)
+      if (proc === undefined) {
+        let fd: number
+        try { fd = fs.openSync(`/proc/${pid}/${getpgid === null ? 'stat' : 'comm'}`, 'r') } catch { return last } // gone
+        if (this.procs.size >= MAX_STAT_FDS) this.forget(this.procs.keys().next().value!)
+        proc = { fd, cmd: '', pgid: 0 }
+        this.procs.set(pid, proc)
       }
       try {
-        const n = fs.readSync(fd, this.statBuf, 0, this.statBuf.byteLength, 0)
-        if (getpgid === null) return parseStat(this.statBuf, n)
-        const pgid = getpgid(pid)
-        return { cmd: this.statBuf.toString('latin1', 0, n > 0 && this.statBuf[n - 1] === 0x0a ? n - 1 : n), pgid: pgid < 0 ? 0 : pgid }
+        const n = fs.readSync(proc.fd, this.statBuf, 0, this.statBuf.byteLength, 0)
+        if (getpgid === null) {
+          const named = parseStat(this.statBuf, n)
+          proc.cmd = named.cmd
+          proc.pgid = named.pgid
+        } else {
+          const pgid = getpgid(pid)
+          proc.cmd = this.statBuf.toString('latin1', 0, n > 0 && this.statBuf[n - 1] === 0x0a ? n - 1 : n)
+          proc.pgid = pgid < 0 ? 0 : pgid
+        }
+        return proc
       } catch {
+        if (proc.cmd !== '') last = { cmd: proc.cmd, pgid: proc.pgid }
         this.forget(pid)
       }
     }
-    return { cmd: '', pgid: 0 }
+    return last
   }
 
   private forget (pid: number) {
-    const fd = this.statFds.get(pid)
-    this.statFds.delete(pid)
-    if (fd !== undefined) try { fs.closeSync(fd) } catch {}
+    const proc = this.procs.get(pid)
+    this.procs.delete(pid)
+    if (proc !== undefined) try { fs.closeSync(proc.fd) } catch {}
   }
 }
 
@@ -163,6 +206,10 @@ export function parseStat (buf: Buffer, n: number): { cmd: string, pgid: number 
   for (; i < n && buf[i] >= 0x30 && buf[i] <= 0x39; i++) pgid = pgid * 10 + buf[i] - 0x30
   return { cmd: open < 0 || close <= open ? '' : buf.toString('latin1', open + 1, close), pgid }
 }
+
+/** A process the trail has seen: its /proc file, open, and what it was named last. */
+interface Proc { fd: number, cmd: string, pgid: number }
+const NO_PROC: { cmd: string, pgid: number } = { cmd: '', pgid: 0 }
 
 interface Queued { t: number, op: AuditOp, pid: number, cmd: string, pgid: number, uid: number, path: string, to: string | undefined, bytes: number | undefined }
 

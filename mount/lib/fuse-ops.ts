@@ -145,11 +145,11 @@ export function makeOps (ctx: OpsContext) {
     h.noted = true
   }
 
-  /** A change by the requesting process, recorded in the audit trail when it succeeds. */
+  /** A change by the requesting process, recorded in the audit trail when it succeeds (before its answer: no extra turn). */
   const change = (cb: Cb, op: AuditOp, p: string, fn: () => Promise<unknown>, extra?: { to?: string }) => {
     const who = ctx.requester()
-    if (who === null) return run(cb, fn, true)
-    run(cb, async () => { const r = await fn(); record(op, who, p, extra); return r }, true)
+    ctx.begin()
+    fn().then(result => { ctx.end(); ctx.changed(); record(op, who, p, extra); cb(0, result) }, err => { ctx.end(); fail(cb, err) })
   }
 
   /**

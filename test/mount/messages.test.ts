@@ -67,3 +67,37 @@ test('the audit trail names the process: its command and process group, through 
     t.alike(recs.map(r => [r.cmd, r.pgid]), [['sleep', child.pid], ['', 0]], `${how}: sleep, in its own group; a pid that is not there: none`)
   }
 })
+
+test('the audit trail names a process it has seen after the answer: after an exec by its new command, and once the process is gone by the name it read last', async t => {
+  const { AuditLog, readAudit } = await import('../../mount/lib/audit.js')
+  const { spawn } = await import('node:child_process')
+  const os = await import('node:os')
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'wxs-audit-'))
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }))
+  for (const [how, getpgid] of [['getpgid', undefined], ['stat', null]] as const) {
+    // bash waits on its stdin, then becomes sleep (same pid)
+    const child = spawn('bash', ['-c', 'read -r _; exec sleep 30'], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] })
+    const exited = new Promise(resolve => child.once('exit', resolve))
+    t.teardown(() => { try { process.kill(-child.pid!, 'SIGKILL') } catch {} })
+    await new Promise(resolve => setTimeout(resolve, 200))
+    const file = path.join(dir, `${how}.ndjson`)
+    const log = new AuditLog({ file, getpgid })
+    const who = { pid: child.pid!, uid: 0 }
+    log.record('read', who, '/before') // first seen: named at once
+    child.stdin!.end('go\n')
+    let comm = ''
+    for (let i = 0; i < 100 && comm !== 'sleep'; i++) {
+      await new Promise(resolve => setTimeout(resolve, 20))
+      comm = (await fs.readFile(`/proc/${child.pid}/comm`, 'utf8').catch(() => '')).trim()
+    }
+    t.is(comm, 'sleep', `${how}: the child exec()ed sleep`)
+    log.record('read', who, '/after-exec') // seen before: named after the answer (a microtask), by what it runs now
+    await Promise.resolve()
+    process.kill(-child.pid!, 'SIGKILL')
+    await exited // gone and reaped
+    log.record('unlink', who, '/after-exit') // its /proc file fails now: the name read last
+    await log.close()
+    const recs = await readAudit(file)
+    t.alike(recs.map(r => [r.path, r.cmd, r.pgid]), [['before', 'bash', child.pid], ['after-exec', 'sleep', child.pid], ['after-exit', 'sleep', child.pid]], `${how}: bash, then sleep, then sleep once gone`)
+  }
+})
