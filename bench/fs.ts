@@ -62,7 +62,7 @@ const NOTES = [
   'Timed work is measured by the child bash itself ($EPOCHREALTIME), so process start-up is excluded; in-process ops is timed inside its Node child.',
   'wxs commits about 2 s after writes settle. The bench commits explicitly after preparation and after each sample (untimed) so that commit never lands in a timed window; "wxs commit" is the commit the work caused, timed right after it (wxs commit CLI minus a no-op wxs commit). Neither column includes ext4 writeback (sync is untimed for all).',
   'Files made in preparation (pure read/copy, overwrite) hold random bytes and, on wxs, are committed first (reads come from the object store); write/copy/read write zeros with dd, as the anchor did.',
-  'git status (warm) runs a first status untimed right before the timed one in the same shell, so the 1 s FUSE entry/attribute caches are fresh on every target; (caches expired) sleeps past those timeouts first, on every target, so each lstat reaches the FUSE server.',
+  'git status (warm) runs a first status untimed right before the timed ones in the same shell, so the 1 s FUSE entry/attribute caches are fresh on every target, and times five in a row (the figure is per status: one ~7 ms run per sample left the median on either of two modes); (caches expired) sleeps past those timeouts first, on every target, so each lstat reaches the FUSE server.',
   'Reads are warm for every target: what the page cache keeps (tmpfs, ext4; FUSE with auto_cache) is part of the result.',
   `floor = ${FLOOR.script}: in-memory tree on the binding wxs mounts with in this run (${FLOOR.binding}) and the same mount options as wxs (MOUNT_OPTIONS).`,
   'The npm scenario installs a fixed dependency set offline from a cache warmed once (untimed) at the start; the anchor row is a full online install.'
@@ -100,7 +100,9 @@ async function sample (b: FsBench, target: FsTarget, scenario: Scenario, extra: 
   await mustSpawn('mkdir', ['--', dir])
   if (scenario.prep) await bash(b, scenario.prep, dir)
   await settle(target)
-  const timed = `${scenario.warm ?? ''}\n__t0=$EPOCHREALTIME\n${scenario.work}\n__t1=$EPOCHREALTIME\necho "$__t0 $__t1" >&3`
+  const runs = scenario.runs ?? 1
+  const work = runs === 1 ? scenario.work : `for ((__r = 0; __r < ${runs}; __r++)); do\n${scenario.work}\ndone`
+  const timed = `${scenario.warm ?? ''}\n__t0=$EPOCHREALTIME\n${work}\n__t1=$EPOCHREALTIME\necho "$__t0 $__t1" >&3`
   await assertMounted(target)
   const res = await bash(b, timed, dir)
   await assertMounted(target) // unmounted during the work: the figure is of the disk underneath
@@ -116,7 +118,7 @@ async function sample (b: FsBench, target: FsTarget, scenario: Scenario, extra: 
   if (scenario.details) (extra.details[target.name] ??= []).push(scenario.details(res.stdout))
   if (scenario.value) return scenario.value(res.stdout)
   const [t0, t1] = res.extra.trim().split(' ').map(Number)
-  return (t1 - t0) * 1000
+  return (t1 - t0) * 1000 / runs
 }
 
 async function settle (target: FsTarget) {
