@@ -215,7 +215,9 @@ function start (dir, options, counting) {
     mount (cb) {
       mounted = cb
       try {
-        handle = binding.mount(dir, '-o' + flags.join(','), dispatch)
+        // WXS_FUSE_SPIN_US as wxs takes it (mount/lib/fuse-ll.ts): unset, the binding's default
+        const spin = process.env.WXS_FUSE_SPIN_US
+        handle = binding.mount(dir, '-o' + flags.join(','), dispatch, spin === undefined || spin === '' ? undefined : Number(spin))
       } catch (err) {
         mounted = null
         cb(err)

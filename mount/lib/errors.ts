@@ -1,5 +1,5 @@
 /** Errors of the mount layer. Message format is `CODE: detail`. */
-export type MountErrorCode = 'FUSE_UNAVAILABLE' | 'MOUNT_FAILED' | 'NOT_MOUNTED' | 'ALREADY_MOUNTED' | 'MOUNTPOINT_BUSY' | 'UNMOUNT_FAILED'
+export type MountErrorCode = 'FUSE_UNAVAILABLE' | 'MOUNT_FAILED' | 'NOT_MOUNTED' | 'ALREADY_MOUNTED' | 'MOUNTPOINT_BUSY' | 'UNMOUNT_FAILED' | 'BAD_SETTING'
 
 export class MountError extends Error {
   readonly code: MountErrorCode
@@ -15,5 +15,6 @@ export class MountError extends Error {
   static NOT_MOUNTED (what: string) { return new MountError('NOT_MOUNTED', `${what} is not mounted (see: wxs list)`) }
   static ALREADY_MOUNTED (name: string, dir: string) { return new MountError('ALREADY_MOUNTED', `${name} is already mounted at ${dir}`) }
   static MOUNTPOINT_BUSY (dir: string, why: string) { return new MountError('MOUNTPOINT_BUSY', `cannot mount at ${dir}: ${why}`) }
+  static BAD_SETTING (name: string, value: string, want: string) { return new MountError('BAD_SETTING', `${name}=${value}: ${want}`) }
   static UNMOUNT_FAILED (dir: string, cause: unknown) { return new MountError('UNMOUNT_FAILED', `could not unmount ${dir}: ${(cause as Error)?.message ?? cause}`, { cause }) }
 }

@@ -20,12 +20,26 @@ import { execFile } from 'node:child_process'
 import { createRequire } from 'node:module'
 import type { LiveNode, LiveTree } from '../../manifests/index.js'
 import { ERRNO } from './errno.js'
+import { MountError } from './errors.js'
 import { nodeStat, type makeOps } from './fuse-ops.js'
+
+/**
+ * How long the low-level binding waits awake for the next request before it
+ * sleeps (fuse-ll.c, on_readable), in microseconds, from WXS_FUSE_SPIN_US;
+ * undefined: the binding's default (50 with more than one CPU online, else 0).
+ * 0 turns it off.
+ */
+export function fuseSpinMicros (value = process.env.WXS_FUSE_SPIN_US): number | undefined {
+  if (value === undefined || value === '') return undefined
+  const n = Number(value)
+  if (!/^\d+$/.test(value) || n > 10000) throw MountError.BAD_SETTING('WXS_FUSE_SPIN_US', value, 'not a number of microseconds from 0 to 10000')
+  return n
+}
 
 type Ops = ReturnType<typeof makeOps>
 type Req = number
 interface Binding {
-  mount (dir: string, options: string, dispatch: (op: number, req: Req, ...args: any[]) => void): object
+  mount (dir: string, options: string, dispatch: (op: number, req: Req, ...args: any[]) => void, spinMicros?: number): object
   caller (handle: object): [number, number, number]
   setCapabilities (handle: object, on: number): void
   replyErr (req: Req, errno: number): void
@@ -126,7 +140,7 @@ export class FuseLL {
     if (this.opts.allowOther) options.push('allow_other')
     if (this.opts.defaultPermissions) options.push('default_permissions')
     if (process.env.WXS_FUSE_DEBUG) options.push('debug') // libfuse prints every request and reply to stderr
-    this.handle = this.binding.mount(this.mnt, '-o' + options.join(','), (op, req, ...args) => this.dispatch(op, req, args))
+    this.handle = this.binding.mount(this.mnt, '-o' + options.join(','), (op, req, ...args) => this.dispatch(op, req, args), fuseSpinMicros())
     if (this.capabilities) this.binding.setCapabilities(this.handle, 1)
   }
 

@@ -122,3 +122,21 @@ test('content missing locally reads as EIO (no hang) and the daemon log says why
   const problems = JSON.parse(top.stdout.split('\n')[0]).state.problems
   t.ok(problems.some((p: any) => p.kind === 'io' && p.workspace === 'gap' && p.path === '/zz-lost.bin' && p.errno === 'EIO'), `wxs top shows the failed read: ${JSON.stringify(problems)}`)
 })
+
+test('WXS_FUSE_SPIN_US: 0 turns the wait for the next request off and the mount serves as before; a bad value fails the mount, saying so', async t => {
+  const { fuseBinding } = await import('../../mount/lib/fuse.js')
+  if (fuseBinding() === 'hl') { t.comment('WXS_FUSE=hl: the libfuse 2 binding has no such wait'); t.pass('not the low-level binding'); return }
+  const bad = await stateDir(t)
+  const dirBad = path.join(await tmpDir(t), 'm')
+  const r = await wxs(bad, ['create', 'spin', '--mount', dirBad], { env: { WXS_FUSE_SPIN_US: 'fast' } })
+  t.not(r.code, 0, 'the mount fails')
+  t.ok(/BAD_SETTING: WXS_FUSE_SPIN_US=fast: not a number of microseconds from 0 to 10000/.test(r.stderr), r.stderr.trim())
+  t.ok(!(await isMounted(dirBad)), 'nothing left mounted')
+
+  const home = await stateDir(t)
+  const dir = path.join(await tmpDir(t), 'm')
+  const c = await wxs(home, ['create', 'spin', '--mount', dir], { env: { WXS_FUSE_SPIN_US: '0' } })
+  t.is(c.code, 0, c.stderr)
+  const w = await sh('for i in $(seq 200); do echo $i > f$i; done; cat f1 f200; ls | wc -l', { cwd: dir })
+  t.is(w.stdout, '1\n200\n200\n', 'created, written and read back through the mount')
+})
