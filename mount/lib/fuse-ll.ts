@@ -78,7 +78,8 @@ const stamp = (n: LiveNode) => `${n.mtime}:${n.size}`
 interface Known { node: LiveNode, live: LiveTree, lookups: number, seen: string }
 /** SETATTR's arguments after the nodeid: what to set (FUSE_SET_ATTR_*), the values, the handle (0: none). */
 type SetattrArgs = [set: number, mode: number, uid: number, gid: number, size: number, atime: bigint | null | 'now', mtime: bigint | null | 'now', fh: number]
-interface DirHandle { node: LiveNode, names: string[] | null, nodes: LiveNode[] }
+/** live: the tree the node was found in (a restore swaps it: the listing then goes by path). */
+interface DirHandle { node: LiveNode, live: LiveTree, names: string[] | null, nodes: LiveNode[] }
 
 export interface FuseLLOptions { allowOther?: boolean, defaultPermissions?: boolean, attrTimeout?: number, entryTimeout?: number, negativeTimeout?: number }
 
@@ -348,7 +349,7 @@ export class FuseLL {
   private opendir (req: Req, n: LiveNode) {
     if (n.type !== DIR) return this.binding.replyErr(req, ERRNO.ENOTDIR)
     const fh = this.nextDir++
-    this.dirs.set(fh, { node: n, names: null, nodes: [] })
+    this.dirs.set(fh, { node: n, live: this.live, names: null, nodes: [] })
     this.binding.replyOpen(req, fh, 0)
   }
 
@@ -357,6 +358,13 @@ export class FuseLL {
     const d = this.dirs.get(fh)
     if (d === undefined) return this.binding.replyErr(req, ERRNO.EBADF)
     if (offset !== 0 && d.names !== null) return this.listing(req, d, size, offset, plus)
+    // in memory: listed at once (no path built and walked, no promise)
+    const list = d.live === this.live && !d.node.unlinked ? this.ops.listIn(d.node) : null
+    if (list !== null) {
+      d.names = list.names
+      d.nodes = list.nodes
+      return this.listing(req, d, size, offset, plus)
+    }
     this.ops.readdir(this.pathOf(d.node), (err: number, names: string[], _stats: unknown, nodes: LiveNode[]) => {
       if (err) return this.binding.replyErr(req, -err)
       d.names = names

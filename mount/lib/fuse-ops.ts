@@ -169,8 +169,20 @@ export function makeOps (ctx: OpsContext) {
     cb(-ERRNO.ENOENT)
   }
 
-  // the low-level binding (fuse-ll.ts) finds nodes by path and by name with these too
-  const shared = { tree: L, find: withNode, findIn: withChild }
+  /**
+   * A directory's names and nodes when its listing is in memory, at once, with
+   * readdir's rules (atime); null: go by readdir. The low-level binding's
+   * readdir, which has the directory's node.
+   */
+  const listIn = (dir: LiveNode): { names: string[], nodes: LiveNode[] } | null => {
+    if (dir.type !== DIR || dir.children === null) return null
+    ctx.active()
+    L().accessed(dir)
+    return { names: [...dir.children.keys()], nodes: [...dir.children.values()] }
+  }
+
+  // the low-level binding (fuse-ll.ts) finds nodes by path and by name, and lists, with these too
+  const shared = { tree: L, find: withNode, findIn: withChild, listIn }
 
   // access, opendir and releasedir are left out on purpose: libfuse then answers
   // them itself (or the kernel stops asking) instead of a round trip into Node.
