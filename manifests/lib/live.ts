@@ -327,7 +327,16 @@ export class LiveTree {
   async mkdir (p: string, mode: number, owner?: Owner): Promise<LiveNode> {
     this.writable()
     const { dir, name } = await this.parentOf(p)
-    if ((await this.childrenOf(dir)).has(name)) throw ManifestError.ENTRY_EXISTS(p)
+    await this.childrenOf(dir)
+    return this.mkdirIn(dir, name, mode, owner)
+  }
+
+  /** mkdir() of `name` in a directory whose listing is in memory: synchronous (as createIn). */
+  mkdirIn (dir: LiveNode, name: string, mode: number, owner?: Owner): LiveNode {
+    this.writable()
+    if (dir.type !== DIR || dir.children === null) throw ManifestError.NOT_DIRECTORY(this.at(dir, name))
+    checkName(name, () => this.at(dir, name))
+    if (dir.children.has(name)) throw ManifestError.ENTRY_EXISTS(this.at(dir, name))
     const node = this.node({ type: DIR, mode: mode & 0o7777, size: 0, mtime: nowNs(), name, parent: dir })
     this.own(node, dir, owner)
     node.children = new Map()

@@ -258,7 +258,7 @@ export class FuseLL {
       [OP.SETATTR]: (req, id: number, ...args: SetattrArgs) => this.on(req, id, n => this.setattr(req, n, ...args)),
       [OP.READLINK]: (req, id: number) => this.on(req, id, n => ops.readlink(this.pathOf(n), (err: number, target: string) => err ? b.replyErr(req, -err) : b.replyReadlink(req, target))),
       [OP.MKNOD]: (req, parent: number, name: string, mode: number, rdev: number) => this.onDir(req, parent, dir => ops.mknod(this.join(dir, name), mode, rdev, made(req))),
-      [OP.MKDIR]: (req, parent: number, name: string, mode: number) => this.onDir(req, parent, dir => ops.mkdir(this.join(dir, name), mode, made(req))),
+      [OP.MKDIR]: (req, parent: number, name: string, mode: number) => this.onDir(req, parent, dir => ops.mkdir(this.join(dir, name), mode, made(req), { dir, name })),
       [OP.UNLINK]: (req, parent: number, name: string) => this.onDir(req, parent, dir => ops.unlink(this.join(dir, name), done(req), { dir, name })),
       [OP.RMDIR]: (req, parent: number, name: string) => this.onDir(req, parent, dir => ops.rmdir(this.join(dir, name), done(req))),
       [OP.SYMLINK]: (req, target: string, parent: number, name: string) => this.onDir(req, parent, dir => ops.symlink(target, this.join(dir, name), made(req))),

@@ -318,7 +318,17 @@ export function makeOps (ctx: OpsContext) {
       if (h) { h.node.opens--; L().released(h.node) }
       cb(0)
     },
-    mkdir: (p: string, mode: number, cb: Cb) => { const owner = ctx.caller(); change(cb, 'mkdir', p, () => L().mkdir(p, mode, owner)) },
+    // at: as create's (LiveTree.mkdirIn)
+    mkdir: (p: string, mode: number, cb: Cb, at?: { dir: LiveNode, name: string }) => {
+      const owner = ctx.caller()
+      if (at === undefined || at.dir.children === null) return change(cb, 'mkdir', p, () => L().mkdir(p, mode, owner))
+      const who = ctx.requester()
+      let node: LiveNode
+      try { node = L().mkdirIn(at.dir, at.name, mode, owner) } catch (err) { return fail(cb, err) }
+      ctx.changed()
+      record('mkdir', who, p)
+      cb(0, node)
+    },
     // FIFOs, sockets' nodes, devices (and plain files, as mknod(2) allows); the
     // kernel opens FIFOs and devices itself: their reads and writes never come here
     mknod: (p: string, mode: number, dev: number, cb: Cb) => {
