@@ -47,12 +47,18 @@ test('/proc/<pid>/stat as the audit trail reads it: a command holding ")" and sp
   t.is(parseStat(Buffer.from('garbage'), 7).cmd, '', 'no parentheses: no command')
 })
 
-test('the audit trail names the process: its command and process group, through getpgid(2) and /proc/<pid>/comm, and through /proc/<pid>/stat alone; a process gone: no name', async t => {
+/** What the audit trail's unit tests need: the log, its reader, spawn, and a scratch dir removed after. */
+async function auditSetup (t: { teardown: (fn: () => unknown) => void }) {
   const { AuditLog, readAudit } = await import('../../mount/lib/audit.js')
   const { spawn } = await import('node:child_process')
   const os = await import('node:os')
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'wxs-audit-'))
   t.teardown(() => fs.rm(dir, { recursive: true, force: true }))
+  return { AuditLog, readAudit, spawn, dir }
+}
+
+test('the audit trail names the process: its command and process group, through getpgid(2) and /proc/<pid>/comm, and through /proc/<pid>/stat alone; a process gone: no name', async t => {
+  const { AuditLog, readAudit, spawn, dir } = await auditSetup(t)
   // in its own process group (detached), after an exec (the command is sleep's, not bash's)
   const child = spawn('bash', ['-c', 'exec sleep 30'], { detached: true, stdio: 'ignore' })
   t.teardown(() => { try { process.kill(-child.pid!, 'SIGKILL') } catch {} })
@@ -69,11 +75,7 @@ test('the audit trail names the process: its command and process group, through 
 })
 
 test('the audit trail names a process it has seen after the answer: after an exec by its new command, and once the process is gone by the name it read last', async t => {
-  const { AuditLog, readAudit } = await import('../../mount/lib/audit.js')
-  const { spawn } = await import('node:child_process')
-  const os = await import('node:os')
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'wxs-audit-'))
-  t.teardown(() => fs.rm(dir, { recursive: true, force: true }))
+  const { AuditLog, readAudit, spawn, dir } = await auditSetup(t)
   for (const [how, getpgid] of [['getpgid', undefined], ['stat', null]] as const) {
     // bash waits on its stdin, then becomes sleep (same pid)
     const child = spawn('bash', ['-c', 'read -r _; exec sleep 30'], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] })
